@@ -1,0 +1,53 @@
+/**
+ * `postfocus` command-line entry. Each sub-command lives in commands/<name>.ts
+ * and is loaded only when used, so `postfocus status` stays fast.
+ */
+import { UsageError } from './args.js';
+import { ExitCode, type Command } from './command.js';
+
+// One line per command; add yours here when its module exists.
+const commands: Record<string, () => Promise<{ default: Command }>> = {
+  version: () => import('./commands/version.js'),
+};
+
+async function topLevelHelp(): Promise<string> {
+  const lines = ['Usage: postfocus <command> [options]', '', 'Commands:'];
+  for (const [name, load] of Object.entries(commands)) {
+    try {
+      const { default: cmd } = await load();
+      lines.push(`  ${name.padEnd(16)}${cmd.summary}`);
+    } catch {
+      // A command whose module is not built yet is simply not listed.
+    }
+  }
+  lines.push('', 'Run `postfocus <command> --help` for the options of a command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(await topLevelHelp());
+    return name ? ExitCode.ok : ExitCode.usage;
+  }
+  const load = commands[name];
+  if (!load) {
+    console.error(`postfocus: unknown command "${name}"\n\n${await topLevelHelp()}`);
+    return ExitCode.usage;
+  }
+  const { default: cmd } = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(cmd.help);
+    return ExitCode.ok;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`postfocus ${name}: ${err.message}\nRun \`postfocus ${name} --help\` for usage.`);
+      return ExitCode.usage;
+    }
+    console.error(`postfocus ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return ExitCode.failure;
+  }
+}

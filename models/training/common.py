@@ -1,0 +1,307 @@
+"""Shared pieces of the PostFocus Station model recipes.
+
+Data: the virtual microscope's paired frames (``index.json`` + ``oof.f32`` / ``focus.f32``,
+n x size x size float32 little-endian, intensities in [0, 1]).  Models see images in
+"model space" ``y = x * SCALE + OFFSET`` (i.e. [-1, 1]); the same rule is written into
+models/manifest.json (``preprocess``) so the TypeScript app applies exactly this mapping.
+
+Backbone: a small U-Net (GroupNorm + SiLU residual conv blocks, strided-conv down,
+nearest-upsample + conv up, concatenated skip connections) with an optional sinusoidal
+timestep embedding -> MLP -> per-block channel bias (for the DDPM).
+"""
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SCALE = 2.0
+OFFSET = -1.0
+PATCH = 64
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+MODELS_DIR = os.path.join(REPO, 'models')
+RUNS_DIR = os.path.join(MODELS_DIR, 'training', 'runs')
+PAIRS_DIR = os.environ.get('PF_PAIRS_DIR', os.path.join(REPO, '.cache', 'pairs'))
+
+
+def to_model(x):
+    """[0, 1] intensities -> model space [-1, 1]."""
+    return x * SCALE + OFFSET
+
+
+def from_model(y):
+    """Model space -> [0, 1] intensities."""
+    return (y - OFFSET) / SCALE
+
+
+# ----------------------------------------------------------------------------- data
+
+class PairSet:
+    """Memory-mapped paired frames of one split (train / test)."""
+
+    def __init__(self, root):
+        with open(os.path.join(root, 'index.json')) as f:
+            self.index = json.load(f)
+        n, s = self.index['count'], self.index['size']
+        self.n, self.size = n, s
+        files = self.index.get('files', {'oof': 'oof.f32', 'focus': 'focus.f32'})
+        self.oof = np.memmap(os.path.join(root, files['oof']), dtype='<f4', mode='r', shape=(n, s, s))
+        self.focus = np.memmap(os.path.join(root, files['focus']), dtype='<f4', mode='r', shape=(n, s, s))
+        items = self.index['items']
+        self.dz = np.array([it['dz_um'] for it in items], dtype=np.float32)
+        self.label = np.array([it['oof'] for it in items], dtype=np.int64)
+        self.identical = np.array([bool(it.get('identical', False)) for it in items])
+        self.kind = [it.get('kind', '') for it in items]
+        self.seed = self.index.get('seed')
+
+
+def augment_pair(a, b, rng, patch=PATCH):
+    """Same random crop + flip + rot90 applied to two (H, W) arrays."""
+    s = a.shape[-1]
+    y, x = rng.integers(0, s - patch + 1, size=2)
+    a = a[y:y + patch, x:x + patch]
+    b = b[y:y + patch, x:x + patch]
+    k = int(rng.integers(0, 4))
+    a, b = np.rot90(a, k), np.rot90(b, k)
+    if rng.random() < 0.5:
+        a, b = a[:, ::-1], b[:, ::-1]
+    return a, b
+
+
+def pair_batch(ds, rng, batch=16, patch=PATCH, idx=None):
+    """Random batch of augmented (oof, focus) crops, [0,1], as (B,1,p,p) float32 tensors."""
+    if idx is None:
+        idx = rng.integers(0, ds.n, size=batch)
+    A = np.empty((len(idx), 1, patch, patch), np.float32)
+    B = np.empty_like(A)
+    for j, i in enumerate(idx):
+        a, b = augment_pair(np.asarray(ds.oof[i]), np.asarray(ds.focus[i]), rng, patch)
+        A[j, 0], B[j, 0] = a, b
+    return torch.from_numpy(A), torch.from_numpy(B), idx
+
+
+def make_standin(root, n, seed, size=96):
+    """Synthetic stand-in pairs (blurred random blobs) used only to debug the recipes
+    before the simulator's pairs exist.  Same file format as the simulator."""
+    from scipy.ndimage import gaussian_filter
+    rng = np.random.default_rng(seed)
+    os.makedirs(root, exist_ok=True)
+    oof = np.memmap(os.path.join(root, 'oof.f32'), dtype='<f4', mode='w+', shape=(n, size, size))
+    foc = np.memmap(os.path.join(root, 'focus.f32'), dtype='<f4', mode='w+', shape=(n, size, size))
+    items = []
+    yy, xx = np.mgrid[0:size, 0:size]
+    for i in range(n):
+        img = np.full((size, size), 0.45, np.float32)
+        for _ in range(rng.integers(3, 9)):
+            cy, cx, r = rng.uniform(0, size), rng.uniform(0, size), rng.uniform(4, 10)
+            d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
+            img += (0.35 * (np.abs(d - r) < 1.2) - 0.15 * (d < r - 1.2)).astype(np.float32)
+        img = np.clip(gaussian_filter(img, 0.7) + rng.normal(0, 0.01, img.shape), 0, 1)
+        u = rng.random()
+        if u < 0.25:
+            dz, o = 0.0, img
+        elif u < 0.4:
+            dz = float(rng.uniform(-2.5, 2.5)); o = gaussian_filter(img, abs(dz) * 0.3)
+        else:
+            dz = float(rng.choice([-1, 1]) * rng.uniform(5, 10)); o = gaussian_filter(img, abs(dz) * 0.4)
+        foc[i], oof[i] = img, np.clip(o, 0, 1)
+        items.append({'dz_um': round(dz, 2), 'oof': int(abs(dz) >= 5), 'kind': 'standin', 'identical': u < 0.25})
+    oof.flush(); foc.flush()
+    with open(os.path.join(root, 'index.json'), 'w') as f:
+        json.dump({'version': 1, 'size': size, 'count': n, 'seed': seed, 'pixel_size_um': 0.325,
+                   'oof_threshold_um': 5, 'files': {'oof': 'oof.f32', 'focus': 'focus.f32'}, 'items': items}, f)
+
+
+# ----------------------------------------------------------------------------- networks
+
+def norm(ch):
+    return nn.GroupNorm(min(8, ch // 4) if ch >= 8 else 1, ch)
+
+
+def timestep_features(t, dim):
+    """Sinusoidal features of float timesteps t (B,) -> (B, dim)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    a = t.float()[:, None] * freqs[None, :]
+    return torch.cat([torch.sin(a), torch.cos(a)], dim=1)
+
+
+class ResBlock(nn.Module):
+    """GN-SiLU-conv, (+ timestep bias), GN-SiLU-conv, residual 1x1 if channels change."""
+
+    def __init__(self, cin, cout, tdim=0):
+        super().__init__()
+        self.n1, self.c1 = norm(cin), nn.Conv2d(cin, cout, 3, padding=1)
+        self.n2, self.c2 = norm(cout), nn.Conv2d(cout, cout, 3, padding=1)
+        self.t = nn.Linear(tdim, cout) if tdim else None
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x, temb=None):
+        h = self.c1(F.silu(self.n1(x)))
+        if self.t is not None:
+            h = h + self.t(temb)[:, :, None, None]
+        h = self.c2(F.silu(self.n2(h)))
+        return h + self.skip(x)
+
+
+class UNet(nn.Module):
+    """U-Net backbone shared by the DDPM ε-predictor and the one-shot restorer.
+
+    ``chans`` are the widths per resolution level; there are len(chans)-1 stride-2
+    downsamplings, so spatial sizes must be multiples of ``size_multiple``.
+    With ``time_dim`` > 0 the forward takes a float timestep (B,).
+    With ``residual`` the (single-channel) output is added to input channel ``residual_ch``.
+    """
+
+    def __init__(self, cin=1, cout=1, chans=(32, 64, 96, 128), time_dim=0, residual=False, residual_ch=0):
+        super().__init__()
+        self.time_dim, self.residual, self.residual_ch = time_dim, residual, residual_ch
+        self.size_multiple = 2 ** (len(chans) - 1)
+        tdim = 4 * time_dim if time_dim else 0
+        if time_dim:
+            self.tmlp = nn.Sequential(nn.Linear(time_dim, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
+        self.inc = nn.Conv2d(cin, chans[0], 3, padding=1)
+        self.down_blocks = nn.ModuleList()
+        self.downs = nn.ModuleList()
+        for i, c in enumerate(chans):
+            self.down_blocks.append(ResBlock(chans[i - 1] if i else chans[0], c, tdim))
+            if i < len(chans) - 1:
+                self.downs.append(nn.Conv2d(c, c, 3, stride=2, padding=1))
+        self.mid = ResBlock(chans[-1], chans[-1], tdim)
+        self.ups = nn.ModuleList()
+        self.up_blocks = nn.ModuleList()
+        for i in reversed(range(len(chans) - 1)):
+            self.ups.append(nn.Conv2d(chans[i + 1], chans[i], 3, padding=1))
+            self.up_blocks.append(ResBlock(2 * chans[i], chans[i], tdim))
+        self.out = nn.Sequential(norm(chans[0]), nn.SiLU(), nn.Conv2d(chans[0], cout, 3, padding=1))
+        nn.init.zeros_(self.out[-1].weight)
+        nn.init.zeros_(self.out[-1].bias)
+
+    def forward(self, x, t=None):
+        temb = self.tmlp(timestep_features(t, self.time_dim)) if self.time_dim else None
+        h = self.inc(x)
+        skips = []
+        for i, blk in enumerate(self.down_blocks):
+            h = blk(h, temb)
+            if i < len(self.downs):
+                skips.append(h)
+                h = self.downs[i](h)
+        h = self.mid(h, temb)
+        for up, blk in zip(self.ups, self.up_blocks):
+            h = up(F.interpolate(h, scale_factor=2.0, mode='nearest'))
+            h = blk(torch.cat([h, skips.pop()], dim=1), temb)
+        y = self.out(h)
+        if self.residual:
+            y = y + x[:, self.residual_ch:self.residual_ch + 1]
+        return y
+
+
+class Classifier(nn.Module):
+    """Fully convolutional OOF classifier: (B,1,H,W) model-space image -> (B,1) logit."""
+
+    def __init__(self, chans=(16, 32, 64, 96)):
+        super().__init__()
+        layers, cin = [], 1
+        for i, c in enumerate(chans):
+            layers += [nn.Conv2d(cin, c, 3, stride=1 if i == 0 else 2, padding=1), norm(c), nn.SiLU(),
+                       nn.Conv2d(c, c, 3, padding=1), norm(c), nn.SiLU()]
+            cin = c
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(cin, 1)
+        self.size_multiple = 2 ** (len(chans) - 1)
+
+    def forward(self, x):
+        h = self.features(x).mean(dim=(2, 3))
+        return self.head(h)
+
+
+def n_params(m):
+    return sum(p.numel() for p in m.parameters())
+
+
+# ----------------------------------------------------------------------------- schedule
+
+def cosine_alphas_cumprod(T=1000, s=0.008):
+    """Nichol & Dhariwal (2021) cosine schedule: betas clipped at 0.999, abar = cumprod(1-beta)."""
+    f = lambda u: math.cos((u / T + s) / (1 + s) * math.pi / 2) ** 2
+    betas = np.array([min(1 - f(t + 1) / f(t), 0.999) for t in range(T)], dtype=np.float64)
+    return np.cumprod(1 - betas)
+
+
+# ----------------------------------------------------------------------------- misc
+
+class EMA:
+    def __init__(self, model, decay=0.999):
+        self.decay = decay
+        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.n = 0
+
+    @torch.no_grad()
+    def update(self, model):
+        self.n += 1
+        d = min(self.decay, (1 + self.n) / (10 + self.n))
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.shadow[k].mul_(d).add_(v.detach(), alpha=1 - d)
+            else:
+                self.shadow[k].copy_(v)
+
+
+def git_commit():
+    try:
+        import subprocess
+        r = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO, capture_output=True, text=True)
+        return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else 'uncommitted'
+    except Exception:
+        return 'uncommitted'
+
+
+def log(msg):
+    print(time.strftime('%H:%M:%S'), msg, flush=True)
+
+
+# ----------------------------------------------------------------------------- registry
+
+ARCH = {
+    'classifier': dict(chans=(16, 32, 64, 96)),
+    'unet': dict(cin=1, cout=1, chans=(32, 64, 96, 128), time_dim=0, residual=True, residual_ch=0),
+    'ddpm': dict(cin=2, cout=1, chans=(32, 64, 96, 128), time_dim=32, residual=False),
+}
+MODEL_IDS = {'classifier': 'pf-classifier-v1', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1'}
+ONNX_FILES = {'classifier': 'classifier.onnx', 'unet': 'unet.onnx', 'ddpm': 'ddpm.onnx'}
+T_STEPS = 1000
+
+
+def build(kind):
+    return Classifier(**ARCH['classifier']) if kind == 'classifier' else UNet(**ARCH[kind])
+
+
+def load_checkpoint(kind, path=None):
+    """Model with the weights that are shipped (EMA weights for the DDPM)."""
+    path = path or os.path.join(RUNS_DIR, f'{kind}.pt')
+    ck = torch.load(path, map_location='cpu')
+    m = build(kind)
+    m.load_state_dict(ck.get('ema') or ck['model'])
+    m.eval()
+    return m, ck
+
+
+def save_checkpoint(path, model, ema, opt, info):
+    tmp = path + '.tmp'
+    torch.save({'model': model.state_dict(), 'ema': ema.shadow if ema else None,
+                'opt': opt.state_dict(), 'info': info}, tmp)
+    os.replace(tmp, path)
+
+
+def parse_deadline(s):
+    """'HH:MM' (UTC, today) or a number of seconds from now -> epoch seconds."""
+    if ':' in s:
+        h, m = map(int, s.split(':'))
+        now = time.time()
+        day = now - now % 86400
+        return day + h * 3600 + m * 60
+    return time.time() + float(s)

@@ -1,0 +1,291 @@
+/**
+ * StationApi: the one typed contract between the station core and any user
+ * interface (Electron IPC via preload, or the loopback web shell). Types only:
+ * the renderer imports this file and nothing else from the Node side.
+ *
+ * Every payload crossing a process boundary is plain JSON (binary image data is
+ * base64), and every command payload is validated on the core side
+ * (main/station/validate.ts) before it is used.
+ */
+
+export type FrameState = 'pending' | 'in_focus' | 'oof' | 'restored' | 'failed';
+export type Verdict = 'accept' | 'reject' | 'clear';
+/** Effective review state of a frame: the latest decision, or undecided. */
+export type ReviewState = 'accepted' | 'rejected' | 'undecided';
+/** Summary state of a nanowell shown in the plate grid. */
+export type WellState = 'pending' | 'in_focus' | 'oof' | 'restored' | 'decided' | 'failed';
+
+export interface RunInfo {
+  id: number;
+  root: string;
+  layout: string;
+  createdAt: string;
+  ignoredFiles: number;
+}
+
+export interface UsabilityRule {
+  /** A video is unusable above this fraction of OOF frames (PostFocus: 0.05). */
+  maxOofFraction: number;
+  /** ...or with this many consecutive OOF frames (PostFocus: 2). */
+  maxConsecutiveOof: number;
+}
+
+export interface WellSummary {
+  id: number;
+  runId: number;
+  block: string;
+  well: string;
+  /** Nanowell label shown to users and used in `data-well`: `B<block>-<well>`. */
+  label: string;
+  position: number;
+  frames: number;
+  classified: number;
+  oof: number;
+  restored: number;
+  accepted: number;
+  rejected: number;
+  failed: number;
+  /** OOF frames / classified frames (0 when none classified). */
+  oofFraction: number;
+  usableBefore: boolean | null;
+  usableAfter: boolean | null;
+  state: WellState;
+}
+
+export interface Totals {
+  frames: number;
+  classified: number;
+  oof: number;
+  restored: number;
+  accepted: number;
+  rejected: number;
+  errors: number;
+  wells: number;
+  usableBefore: number;
+  usableAfter: number;
+}
+
+export interface Overview {
+  workspace: string;
+  runs: RunInfo[];
+  totals: Totals;
+  wells: WellSummary[];
+  usability: UsabilityRule;
+}
+
+export interface FrameSummary {
+  id: number;
+  wellId: number;
+  t: number;
+  channel: string;
+  path: string;
+  state: FrameState;
+  pOof: number | null;
+  pOofAfter: number | null;
+  review: ReviewState;
+}
+
+export interface NanowellDetail {
+  well: WellSummary;
+  frames: FrameSummary[];
+}
+
+export interface FocusMetrics {
+  tenenbaum: number | null;
+  vollathF4: number | null;
+  vollathF5: number | null;
+  normVariance: number | null;
+  laplacianVar: number | null;
+}
+
+export interface RestorationInfo {
+  modelId: string;
+  modelSha256: string;
+  sampler: string;
+  steps: number;
+  eta: number;
+  ensemble: number;
+  seeds: number[];
+  spreadMean: number;
+  tenenbaumBefore: number | null;
+  tenenbaumAfter: number | null;
+  durationMs: number;
+  createdAt: string;
+}
+
+export interface DecisionEntry {
+  id: number;
+  frameId: number;
+  verdict: Verdict;
+  reviewer: string;
+  note: string;
+  at: string;
+  rule: string | null;
+}
+
+export interface FrameDetail extends FrameSummary {
+  width: number;
+  height: number;
+  bits: number;
+  classification: (FocusMetrics & { pOof: number; modelId: string }) | null;
+  classificationAfter: (FocusMetrics & { pOof: number; modelId: string }) | null;
+  restoration: RestorationInfo | null;
+  decisions: DecisionEntry[];
+}
+
+export type ImageKind = 'original' | 'restored' | 'spread' | 'member';
+
+export interface ImageRequest {
+  frameId: number;
+  kind: ImageKind;
+  /** Ensemble member index, for kind = 'member'. */
+  member?: number;
+  /** Longest side in pixels; thumbnails are cached in the workspace. */
+  maxSize?: number;
+}
+
+export interface ImagePayload {
+  mime: 'image/png';
+  width: number;
+  height: number;
+  /** base64-encoded PNG. */
+  base64: string;
+}
+
+export interface DecisionInput {
+  frameIds: number[];
+  verdict: Verdict;
+  reviewer: string;
+  note?: string;
+}
+
+export interface BulkRule {
+  /** Restored frames whose p(OOF) after restoration is below this. */
+  maxPOofAfter: number;
+  /** ...and whose mean ensemble spread is below this (intensity units, 0..1). */
+  maxSpread: number;
+  /** Only frames without a decision yet (default true). */
+  undecidedOnly?: boolean;
+}
+
+export interface BulkPreview {
+  count: number;
+  frameIds: number[];
+}
+
+export interface ErrorEntry {
+  id: number;
+  source: string;
+  path: string | null;
+  message: string;
+  at: string;
+}
+
+export interface QueueProgress {
+  done: number;
+  total: number;
+  /** Frames per second over the last minute. */
+  rate: number;
+  /** Seconds to finish at the current rate, null when unknown. */
+  etaSeconds: number | null;
+}
+
+export interface Progress {
+  ingest: QueueProgress;
+  classify: QueueProgress;
+  restore: QueueProgress;
+  paused: boolean;
+}
+
+export interface ModelStatus {
+  id: string;
+  kind: 'classifier' | 'ddpm' | 'unet';
+  sha256: string;
+  loaded: boolean;
+  error: string | null;
+}
+
+export interface EngineStatus {
+  /** Execution provider in use: cuda | dml | coreml | cpu, or null before start. */
+  provider: string | null;
+  models: ModelStatus[];
+  workerPid: number | null;
+  acquiring: boolean;
+}
+
+export type ExportLayout = 'mirror' | 'per-well';
+
+export interface ExportPolicy {
+  /** Which frames: in-focus originals + accepted restorations (default), or all non-rejected. */
+  include: 'curated' | 'all-decided' | 'everything';
+  layout: ExportLayout;
+  omeStacks: boolean;
+  trainingPack: boolean;
+}
+
+export interface ExportPreview {
+  originals: number;
+  restored: number;
+  excluded: number;
+  wells: number;
+}
+
+export interface ExportResult {
+  exportId: number;
+  destination: string;
+  framesExported: number;
+  framesExcluded: number;
+  manifestSha256: string;
+}
+
+export type StationEvent =
+  | { type: 'frame-ingested'; frameId: number; wellId: number; t: number; path: string }
+  | { type: 'frame-classified'; frameId: number; wellId: number; pOof: number; oof: boolean; target: 'original' | 'restored' }
+  | { type: 'frame-restored'; frameId: number; wellId: number; spreadMean: number }
+  | { type: 'frame-failed'; frameId: number; wellId: number; reason: string }
+  | { type: 'decision'; frameIds: number[]; verdict: Verdict; reviewer: string }
+  | { type: 'wells-updated'; wells: WellSummary[] }
+  | { type: 'error'; entry: ErrorEntry }
+  | { type: 'progress'; progress: Progress }
+  | { type: 'engine'; status: EngineStatus }
+  | { type: 'export'; phase: 'started' | 'progress' | 'done' | 'failed'; done: number; total: number; message?: string };
+
+export interface StationApi {
+  getOverview(): Promise<Overview>;
+  getNanowell(wellId: number): Promise<NanowellDetail>;
+  getFrame(frameId: number): Promise<FrameDetail>;
+  getImage(request: ImageRequest): Promise<ImagePayload>;
+  decide(input: DecisionInput): Promise<{ decisionIds: number[] }>;
+  /** Reverts the latest decision of each frame (appends the previous verdict, or 'clear'). */
+  undo(input: { frameIds: number[]; reviewer: string }): Promise<{ decisionIds: number[] }>;
+  previewBulk(rule: BulkRule): Promise<BulkPreview>;
+  applyBulk(input: { rule: BulkRule; reviewer: string; note?: string }): Promise<{ count: number }>;
+  listErrors(input: { limit: number; beforeId?: number }): Promise<ErrorEntry[]>;
+  getProgress(): Promise<Progress>;
+  getEngineStatus(): Promise<EngineStatus>;
+  setPaused(input: { paused: boolean }): Promise<Progress>;
+  previewExport(policy: ExportPolicy): Promise<ExportPreview>;
+  startExport(input: { destination: string; policy: ExportPolicy; merge?: boolean }): Promise<ExportResult>;
+  /** Subscribes to the live event stream; returns an unsubscribe function. */
+  subscribe(listener: (event: StationEvent) => void): () => void;
+}
+
+/** Names of the request/response commands (everything but `subscribe`). */
+export type StationCommand = Exclude<keyof StationApi, 'subscribe'>;
+
+export const STATION_COMMANDS: readonly StationCommand[] = [
+  'getOverview',
+  'getNanowell',
+  'getFrame',
+  'getImage',
+  'decide',
+  'undo',
+  'previewBulk',
+  'applyBulk',
+  'listErrors',
+  'getProgress',
+  'getEngineStatus',
+  'setPaused',
+  'previewExport',
+  'startExport',
+];

@@ -1,0 +1,91 @@
+// Builds the Node-side bundles (CLI, inference worker, Electron shell, preload,
+// benchmarks) with esbuild. Dependencies stay external: native modules are
+// loaded from node_modules by the runtime that runs the bundle.
+import { build } from 'esbuild';
+import { readdirSync, statSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Entry points: output name (under dist/) → source file. */
+export const entries = {
+  'main/cli': 'main/cli/index.ts',
+  'main/inference-worker': 'main/inference/worker.ts',
+  'electron/main': 'main/electron/main.ts',
+  'bench/ingest': 'bench/ingest.ts',
+  'bench/simulate': 'bench/simulate.ts',
+  'bench/inference': 'bench/inference.ts',
+  'bench/review': 'bench/review.ts',
+  'bench/export': 'bench/export.ts',
+};
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    if (s.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (/\.(ts|mts|json)$/.test(name)) newest = Math.max(newest, s.mtimeMs);
+  }
+  return newest;
+}
+
+function sourcesNewestMtime() {
+  return Math.max(
+    ...['main', 'preload', 'bench'].filter((d) => existsSync(join(root, d))).map((d) => newestMtime(join(root, d))),
+    statSync(join(root, 'scripts/build.mjs')).mtimeMs,
+  );
+}
+
+const stampFile = join(root, 'dist/.build-stamp');
+
+export async function buildAll({ quiet = false } = {}) {
+  const present = Object.entries(entries).filter(([, src]) => existsSync(join(root, src)));
+  await build({
+    absWorkingDir: root,
+    entryPoints: Object.fromEntries(present),
+    outdir: join(root, 'dist'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    external: ['electron'],
+    sourcemap: 'linked',
+    logLevel: quiet ? 'error' : 'info',
+    banner: {
+      // ESM bundles have no require/__dirname; some code paths need them.
+      js: "import { createRequire as __pfCreateRequire } from 'node:module'; const require = __pfCreateRequire(import.meta.url);",
+    },
+  });
+  // Preload must be CommonJS: sandboxed preloads cannot be ES modules.
+  if (existsSync(join(root, 'preload/index.ts'))) {
+    await build({
+      absWorkingDir: root,
+      entryPoints: { 'preload/index': 'preload/index.ts' },
+      outdir: join(root, 'dist'),
+      outExtension: { '.js': '.cjs' },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['electron'],
+      logLevel: quiet ? 'error' : 'info',
+    });
+  }
+  mkdirSync(dirname(stampFile), { recursive: true });
+  writeFileSync(stampFile, String(Date.now()));
+}
+
+/** Rebuilds only when a source file is newer than the last build. */
+export async function ensureBuilt({ quiet = true } = {}) {
+  const stamp = existsSync(stampFile) ? statSync(stampFile).mtimeMs : 0;
+  if (stamp >= sourcesNewestMtime()) return false;
+  await buildAll({ quiet });
+  return true;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await buildAll({ quiet: process.argv.includes('--quiet') });
+}
