@@ -148,6 +148,12 @@ export interface ImagePayload {
   mime: 'image/png';
   width: number;
   height: number;
+  /**
+   * Display window in intensity units: grey images map [low, high] to black…white
+   * (original, restored and members of a frame share it); the spread map maps
+   * [low, high] through its colour map.
+   */
+  window?: { low: number; high: number };
   /** base64-encoded PNG. */
   base64: string;
 }
@@ -211,6 +217,8 @@ export interface EngineStatus {
   models: ModelStatus[];
   workerPid: number | null;
   acquiring: boolean;
+  /** Why classification/restoration is not running (no models, disabled by options), if so. */
+  disabledReason?: string | null;
 }
 
 export type ExportLayout = 'mirror' | 'per-well';

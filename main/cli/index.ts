@@ -8,6 +8,14 @@ import { ExitCode, type Command } from './command.js';
 // One line per command; add yours here when its module exists.
 const commands: Record<string, () => Promise<{ default: Command }>> = {
   version: () => import('./commands/version.js'),
+  ingest: () => import('./commands/ingest.js'),
+  watch: () => import('./commands/watch.js'),
+  status: () => import('./commands/status.js'),
+  export: () => import('./commands/export.js'),
+  serve: () => import('./commands/serve.js'),
+  'simulate-pairs': () => import('./commands/simulate-pairs.js'),
+  process: () => import('./commands/process.js'),
+  simulate: () => import('./commands/simulate.js'),
 };
 
 async function topLevelHelp(): Promise<string> {

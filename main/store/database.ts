@@ -94,3 +94,19 @@ export function closeDb(db: Db): void {
 export function nowIso(): string {
   return new Date().toISOString();
 }
+
+/**
+ * Returns a getter for statements prepared once per connection and reused:
+ * query modules call it at module level, `const stmts = preparedOnce((db) => ({ ... }))`.
+ */
+export function preparedOnce<T>(prepare: (db: Db) => T): (db: Db) => T {
+  const cache = new WeakMap<Db, T>();
+  return (db: Db) => {
+    let statements = cache.get(db);
+    if (!statements) {
+      statements = prepare(db);
+      cache.set(db, statements);
+    }
+    return statements;
+  };
+}

@@ -57,7 +57,7 @@ def main():
     budget = max(t_end - t_start, 1.0)
     log(f'classifier params={n_params(model)} train={ds.n} pos={len(pos)} budget={budget:.0f}s')
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    step, run_loss, run_acc, last_ck = 0, 0.0, 0.0, time.time()
+    step, run_loss, run_acc, last_ck = 0, 0.7, 0.5, time.time()
     while step < a.max_steps and time.time() < t_end:
         frac = min((time.time() - t_start) / budget, 1.0)
         lr = a.lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * frac))

@@ -1,0 +1,597 @@
+/**
+ * Ingest: turns files of an acquisition tree into frame rows, each exactly
+ * once and only when completely written:
+ *
+ *   offered path ─ layout match? ─ no → ignored (counted in run.ignored_files)
+ *        │ yes, not known by (path, page)
+ *        ▼
+ *   stat now, stat again ≥ stableMs later: same size and mtime?  no → wait
+ *        │ yes
+ *        ▼
+ *   probeTiff complete?  no → wait; still incomplete after settleMs of a
+ *        │ yes               stable size → error_log row (once per path)
+ *        ▼
+ *   frame rows inserted in one transaction per batch → `frame-ingested` events
+ *
+ * The acquisition folder is only read. What is known lives in the database,
+ * so a restarted ingest skips what was ingested before the restart.
+ */
+import { stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import type { ErrorEntry, QueueProgress } from '../../preload/api.js';
+import type { EventBus } from '../common/event-bus.js';
+import { probeTiff, unsupportedReason, type TiffProbe } from '../imaging/tiff-read.js';
+import type { Db } from '../store/database.js';
+import { erroredPaths, recordError, toErrorEntry } from '../store/queries/errors.js';
+import { insertFrames, knownFiles, type KnownFile, type NewFrame } from '../store/queries/frames.js';
+import { wellLabel } from '../store/queries/nanowells.js';
+import { createRun, getRunByRoot, setIgnoredFiles, setRunLayout, type RunRow } from '../store/queries/runs.js';
+import { detectLayout } from './detect.js';
+import { framesOfFile, isTransientName, layoutFor, type Layout, type LayoutName } from './layouts.js';
+import { DirectoryCache, forEachLimit, listTree } from './scan.js';
+
+export interface IngestOptions {
+  /** Layout of the acquisition; 'auto' (default) detects it from the files. */
+  layout?: LayoutName | 'auto';
+  /** User pattern (implies layout 'pattern'). */
+  pattern?: string;
+  /** Receives `frame-ingested` and `error` events. */
+  bus?: EventBus;
+  /** Two stat checks at least this far apart must agree before a file is probed (ms, default 300). */
+  stableMs?: number;
+  /**
+   * An incomplete TIFF whose size has not changed for this long is reported as
+   * truncated/corrupt (ms). The watcher defaults to 3000; one-pass ingest uses stableMs.
+   */
+  settleMs?: number;
+  /** Files stat'ed / probed in parallel (default 16). */
+  concurrency?: number;
+  /** Informational messages (layout detected, folder back, ...). */
+  log?: (message: string) => void;
+}
+
+/** Counters of one pass (ingestOnce) or of a watcher's lifetime. */
+export interface IngestCounters {
+  /** Frames inserted. */
+  ingested: number;
+  /** Files that match no frame of the layout. */
+  ignored: number;
+  /** Files (or folders) that failed: corrupt, truncated, unreadable, duplicate time point. */
+  errors: number;
+  /** Error rows newly written (a file's error is written once). */
+  newErrors: number;
+}
+
+export interface IngestSummary extends IngestCounters {
+  root: string;
+  runId: number | null;
+  layout: string | null;
+  pattern: string | null;
+  /** Files seen but not yet ingested because they were still being written. */
+  pending: number;
+  /** Frames of the run in the database after the pass. */
+  knownFiles: number;
+  durationMs: number;
+  /** Set when no layout could be detected (nothing ingested). */
+  detection?: string;
+}
+
+interface Candidate {
+  size: number;
+  mtimeMs: number;
+  /** When (size, mtime) last changed or was first seen. */
+  stableSince: number;
+  nextCheck: number;
+  observed: boolean;
+}
+
+interface FailedFile {
+  size: number;
+  mtimeMs: number;
+  /** I/O problems (permission denied, ...) are retried when the file is offered again. */
+  retry: boolean;
+}
+
+const DEFAULTS = { stableMs: 300, settleMs: 3000, concurrency: 16 };
+const RATE_WINDOW_MS = 60_000;
+const INSERT_BATCH = 1000;
+/** Files checked per slice of a processing round (one insert transaction each). */
+const PROCESS_SLICE = 512;
+
+function toRel(root: string, p: string): string {
+  const rel = p.startsWith(root) ? p.slice(root.length + 1) : p;
+  return sep === '/' ? rel : rel.split(sep).join('/');
+}
+
+/**
+ * Ingest state of one acquisition root in one workspace database. Used by
+ * {@link ingestOnce} (one pass) and by the live AcquisitionWatcher.
+ */
+export class AcquisitionIngestor {
+  readonly root: string;
+  readonly stableMs: number;
+  readonly settleMs: number;
+  run: RunRow | null = null;
+  layout: Layout | null = null;
+  /** Why no layout is known yet (auto-detection found nothing), for progress lines. */
+  detectionMessage: string | null = null;
+  /** The acquisition root could not be listed at the last scan. */
+  rootMissing = false;
+
+  readonly total: IngestCounters = { ingested: 0, ignored: 0, errors: 0, newErrors: 0 };
+  pass: IngestCounters = { ingested: 0, ignored: 0, errors: 0, newErrors: 0 };
+
+  private readonly options: IngestOptions;
+  private readonly known = new Map<string, KnownFile>();
+  private readonly failed = new Map<string, FailedFile>();
+  private readonly ignored = new Set<string>();
+  private readonly passIgnored = new Set<string>();
+  private readonly candidates = new Map<string, Candidate>();
+  private readonly undetected = new Set<string>();
+  private readonly dirCache = new DirectoryCache();
+  private ignoredDirty = false;
+  private readonly errorKeys = new Set<string>();
+  private readonly passErrorKeys = new Set<string>();
+  private readonly ingestTimes: number[] = [];
+  private busy = false;
+  private detectAttemptSize = 0;
+
+  constructor(
+    private readonly db: Db,
+    root: string,
+    options: IngestOptions = {},
+  ) {
+    this.root = resolve(root);
+    this.options = options;
+    this.stableMs = options.stableMs ?? DEFAULTS.stableMs;
+    this.settleMs = Math.max(options.settleMs ?? DEFAULTS.settleMs, this.stableMs);
+    this.init();
+  }
+
+  private init(): void {
+    const wanted = this.options.pattern ? 'pattern' : (this.options.layout ?? 'auto');
+    const run = getRunByRoot(this.db, this.root);
+    if (run) {
+      if (wanted !== 'auto' && (run.layout !== wanted || (wanted === 'pattern' && run.pattern !== this.options.pattern))) {
+        const hasFrames = knownFiles(this.db, run.id).size > 0;
+        if (hasFrames) {
+          throw new Error(
+            `${this.root} was ingested into this workspace with layout ${run.layout}` +
+              `${run.pattern ? ` (pattern ${run.pattern})` : ''}; use the same layout or another workspace`,
+          );
+        }
+        setRunLayout(this.db, run.id, wanted, this.options.pattern ?? null);
+      }
+      this.adoptRun(getRunByRoot(this.db, this.root)!);
+    } else if (wanted !== 'auto') {
+      const layout = layoutFor(wanted, this.options.pattern); // validates the pattern before a run exists
+      this.adoptRun(createRun(this.db, { root: this.root, layout: layout.name, pattern: layout.pattern }));
+    }
+  }
+
+  private adoptRun(run: RunRow): void {
+    this.run = run;
+    this.layout = layoutFor(run.layout as LayoutName, run.pattern);
+    this.detectionMessage = null;
+    for (const [path, file] of knownFiles(this.db, run.id)) this.known.set(path, file);
+    // Files with an error from an earlier session are probed once more (they may have been fixed).
+    for (const path of erroredPaths(this.db, run.id, 'ingest')) this.failed.set(path, { size: -1, mtimeMs: -1, retry: false });
+  }
+
+  /** Starts a new pass: per-pass counters reset. */
+  beginPass(): void {
+    this.pass = { ingested: 0, ignored: 0, errors: 0, newErrors: 0 };
+    this.passIgnored.clear();
+    this.passErrorKeys.clear();
+  }
+
+  /** Number of files waiting to be complete (or, before detection, waiting for a layout). */
+  get pendingCount(): number {
+    return this.candidates.size + this.undetected.size;
+  }
+
+  /** Number of source files with frames in the database. */
+  get knownCount(): number {
+    return this.known.size;
+  }
+
+  /**
+   * Offers a file (relative path, '/' separators) seen by a scan or a change
+   * event. Cheap: no I/O; known frame files of single-frame layouts are skipped.
+   */
+  offer(relPath: string, now = Date.now()): void {
+    const name = relPath.slice(relPath.lastIndexOf('/') + 1);
+    if (isTransientName(name) || this.candidates.has(relPath)) return;
+    if (!this.layout) {
+      this.undetected.add(relPath);
+      return;
+    }
+    const known = this.known.get(relPath);
+    if (known && !this.layout.stacks) return;
+    if (!this.layout.match(relPath) || this.ignored.has(relPath)) {
+      this.markIgnored(relPath);
+      return;
+    }
+    const failed = this.failed.get(relPath);
+    this.candidates.set(relPath, {
+      size: known?.size ?? failed?.size ?? -1,
+      mtimeMs: known?.mtimeMs ?? failed?.mtimeMs ?? -1,
+      stableSince: now,
+      nextCheck: now,
+      observed: false,
+    });
+  }
+
+  /**
+   * Lists the whole tree and offers every file. Reports the root going missing
+   * once (and coming back); returns the folders found, for change watchers.
+   */
+  async scan(): Promise<{ dirs: string[]; files: number; listedDirs: number }> {
+    const listing = await listTree(this.root, { cache: this.dirCache, concurrency: this.options.concurrency ?? 8 });
+    if (listing.rootMissing) {
+      if (!this.rootMissing) {
+        this.rootMissing = true;
+        const p = listing.rootMissing;
+        this.fail(null, 'watcher', `acquisition folder ${this.root} is not reachable (${p.code}): ${p.message}`, false, false);
+      }
+      // Everything under a vanished root is re-offered by the scan that finds it back.
+      this.candidates.clear();
+      return { dirs: [], files: 0, listedDirs: 0 };
+    }
+    if (this.rootMissing) {
+      this.rootMissing = false;
+      this.options.log?.(`acquisition folder ${this.root} is reachable again`);
+    }
+    for (const problem of listing.problems) {
+      if (problem.code === 'ENOENT') continue; // removed while listing
+      this.fail(problem.path, 'ingest', `cannot list folder (${problem.code}): ${problem.message}`, true);
+    }
+    const now = Date.now();
+    if (!this.layout) await this.tryDetect(listing.files);
+    for (const f of listing.files) this.offer(f, now);
+    if (this.layout) {
+      // Files that disappeared are no longer ignored.
+      if (this.ignored.size > 0) {
+        const present = new Set(listing.files);
+        for (const p of this.ignored) {
+          if (present.has(p)) continue;
+          this.ignored.delete(p);
+          this.ignoredDirty = true;
+        }
+      }
+      this.flushIgnored();
+    }
+    return { dirs: listing.dirs, files: listing.files.length, listedDirs: listing.listed };
+  }
+
+  private markIgnored(relPath: string): void {
+    if (!this.ignored.has(relPath)) {
+      this.ignored.add(relPath);
+      this.ignoredDirty = true;
+      this.total.ignored++;
+    }
+    if (!this.passIgnored.has(relPath)) {
+      this.passIgnored.add(relPath);
+      this.pass.ignored++;
+    }
+  }
+
+  private async tryDetect(files: readonly string[]): Promise<void> {
+    const detection = await detectLayout(this.root, files);
+    if (!detection.layout) {
+      this.detectionMessage = detection.message;
+      return;
+    }
+    const run = getRunByRoot(this.db, this.root);
+    this.adoptRun(run ?? createRun(this.db, { root: this.root, layout: detection.layout.name, pattern: detection.layout.pattern }));
+    this.options.log?.(`layout detected: ${detection.layout.name} (${detection.matched} of ${detection.sampled} sampled files)`);
+    const waiting = [...this.undetected];
+    this.undetected.clear();
+    const now = Date.now();
+    for (const p of waiting) this.offer(p, now);
+  }
+
+  private flushIgnored(): void {
+    if (this.ignoredDirty && this.run) {
+      setIgnoredFiles(this.db, this.run.id, this.ignored.size);
+      this.ignoredDirty = false;
+    }
+  }
+
+  /** Earliest time a waiting file needs a check, or null when none waits. */
+  nextDue(): number | null {
+    let due: number | null = null;
+    for (const c of this.candidates.values()) if (due === null || c.nextCheck < due) due = c.nextCheck;
+    return due;
+  }
+
+  /**
+   * Checks every waiting file that is due: stat, probe when stable, insert the
+   * complete ones (one transaction per slice of files). Returns the number of
+   * frames inserted; `onSlice` is called after each slice (progress bars).
+   */
+  async process(now = Date.now(), onSlice?: () => void): Promise<number> {
+    if (this.busy) return 0;
+    this.busy = true;
+    try {
+      // Detection is retried only when new files arrived since the last attempt.
+      if (!this.layout && this.undetected.size > this.detectAttemptSize) {
+        this.detectAttemptSize = this.undetected.size;
+        await this.tryDetect([...this.undetected]);
+      }
+      const due = [...this.candidates].filter(([, c]) => c.nextCheck <= now);
+      let inserted = 0;
+      for (let i = 0; i < due.length; i += PROCESS_SLICE) {
+        const ready: { path: string; cand: Candidate; probe: TiffProbe }[] = [];
+        await forEachLimit(due.slice(i, i + PROCESS_SLICE), this.options.concurrency ?? DEFAULTS.concurrency, async ([path, cand]) => {
+          const probe = await this.check(path, cand, now);
+          if (probe) ready.push({ path, cand, probe });
+        });
+        inserted += this.insert(ready);
+        onSlice?.();
+      }
+      this.flushIgnored();
+      return inserted;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** One check of a waiting file; returns its probe when it is ready to ingest. */
+  private async check(path: string, cand: Candidate, now: number): Promise<TiffProbe | null> {
+    const abs = resolve(this.root, path);
+    let st;
+    try {
+      st = await stat(abs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      this.candidates.delete(path);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.fail(path, 'ingest', `cannot read file (${code}): ${(err as Error).message}`, true);
+      return null;
+    }
+    if (!st.isFile()) {
+      this.candidates.delete(path);
+      return null;
+    }
+    const known = this.known.get(path);
+    const failed = this.failed.get(path);
+    if (!cand.observed) {
+      cand.observed = true;
+      // Unchanged since it was ingested (a stack without new pages) or since it failed: nothing to do.
+      if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) {
+        this.candidates.delete(path);
+        return null;
+      }
+      if (failed && !failed.retry && failed.size === st.size && failed.mtimeMs === st.mtimeMs) {
+        this.candidates.delete(path);
+        return null;
+      }
+    }
+    if (st.size !== cand.size || st.mtimeMs !== cand.mtimeMs) {
+      cand.size = st.size;
+      cand.mtimeMs = st.mtimeMs;
+      cand.stableSince = now;
+      cand.nextCheck = now + this.stableMs;
+      return null;
+    }
+    if (now - cand.stableSince < this.stableMs) {
+      cand.nextCheck = cand.stableSince + this.stableMs;
+      return null;
+    }
+    let probe: TiffProbe;
+    try {
+      probe = await probeTiff(abs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      this.candidates.delete(path);
+      if (code === 'ENOENT') return null;
+      const what = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot read file (${code ?? 'error'})`;
+      this.fail(path, 'ingest', `${what}: ${(err as Error).message}`, true, true, st);
+      return null;
+    }
+    if (probe.fileSize !== st.size) {
+      // Grew between stat and probe: still being written.
+      cand.size = probe.fileSize;
+      cand.stableSince = now;
+      cand.nextCheck = now + this.stableMs;
+      return null;
+    }
+    if (!probe.complete && probe.problem === 'not-tiff' && this.layout?.name === 'stack') {
+      // In a stack layout every file is offered; content decides, and other files are not frames.
+      this.candidates.delete(path);
+      this.markIgnored(path);
+      return null;
+    }
+    if (!probe.complete) {
+      if (now - cand.stableSince >= this.settleMs) {
+        this.candidates.delete(path);
+        const kind = probe.problem === 'not-tiff' ? 'not a TIFF' : probe.problem === 'empty' ? 'empty file' : `${probe.problem} TIFF`;
+        this.fail(path, 'ingest', `${kind}: ${probe.reason}`, false, true, st);
+      } else {
+        cand.nextCheck = now + this.stableMs;
+      }
+      return null;
+    }
+    const unsupported = unsupportedReason(probe);
+    if (unsupported) {
+      this.candidates.delete(path);
+      this.fail(path, 'ingest', `unsupported TIFF: ${unsupported}`, false, true, st);
+      return null;
+    }
+    return probe;
+  }
+
+  private insert(ready: { path: string; cand: Candidate; probe: TiffProbe }[]): number {
+    if (!this.run || !this.layout || ready.length === 0) return 0;
+    ready.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const rows: NewFrame[] = [];
+    for (const { path, cand, probe } of ready) {
+      this.candidates.delete(path);
+      const loc = this.layout.match(path)!;
+      const knownPages = this.known.get(path)?.pages;
+      for (const f of framesOfFile(loc, probe.pages, probe.description)) {
+        if (knownPages?.has(f.page)) continue;
+        rows.push({
+          runId: this.run.id,
+          block: loc.block,
+          well: loc.well,
+          t: f.t,
+          channel: f.channel,
+          path,
+          page: f.page,
+          width: probe.width,
+          height: probe.height,
+          bits: probe.bits,
+          size: cand.size,
+          mtimeMs: cand.mtimeMs,
+        });
+      }
+      const entry = this.known.get(path) ?? { pages: new Set<number>(), size: cand.size, mtimeMs: cand.mtimeMs };
+      entry.size = cand.size;
+      entry.mtimeMs = cand.mtimeMs;
+      this.known.set(path, entry);
+      this.failed.delete(path);
+    }
+    let inserted = 0;
+    for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+      const batch = rows.slice(i, i + INSERT_BATCH);
+      const outcomes = insertFrames(this.db, batch);
+      const now = Date.now();
+      outcomes.forEach((outcome, k) => {
+        const row = batch[k]!;
+        this.known.get(row.path)!.pages.add(row.page);
+        if (outcome.status === 'inserted') {
+          inserted++;
+          this.ingestTimes.push(now);
+          this.options.bus?.emit({ type: 'frame-ingested', frameId: outcome.frameId, wellId: outcome.wellId, t: row.t, path: row.path });
+        } else if (outcome.status === 'duplicate') {
+          this.fail(
+            row.path,
+            'ingest',
+            `duplicate time point: t=${row.t} channel ${row.channel} of nanowell ${wellLabel(row.block, row.well)} ` +
+              `was already ingested from ${outcome.existingPath}`,
+            false,
+          );
+        }
+      });
+    }
+    this.total.ingested += inserted;
+    this.pass.ingested += inserted;
+    this.trimRate(Date.now());
+    return inserted;
+  }
+
+  /** Counts a failure and writes its error row (once per path); emits `error` for new rows. */
+  private fail(
+    path: string | null,
+    source: string,
+    message: string,
+    retry: boolean,
+    remember = true,
+    st?: { size: number; mtimeMs: number },
+  ): void {
+    // Counted once per file (or folder) and source, however often it is re-checked.
+    const key = path === null ? null : `${source}\0${path}`;
+    if (key === null || !this.errorKeys.has(key)) this.total.errors++;
+    if (key === null || !this.passErrorKeys.has(key)) this.pass.errors++;
+    if (key !== null) {
+      this.errorKeys.add(key);
+      this.passErrorKeys.add(key);
+    }
+    if (path !== null && remember) this.failed.set(path, { size: st?.size ?? -1, mtimeMs: st?.mtimeMs ?? -1, retry });
+    const row = recordError(this.db, { runId: this.run?.id ?? null, source, path, message });
+    if (row) {
+      this.total.newErrors++;
+      this.pass.newErrors++;
+      const entry: ErrorEntry = toErrorEntry(row);
+      this.options.bus?.emit({ type: 'error', entry });
+    }
+  }
+
+  private trimRate(now: number): void {
+    let drop = 0;
+    while (drop < this.ingestTimes.length && this.ingestTimes[drop]! < now - RATE_WINDOW_MS) drop++;
+    if (drop > 0) this.ingestTimes.splice(0, drop);
+  }
+
+  /**
+   * Ingest queue progress: done = frames ingested by this ingestor, total =
+   * done + files waiting; rate over the last minute (frames/s).
+   */
+  progress(startedAt: number, now = Date.now()): QueueProgress {
+    this.trimRate(now);
+    const window = Math.min(RATE_WINDOW_MS, Math.max(now - startedAt, 1)) / 1000;
+    const rate = this.ingestTimes.length / window;
+    const waiting = this.pendingCount;
+    return {
+      done: this.total.ingested,
+      total: this.total.ingested + waiting,
+      rate,
+      etaSeconds: waiting === 0 ? 0 : rate > 0 ? waiting / rate : null,
+    };
+  }
+
+  /** Summary of the current pass. */
+  summary(durationMs: number): IngestSummary {
+    return {
+      root: this.root,
+      runId: this.run?.id ?? null,
+      layout: this.layout?.name ?? null,
+      pattern: this.layout?.pattern ?? null,
+      ...this.pass,
+      pending: this.pendingCount,
+      knownFiles: this.known.size,
+      durationMs,
+      ...(this.detectionMessage ? { detection: this.detectionMessage } : {}),
+    };
+  }
+
+  /** Converts an absolute path under the root to the relative form used in the database. */
+  relative(absPath: string): string {
+    return toRel(this.root, absPath);
+  }
+}
+
+/** Error thrown by {@link ingestOnce} when no layout can be detected. */
+export class LayoutDetectionError extends Error {}
+
+/**
+ * One ingest pass over `root`: lists the tree, checks every new file twice
+ * `stableMs` apart, ingests the complete ones, records errors for corrupt or
+ * truncated ones, and leaves files still being written for a later pass.
+ * Throws {@link LayoutDetectionError} when the layout is 'auto' and nothing matches.
+ */
+export async function ingestOnce(
+  root: string,
+  db: Db,
+  options: IngestOptions & { onProgress?: (p: QueueProgress) => void } = {},
+): Promise<IngestSummary> {
+  const started = Date.now();
+  const ingestor = new AcquisitionIngestor(db, root, { ...options, settleMs: options.settleMs ?? options.stableMs ?? DEFAULTS.stableMs });
+  ingestor.beginPass();
+  await ingestor.scan();
+  if (ingestor.rootMissing) {
+    throw new Error(`acquisition folder ${ingestor.root} is not reachable`);
+  }
+  if (!ingestor.layout) throw new LayoutDetectionError(ingestor.detectionMessage ?? `no layout recognised in ${ingestor.root}`);
+  // Round 1 observes sizes; round 2 (stableMs later) probes and ingests the stable ones.
+  for (let round = 0; round < 2; round++) {
+    if (round > 0) {
+      const due = ingestor.nextDue();
+      if (due === null) break;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    await processWithProgress(ingestor, started, options.onProgress);
+  }
+  return ingestor.summary(Date.now() - started);
+}
+
+/** Processes due files in slices so a progress callback sees large passes advance. */
+async function processWithProgress(
+  ingestor: AcquisitionIngestor,
+  started: number,
+  onProgress?: (p: QueueProgress) => void,
+): Promise<void> {
+  await ingestor.process(Date.now(), onProgress ? () => onProgress(ingestor.progress(started)) : undefined);
+}

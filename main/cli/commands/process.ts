@@ -1,0 +1,166 @@
+import { resolve } from 'node:path';
+import type { QueueProgress } from '../../../preload/api.js';
+import { LayoutDetectionError, ingestOnce } from '../../acquisition/ingest.js';
+import { EventBus } from '../../common/event-bus.js';
+import { SAMPLERS, type SamplerName } from '../../inference/protocol.js';
+import { RESTORE_DEFAULTS } from '../../pipeline/defaults.js';
+import { forkHostFactory } from '../../pipeline/fork-host.js';
+import { defaultModelsDir } from '../../pipeline/paths.js';
+import { Pipeline } from '../../pipeline/pipeline.js';
+import { closeDb, openWorkspaceDb } from '../../store/database.js';
+import { countErrors } from '../../store/queries/errors.js';
+import { attemptCounts, workCounts } from '../../store/queries/work.js';
+import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { ExitCode, type Command } from '../command.js';
+import { formatQueue, ProgressLine } from '../progress.js';
+
+const help = `Usage: postfocus process <acquisition> --workspace <folder> [options]
+
+Ingests the acquisition folder once, classifies every frame (p(OOF) + focus
+metrics), restores every out-of-focus frame with the conditional DDPM (ensemble
+mean + per-pixel spread written under <workspace>/derived/) and re-classifies
+the restorations. Ends when all work is done. Work is resumed from the database:
+run it again after an interruption and nothing is lost or done twice.
+
+Options:
+  --workspace, -w <folder>  workspace folder (created if needed)
+  --models <folder>         models folder with manifest.json (default: the shipped models)
+  --sampler <name>          ${SAMPLERS.join(' | ')} (default ${RESTORE_DEFAULTS.sampler})
+  --steps <n>               sampler steps (default ${RESTORE_DEFAULTS.steps})
+  --eta <x>                 DDIM stochasticity in [0, 1] (default ${RESTORE_DEFAULTS.eta})
+  --ensemble <n>            ensemble members per restoration (default ${RESTORE_DEFAULTS.ensemble})
+  --warm-start-t <t>        warm-start timestep for ddim-warm (default ${RESTORE_DEFAULTS.warmStartT})
+  --threads <n>             ONNX Runtime threads in the worker (default: runtime's choice)
+  --layout <name>           acquisition layout (default auto)
+  --json                    print the summary as one JSON document on stdout
+  --quiet                   no progress bars on stderr
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 completed but frames failed or a model
+could not be used (see \`postfocus status\`).`;
+
+const command: Command = {
+  summary: 'ingest, classify and restore an acquisition (ends when all work is done)',
+  help,
+  async run(argv) {
+    const { positionals, flags } = parseArgs(argv, {
+      workspace: { type: 'string', alias: 'w' },
+      models: { type: 'string' },
+      sampler: { type: 'string' },
+      steps: { type: 'string' },
+      eta: { type: 'string' },
+      ensemble: { type: 'string' },
+      'warm-start-t': { type: 'string' },
+      threads: { type: 'string' },
+      layout: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    });
+    if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
+    const workspaceArg = stringFlag(flags, 'workspace');
+    if (!workspaceArg) throw new UsageError('--workspace is required');
+    const sampler = (stringFlag(flags, 'sampler') ?? RESTORE_DEFAULTS.sampler) as SamplerName;
+    if (!SAMPLERS.includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}`);
+    const restore = {
+      sampler,
+      steps: numberFlag(flags, 'steps', RESTORE_DEFAULTS.steps, { min: 1, max: 1000, integer: true }),
+      eta: numberFlag(flags, 'eta', RESTORE_DEFAULTS.eta, { min: 0, max: 1 }),
+      ensemble: numberFlag(flags, 'ensemble', RESTORE_DEFAULTS.ensemble, { min: 1, max: 64, integer: true }),
+      warmStartT: numberFlag(flags, 'warm-start-t', RESTORE_DEFAULTS.warmStartT ?? 300, { min: 0, max: 999, integer: true }),
+    };
+    const threads = numberFlag(flags, 'threads', 0, { min: 0, max: 256, integer: true });
+    const layout = stringFlag(flags, 'layout');
+    const root = resolve(positionals[0]!);
+    const workspace = resolve(workspaceArg);
+    const modelsDir = resolve(stringFlag(flags, 'models') ?? defaultModelsDir());
+    const line = new ProgressLine({ silent: Boolean(flags.quiet) });
+    const started = Date.now();
+
+    const db = openWorkspaceDb(workspace);
+    const events = new EventBus();
+    let pipeline: Pipeline | null = null;
+    const onSignal = () => {
+      line.log('stopping (work done so far is kept; run again to resume)…');
+      void (pipeline?.stop() ?? Promise.resolve()).finally(() => {
+        closeDb(db);
+        process.exit(130);
+      });
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const ingest = await ingestOnce(root, db, {
+        ...(layout ? { layout: layout as never } : {}),
+        log: (m) => line.log(m),
+        onProgress: (p) => line.update(formatQueue('ingest', p)),
+      });
+      line.update(`ingest: ${ingest.ingested} new frame(s), ${ingest.knownFiles} known`, true);
+
+      pipeline = new Pipeline({
+        db,
+        workspace,
+        events,
+        modelsDir,
+        hostFactory: forkHostFactory(),
+        restore,
+        ...(threads ? { threads } : {}),
+        log: (level, message) => {
+          if (level !== 'info' || !flags.quiet) line.log(`${level}: ${message}`);
+        },
+      });
+      const show = (c: QueueProgress, r: QueueProgress) => line.update(`${formatQueue('classify', c, 16)} | ${formatQueue('restore', r, 16)}`);
+      events.subscribe((e) => {
+        if (e.type === 'progress') show(e.progress.classify, e.progress.restore);
+      });
+      await pipeline.start();
+      await pipeline.whenIdle();
+      const p = pipeline.progress();
+      show(p.classify, p.restore);
+      line.done();
+      const engine = pipeline.engineStatus();
+      const wells = pipeline.wells();
+      await pipeline.stop();
+      const counts = workCounts(db);
+      const summary = {
+        acquisition: root,
+        workspace,
+        models: modelsDir,
+        ingest: { ingested: ingest.ingested, errors: ingest.errors, pending: ingest.pending, layout: ingest.layout },
+        frames: counts,
+        restore,
+        engine: { provider: engine.provider, models: engine.models, disabledReason: engine.disabledReason ?? null },
+        wells: {
+          count: wells.length,
+          usableBefore: wells.filter((w) => w.usableBefore).length,
+          usableAfter: wells.filter((w) => w.usableAfter).length,
+        },
+        attempts: attemptCounts(db),
+        errors: countErrors(db),
+        durationMs: Date.now() - started,
+      };
+      if (flags.json) console.log(JSON.stringify(summary));
+      else {
+        console.log(
+          `${root}: ${counts.frames} frame(s): ${counts.inFocus} in focus, ${counts.oofOriginal} OOF ` +
+            `(${counts.restored} restored, ${counts.reclassified} re-classified), ${counts.pending} unclassified, ${counts.failed} failed ` +
+            `[${((Date.now() - started) / 1000).toFixed(1)} s on ${engine.provider ?? 'no provider'}]`,
+        );
+        console.log(`usable videos: ${summary.wells.usableBefore}/${wells.length} before restoration, ${summary.wells.usableAfter}/${wells.length} after`);
+        if (engine.disabledReason) console.log(`warning: ${engine.disabledReason}`);
+      }
+      return counts.failed > 0 || engine.disabledReason ? ExitCode.completedWithErrors : ExitCode.ok;
+    } catch (err) {
+      line.done();
+      if (err instanceof LayoutDetectionError) {
+        console.error(`postfocus process: ${err.message}`);
+        return ExitCode.failure;
+      }
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await pipeline?.stop();
+      closeDb(db);
+    }
+  },
+};
+export default command;

@@ -1,0 +1,113 @@
+/**
+ * `postfocus serve <workspace>`: runs the station core with the web shell, so
+ * the review app works in any browser on this machine (loopback only unless
+ * --allow-remote). Prints the URL with its access token.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import type { Command } from '../command.js';
+import { openStation } from '../../station/open.js';
+import { startWebShell } from '../../server/web-shell.js';
+
+const HELP = `Usage: postfocus serve <workspace> [options]
+
+Runs the station on <workspace> and serves the review app over loopback HTTP.
+Open the printed URL (it carries a random access token) in a browser.
+
+Options:
+  --acq <dir>        acquisition folder to watch live (never written)
+  --models <dir>     models folder (default: the app's models/)
+  --no-pipeline      review only: do not classify or restore
+  --port <n>         port (default 0: a free one)
+  --host <addr>      address to bind (default 127.0.0.1)
+  --allow-remote     allow a non-loopback --host (the token still applies)
+  --json             print {"url": ...} on one line instead of text
+Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.`;
+
+/** Folder of this package (dist/main/cli.js → package root). */
+function packageRoot(): string {
+  return fileURLToPath(new URL('../../', import.meta.url));
+}
+
+const command: Command = {
+  summary: 'serve the review app in a browser (loopback web shell)',
+  help: HELP,
+  async run(argv) {
+    const { positionals, flags } = parseArgs(argv, {
+      acq: { type: 'string' },
+      models: { type: 'string' },
+      'no-pipeline': { type: 'boolean' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'allow-remote': { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    if (positionals.length !== 1) throw new UsageError('give exactly one workspace folder');
+    const workspace = positionals[0]!;
+    const port = numberFlag(flags, 'port', 0, { min: 0, max: 65535, integer: true });
+    const host = stringFlag(flags, 'host') ?? '127.0.0.1';
+    const root = packageRoot();
+    const rendererDir = join(root, 'dist', 'renderer');
+    if (!existsSync(rendererDir)) {
+      throw new Error(`the renderer is not built (${rendererDir} missing): run npm run build:renderer`);
+    }
+    const acquisition = stringFlag(flags, 'acq');
+    if (acquisition !== undefined && !existsSync(acquisition)) {
+      throw new UsageError(`acquisition folder ${acquisition} does not exist`);
+    }
+    const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+    const station = await openStation({
+      workspace,
+      modelsDir: stringFlag(flags, 'models') ?? `${root}/models`,
+      appVersion: pkg.version,
+      ...(acquisition !== undefined ? { acquisition } : {}),
+      ...(flags['no-pipeline'] ? { noPipeline: 'pipeline disabled (--no-pipeline)' } : {}),
+    });
+    let shell;
+    try {
+      shell = await startWebShell({
+        api: station,
+        rendererDir,
+        host,
+        port,
+        allowRemote: flags['allow-remote'] === true,
+      });
+    } catch (err) {
+      await station.close();
+      throw err;
+    }
+    await station.start();
+    if (flags.json) console.log(JSON.stringify({ url: shell.url, port: shell.port, workspace }));
+    else console.log(`PostFocus Station review app: ${shell.url}\n(Ctrl-C to stop)`);
+
+    return await new Promise<number>((done) => {
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        if (!flags.json) console.error(`\n${signal}: stopping…`);
+        void (async () => {
+          let code = 0;
+          try {
+            await shell.close();
+            await station.close();
+          } catch (err) {
+            console.error(`postfocus serve: error while stopping: ${(err as Error).message}`);
+            code = 1;
+          }
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onTerm);
+          done(code);
+        })();
+      };
+      const onInt = (): void => stop('SIGINT');
+      const onTerm = (): void => stop('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+    });
+  },
+};
+export default command;

@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FrameState } from '../../../preload/api.js';
+import { closeDb, DATABASE_FILE, openWorkspaceDb } from '../../store/database.js';
+import { countErrors, listErrors } from '../../store/queries/errors.js';
+import { countFramesByState } from '../../store/queries/frames.js';
+import { countNanowells } from '../../store/queries/nanowells.js';
+import { listRuns } from '../../store/queries/runs.js';
+import { numberFlag, parseArgs, UsageError } from '../args.js';
+import { ExitCode, type Command } from '../command.js';
+
+const help = `Usage: postfocus status <workspace> [--json] [--errors <n>]
+
+Shows what a workspace holds: per acquisition run, its layout, nanowells,
+frames per state and ignored files; then the most recent errors with their
+reasons. Opens the workspace read-only (safe while \`postfocus watch\` runs).
+
+Options:
+  --errors <n>  how many recent errors to list (default 10)
+  --json        one JSON document: { frames, errors, runs, states, recentErrors, ... }`;
+
+function sum(states: Record<FrameState, number>): number {
+  return Object.values(states).reduce((a, b) => a + b, 0);
+}
+
+const command: Command = {
+  summary: 'show runs, frame counts per state and recent errors of a workspace',
+  help,
+  async run(argv) {
+    const { positionals, flags } = parseArgs(argv, { json: { type: 'boolean' }, errors: { type: 'string' } });
+    if (positionals.length !== 1) throw new UsageError('expected one workspace folder');
+    const limit = numberFlag(flags, 'errors', 10, { min: 0, max: 10_000, integer: true });
+    const workspace = resolve(positionals[0]!);
+    if (!existsSync(join(workspace, DATABASE_FILE))) {
+      console.error(
+        `postfocus status: no workspace at ${workspace} (no ${DATABASE_FILE}); ` +
+          'create one with `postfocus ingest <acquisition> --workspace <folder>`',
+      );
+      return ExitCode.failure;
+    }
+    const db = openWorkspaceDb(workspace, { readonly: true });
+    try {
+      const runs = listRuns(db).map((r) => {
+        const states = countFramesByState(db, r.id);
+        return {
+          id: r.id,
+          root: r.root,
+          layout: r.layout,
+          pattern: r.pattern,
+          createdAt: r.createdAt,
+          ignoredFiles: r.ignoredFiles,
+          wells: countNanowells(db, r.id),
+          frames: sum(states),
+          states,
+          errors: countErrors(db, r.id),
+        };
+      });
+      const states = countFramesByState(db);
+      const recentErrors = listErrors(db, { limit });
+      const report = {
+        workspace,
+        frames: sum(states),
+        errors: countErrors(db),
+        wells: runs.reduce((a, r) => a + r.wells, 0),
+        states,
+        runs,
+        recentErrors,
+      };
+      if (flags.json) {
+        console.log(JSON.stringify(report));
+        return ExitCode.ok;
+      }
+      const lines = [`workspace ${workspace}: ${report.frames} frame(s) in ${report.wells} nanowell(s), ${report.errors} error(s)`];
+      for (const r of runs) {
+        lines.push(`run ${r.id} ${r.root}`);
+        lines.push(`  layout ${r.layout}${r.pattern ? ` (${r.pattern})` : ''}, ${r.wells} nanowell(s), ${r.frames} frame(s), ${r.ignoredFiles} ignored file(s), ${r.errors} error(s)`);
+        lines.push(`  ${Object.entries(r.states).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      }
+      if (recentErrors.length > 0) {
+        lines.push(`recent errors${report.errors > recentErrors.length ? ` (${recentErrors.length} of ${report.errors})` : ''}:`);
+        for (const e of recentErrors) lines.push(`  ${e.at} [${e.source}] ${e.path ?? '-'}: ${e.message}`);
+      }
+      console.log(lines.join('\n'));
+      return ExitCode.ok;
+    } finally {
+      closeDb(db);
+    }
+  },
+};
+export default command;

@@ -1,0 +1,98 @@
+import { resolve } from 'node:path';
+import { EventBus } from '../../common/event-bus.js';
+import { parseLayoutChoice } from '../../acquisition/options.js';
+import { AcquisitionWatcher, type WatcherStatus } from '../../acquisition/watcher.js';
+import { closeDb, openWorkspaceDb } from '../../store/database.js';
+import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { ExitCode, type Command } from '../command.js';
+import { formatQueue, ProgressLine } from '../progress.js';
+
+const help = `Usage: postfocus watch <acquisition> --workspace <folder> [options]
+
+Watches an acquisition folder while the microscope writes it and ingests each
+frame once, as soon as it is completely written. Runs until Ctrl-C / SIGTERM,
+then closes the workspace cleanly. Restarting continues where it stopped.
+Progress goes to stderr; errors (corrupt or truncated files) are recorded in
+the workspace and printed as they happen.
+
+Options:
+  --workspace, -w <folder>  workspace folder (created if needed)
+  --layout <name>           auto (default) | timing | micromanager | stack | pattern
+  --pattern <pattern>       file names with fields {block} {well} {t} {channel}
+  --poll                    rescan only, no change notifications (network shares)
+  --rescan-ms <ms>          full rescan interval (default 5000; 1000 with --poll)
+  --stable-ms <ms>          interval of the two size checks (default 300)
+  --settle-ms <ms>          an incomplete TIFF unchanged this long is an error (default 3000)
+  --json                    on exit, print the final status as one JSON document on stdout
+  --quiet                   no progress line
+
+Exit codes: 0 stopped by signal, 1 failure, 2 usage.`;
+
+function statusText(s: WatcherStatus): string {
+  if (s.state === 'waiting-for-root') return `waiting for ${s.root} to become reachable again...`;
+  if (!s.layout) return `watching ${s.root}: waiting for frames (no layout recognised yet)`;
+  const c = s.counters;
+  return `${formatQueue('ingest', s.progress, 20)} | ignored ${c.ignored} errors ${c.errors}`;
+}
+
+const command: Command = {
+  summary: 'watch an acquisition folder and ingest frames live',
+  help,
+  async run(argv) {
+    const { positionals, flags } = parseArgs(argv, {
+      workspace: { type: 'string', alias: 'w' },
+      layout: { type: 'string' },
+      pattern: { type: 'string' },
+      poll: { type: 'boolean' },
+      'rescan-ms': { type: 'string' },
+      'stable-ms': { type: 'string' },
+      'settle-ms': { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    });
+    if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
+    const workspace = stringFlag(flags, 'workspace');
+    if (!workspace) throw new UsageError('--workspace is required');
+    let choice;
+    try {
+      choice = parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const poll = Boolean(flags.poll);
+    const rescanMs = numberFlag(flags, 'rescan-ms', poll ? 1000 : 5000, { min: 50, max: 3_600_000, integer: true });
+    const stableMs = numberFlag(flags, 'stable-ms', 300, { min: 0, max: 60_000, integer: true });
+    const settleMs = numberFlag(flags, 'settle-ms', 3000, { min: 0, max: 3_600_000, integer: true });
+    const root = resolve(positionals[0]!);
+    const db = openWorkspaceDb(resolve(workspace));
+    const line = new ProgressLine({ silent: Boolean(flags.quiet) });
+    const bus = new EventBus();
+    bus.subscribe((event) => {
+      if (event.type === 'error') line.log(`error: ${event.entry.path ?? root}: ${event.entry.message}`);
+    });
+    let watcher: AcquisitionWatcher;
+    try {
+      watcher = new AcquisitionWatcher(db, root, { ...choice, poll, rescanMs, stableMs, settleMs, bus, log: (m) => line.log(m) });
+    } catch (err) {
+      closeDb(db);
+      throw err;
+    }
+    const stopped = new Promise<NodeJS.Signals>((done) => {
+      process.once('SIGINT', () => done('SIGINT'));
+      process.once('SIGTERM', () => done('SIGTERM'));
+    });
+    await watcher.start();
+    line.log(`watching ${root} → ${resolve(workspace)} (${poll ? 'polling' : 'change notifications + rescans'})`);
+    const ticker = setInterval(() => line.update(statusText(watcher.status())), 250);
+    const signal = await stopped;
+    clearInterval(ticker);
+    await watcher.stop();
+    const final = watcher.status();
+    line.done(statusText(final));
+    closeDb(db);
+    line.log(`stopped on ${signal}; workspace closed`);
+    if (flags.json) console.log(JSON.stringify(final));
+    return ExitCode.ok;
+  },
+};
+export default command;

@@ -1,0 +1,122 @@
+/**
+ * Export policies: which file (if any) stands for each frame in a curated
+ * dataset. Pure module (no node): the same rule drives the export, its preview
+ * counts, the usable-video yield and the CLI help text.
+ */
+import type { ExportLayout, ExportPolicy, FrameState, Verdict } from '../../preload/api.js';
+
+export type ExportInclude = ExportPolicy['include'];
+
+export const EXPORT_INCLUDES: readonly ExportInclude[] = ['curated', 'all-decided', 'everything'];
+export const EXPORT_LAYOUTS: readonly ExportLayout[] = ['mirror', 'per-well'];
+
+/** The default policy of the app and the CLI. */
+export const DEFAULT_EXPORT_POLICY: ExportPolicy = {
+  include: 'curated',
+  layout: 'mirror',
+  omeStacks: true,
+  trainingPack: false,
+};
+
+/** What the station knows about one frame, as far as the export rule cares. */
+export interface FrameFacts {
+  state: FrameState;
+  /** OOF flag of the classification of the original (null when not classified). */
+  oofOriginal: boolean | null;
+  /** A restoration row exists for the frame. */
+  hasRestoration: boolean;
+  /** Verdict of the latest decision in force, null when never decided. */
+  verdict: Verdict | null;
+}
+
+export type FocusClass = 'in_focus' | 'oof' | 'unclassified';
+export type ReviewClass = 'accepted' | 'rejected' | 'undecided';
+
+export type ExclusionReason =
+  | 'oof-rejected'
+  | 'oof-undecided'
+  | 'in-focus-rejected'
+  | 'unclassified';
+
+export type Disposition =
+  | { kind: 'original' }
+  | { kind: 'restored' }
+  | { kind: 'excluded'; reason: ExclusionReason };
+
+/** Whether the frame's original is in focus, out of focus, or not classified yet. */
+export function focusClass(f: FrameFacts): FocusClass {
+  if (f.state === 'in_focus') return 'in_focus';
+  if (f.state === 'oof' || f.state === 'restored') return 'oof';
+  if (f.oofOriginal === null) return 'unclassified';
+  return f.oofOriginal ? 'oof' : 'in_focus';
+}
+
+/** Review state in force: 'clear' (and no decision at all) mean undecided. */
+export function reviewClass(verdict: Verdict | null): ReviewClass {
+  if (verdict === 'accept') return 'accepted';
+  if (verdict === 'reject') return 'rejected';
+  return 'undecided';
+}
+
+/** A restoration that a reviewer accepted and is still in force. */
+export function hasAcceptedRestoration(f: FrameFacts): boolean {
+  return f.hasRestoration && f.verdict === 'accept';
+}
+
+/**
+ * The file that represents a frame under a policy:
+ * - curated: in-focus originals (unless a reviewer rejected the frame itself) and
+ *   accepted restorations; OOF frames rejected or undecided, and frames not
+ *   classified yet, are excluded.
+ * - all-decided: every frame whose fate is decided — in-focus originals, accepted
+ *   restorations, and the OOF original of a frame whose restoration was rejected
+ *   (exported as kind `original` with decision `reject`, so it stays labelled);
+ *   only undecided OOF frames and unclassified frames are excluded.
+ * - everything: one file per frame: the accepted restoration where there is one,
+ *   the original otherwise.
+ */
+export function frameDisposition(f: FrameFacts, include: ExportInclude): Disposition {
+  if (hasAcceptedRestoration(f)) return { kind: 'restored' };
+  if (include === 'everything') return { kind: 'original' };
+  const focus = focusClass(f);
+  const review = reviewClass(f.verdict);
+  if (focus === 'unclassified') return { kind: 'excluded', reason: 'unclassified' };
+  if (include === 'all-decided') {
+    if (focus === 'in_focus' || review !== 'undecided') return { kind: 'original' };
+    return { kind: 'excluded', reason: 'oof-undecided' };
+  }
+  // curated
+  if (focus === 'in_focus') {
+    return review === 'rejected' ? { kind: 'excluded', reason: 'in-focus-rejected' } : { kind: 'original' };
+  }
+  return { kind: 'excluded', reason: review === 'rejected' ? 'oof-rejected' : 'oof-undecided' };
+}
+
+/** Human-readable description of the policies, shared by `--help` and the report. */
+export const POLICY_HELP = [
+  'Policies (which file stands for each frame; OOF = out of focus per the classifier):',
+  '  curated      (default) in-focus originals + accepted restorations. Excluded: OOF frames',
+  '               whose restoration is rejected or undecided (a cleared decision is undecided),',
+  '               in-focus frames a reviewer rejected, frames not classified yet.',
+  '  all-decided  every decided frame: in-focus originals, accepted restorations, and the',
+  '               original of OOF frames whose restoration was rejected (kind=original,',
+  '               decision=reject in the manifest). Excluded: undecided OOF frames, unclassified frames.',
+  '  everything   one file per frame: the accepted restoration where there is one, the original',
+  '               otherwise (including undecided/rejected OOF and unclassified frames).',
+].join('\n');
+
+/** Validates a policy coming from the UI, the CLI or a file; fills defaults. */
+export function normalizeExportPolicy(input: Partial<ExportPolicy> | undefined): ExportPolicy {
+  const p = { ...DEFAULT_EXPORT_POLICY, ...(input ?? {}) };
+  if (!EXPORT_INCLUDES.includes(p.include)) {
+    throw new Error(`export policy "${String(p.include)}" is not one of ${EXPORT_INCLUDES.join(', ')}`);
+  }
+  if (!EXPORT_LAYOUTS.includes(p.layout)) {
+    throw new Error(`export layout "${String(p.layout)}" is not one of ${EXPORT_LAYOUTS.join(', ')}`);
+  }
+  if (typeof p.omeStacks !== 'boolean') throw new Error(`export omeStacks must be true or false, got ${String(p.omeStacks)}`);
+  if (typeof p.trainingPack !== 'boolean') {
+    throw new Error(`export trainingPack must be true or false, got ${String(p.trainingPack)}`);
+  }
+  return { include: p.include, layout: p.layout, omeStacks: p.omeStacks, trainingPack: p.trainingPack };
+}

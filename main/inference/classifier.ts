@@ -1,0 +1,49 @@
+/**
+ * OOF classification: preprocess (model space, mirror padding to the network's
+ * size multiple) → batched logits → p(OOF) = σ(logit) and the manifest's
+ * threshold. Frames of equal padded size share a batch.
+ */
+import type { Image } from '../imaging/image.js';
+import type { Preprocess } from './model-registry.js';
+import { padReflect } from './restorer.js';
+import { roundUp, sigmoid, toModelSpace } from './tensor.js';
+
+/** Classifier call: (n, 1, h, w) float32 model-space images → n logits. */
+export type LogitFn = (images: Float32Array, n: number, h: number, w: number) => Promise<Float32Array>;
+
+/**
+ * p(OOF) of each image ((H, W) float32 in [0, 1]), in input order. At most
+ * `maxBatch` images go through the network per call.
+ */
+export async function classifyImages(net: LogitFn, pre: Preprocess, images: readonly Image[], maxBatch = 32): Promise<number[]> {
+  const out = new Array<number>(images.length);
+  const groups = new Map<string, number[]>();
+  images.forEach((img, i) => {
+    const key = `${roundUp(img.width, pre.sizeMultiple)}x${roundUp(img.height, pre.sizeMultiple)}`;
+    const g = groups.get(key);
+    if (g) g.push(i);
+    else groups.set(key, [i]);
+  });
+  for (const indices of groups.values()) {
+    const first = images[indices[0]!]!;
+    const pw = roundUp(first.width, pre.sizeMultiple);
+    const ph = roundUp(first.height, pre.sizeMultiple);
+    for (let k = 0; k < indices.length; k += maxBatch) {
+      const chunk = indices.slice(k, k + maxBatch);
+      const batch = new Float32Array(chunk.length * pw * ph);
+      chunk.forEach((idx, j) => {
+        const img = images[idx]!;
+        toModelSpace(padReflect(img.data, img.width, img.height, pw, ph), pre, batch.subarray(j * pw * ph, (j + 1) * pw * ph));
+      });
+      const logits = await net(batch, chunk.length, ph, pw);
+      if (logits.length !== chunk.length) throw new Error(`classifier returned ${logits.length} logits for ${chunk.length} images`);
+      chunk.forEach((idx, j) => (out[idx] = sigmoid(logits[j]!)));
+    }
+  }
+  return out;
+}
+
+/** Whether p(OOF) flags the frame out of focus under the manifest's threshold. */
+export function isOof(pOof: number, pre: Pick<Preprocess, 'threshold'>): boolean {
+  return pOof >= pre.threshold;
+}

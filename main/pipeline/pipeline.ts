@@ -1,0 +1,459 @@
+/**
+ * The processing pipeline of the station core: every ingested frame is
+ * classified (newest first, in batches), OOF frames are restored at a lower
+ * priority, restored frames are re-classified. Work is derived from the
+ * database (frame.state + attempt rows), so a restarted station resumes exactly.
+ *
+ * Two lanes share one inference worker: a classification lane (classify, then
+ * re-classify) and a restoration lane. The worker runs classification first
+ * between restoration steps, so restoration never starves classification.
+ * A crashed worker is restarted; each unit of work is tried MAX_TRIES times,
+ * then the frame is recorded as failed (frame.state = 'failed' + error_log).
+ */
+import { join } from 'node:path';
+import type { EngineStatus, Progress, QueueProgress, UsabilityRule } from '../../preload/api.js';
+import type { EventBus } from '../common/event-bus.js';
+import { DEFAULT_USABILITY } from '../common/usability.js';
+import type { ReadyResponse, WorkerHostFactory } from '../inference/protocol.js';
+import { parseRestoreOptions } from '../inference/protocol.js';
+import { ensembleSeeds } from '../inference/samplers/gaussian.js';
+import type { Db } from '../store/database.js';
+import {
+  CANCELLED_PREFIX,
+  classifyWork,
+  closeInterruptedAttempts,
+  failAttempt,
+  failureCount,
+  markFrameFailed,
+  recordClassification,
+  recordModelProblem,
+  recordRestoration,
+  reclassifyWork,
+  restoreWork,
+  startAttempts,
+  workCounts,
+  type AttemptKind,
+  type WorkItem,
+} from '../store/queries/work.js';
+import { CLASSIFY_BATCH, MAX_TRIES, RESTORE_DEFAULTS, type RestoreConfig } from './defaults.js';
+import { wellUsability, type WellUsability } from './usability-report.js';
+import { WorkerClient, WorkerCrashedError } from './worker-client.js';
+
+export interface PipelineOptions {
+  db: Db;
+  /** Workspace folder (derived TIFFs are written under it by the worker). */
+  workspace: string;
+  events: EventBus;
+  /** Folder with manifest.json and the models. */
+  modelsDir: string;
+  hostFactory: WorkerHostFactory;
+  usability?: UsabilityRule;
+  restore?: Partial<RestoreConfig>;
+  /** Frames per classification batch (default 32). */
+  classifyBatch?: number;
+  /** Tries per unit of work before a frame is failed (default 3). */
+  maxTries?: number;
+  /** ONNX Runtime intra-op threads in the worker (default: runtime's choice). */
+  threads?: number;
+  /** Execution providers to try (default: the platform's list). */
+  providers?: string[];
+  /** Diagnostics (worker logs, restarts); default: stderr. */
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** Completions over a sliding minute, for rates and ETAs. */
+class RateWindow {
+  private readonly events: { at: number; n: number }[] = [];
+  private readonly since = Date.now();
+
+  add(n: number): void {
+    this.events.push({ at: Date.now(), n });
+  }
+
+  /** Items per second over the last minute (or since start when shorter). */
+  rate(): number {
+    const now = Date.now();
+    while (this.events.length && this.events[0]!.at < now - 60_000) this.events.shift();
+    const span = Math.max(1, (now - Math.max(this.since, now - 60_000)) / 1000);
+    return this.events.reduce((s, e) => s + e.n, 0) / span;
+  }
+}
+
+function queue(done: number, total: number, rate: number): QueueProgress {
+  const remaining = Math.max(0, total - done);
+  return { done, total, rate, etaSeconds: remaining === 0 ? 0 : rate > 0 ? remaining / rate : null };
+}
+
+export class Pipeline {
+  private readonly db: Db;
+  private readonly events: EventBus;
+  private readonly rule: UsabilityRule;
+  private readonly restoreConfig: RestoreConfig;
+  private readonly maxTries: number;
+  private readonly classifyBatch: number;
+  private readonly log: NonNullable<PipelineOptions['log']>;
+
+  private client: WorkerClient | null = null;
+  private ready: ReadyResponse | null = null;
+  private started = false;
+  private stopping = false;
+  private paused = false;
+  private classifyJob: Promise<void> | null = null;
+  private restoreJob: { promise: Promise<void>; abort: AbortController } | null = null;
+  private starting: Promise<void> | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private consecutiveCrashes = 0;
+  private idleWaiters: (() => void)[] = [];
+  private progressTimer: NodeJS.Timeout | null = null;
+  private readonly rates = { classify: new RateWindow(), restore: new RateWindow(), ingest: new RateWindow() };
+  private lastFrameCount = 0;
+  private lastExit: string | null = null;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.db = options.db;
+    this.events = options.events;
+    this.rule = options.usability ?? DEFAULT_USABILITY;
+    this.restoreConfig = { ...RESTORE_DEFAULTS, ...options.restore };
+    // Validate the configuration the same way the worker validates a request.
+    parseRestoreOptions({ ...this.restoreConfig, seeds: ensembleSeeds(1, this.restoreConfig.ensemble) }, 'restore');
+    this.maxTries = options.maxTries ?? MAX_TRIES;
+    this.classifyBatch = options.classifyBatch ?? CLASSIFY_BATCH;
+    this.log = options.log ?? ((level, message) => console.error(`[pipeline ${level}] ${message}`));
+  }
+
+  /**
+   * Closes attempts a previous process left open, starts the worker and begins
+   * processing. Rejects if the worker cannot be started at all.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    const interrupted = closeInterruptedAttempts(this.db);
+    if (interrupted) this.log('info', `${interrupted} attempt(s) interrupted by the previous stop will be retried`);
+    this.lastFrameCount = workCounts(this.db).frames;
+    await this.startWorker();
+    this.schedule();
+  }
+
+  /** New frames were ingested: look for work. */
+  notify(): void {
+    const frames = workCounts(this.db).frames;
+    if (frames > this.lastFrameCount) this.rates.ingest.add(frames - this.lastFrameCount);
+    this.lastFrameCount = frames;
+    this.schedule();
+    this.emitProgressSoon();
+  }
+
+  /** Pauses (no new jobs; jobs in flight finish) or resumes. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    this.emitProgressSoon();
+    if (!paused) this.schedule();
+    else this.checkIdle();
+  }
+
+  /**
+   * Cancels the restoration in flight (its frame stays OOF and is restored again
+   * when work resumes; a cancellation is not a failed try) and pauses.
+   */
+  cancel(): void {
+    this.setPaused(true);
+    this.restoreJob?.abort.abort();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  progress(): { classify: QueueProgress; restore: QueueProgress; paused: boolean } {
+    const c = workCounts(this.db);
+    return {
+      classify: queue(c.frames - c.pending, c.frames, this.rates.classify.rate()),
+      restore: queue(c.oofOriginal - c.oof, c.oofOriginal, this.rates.restore.rate()),
+      paused: this.paused,
+    };
+  }
+
+  /** Full Progress DTO (ingest = frames known to the database). */
+  fullProgress(): Progress {
+    const p = this.progress();
+    const frames = workCounts(this.db).frames;
+    return { ingest: queue(frames, frames, this.rates.ingest.rate()), classify: p.classify, restore: p.restore, paused: p.paused };
+  }
+
+  engineStatus(): EngineStatus {
+    const reasons: string[] = [];
+    if (this.ready && !this.ready.capabilities.classify) reasons.push(`classification disabled: ${this.problemOf('classifier')}`);
+    if (this.ready && !this.ready.capabilities.restore) reasons.push(`restoration disabled: ${this.problemOf('ddpm')}`);
+    if (!this.client?.alive && this.lastExit) reasons.push(`inference worker not running (${this.lastExit})`);
+    return {
+      provider: this.ready?.provider ?? null,
+      models: this.ready?.models ?? [],
+      workerPid: this.client?.alive ? this.client.pid : null,
+      acquiring: false,
+      disabledReason: reasons.length ? reasons.join('; ') : null,
+    };
+  }
+
+  /** Per-nanowell OOF fraction and usability before / after restoration. */
+  wells(): WellUsability[] {
+    return wellUsability(this.db, this.rule);
+  }
+
+  /**
+   * Resolves when there is no work left that the loaded models can do and no
+   * job is in flight (e.g. the CLI's `process` waits for this).
+   */
+  whenIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.checkIdle();
+    });
+  }
+
+  /** Stops scheduling, lets jobs in flight end (a restoration is cancelled), stops the worker. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    this.restoreJob?.abort.abort();
+    await this.starting?.catch(() => undefined);
+    await Promise.allSettled([this.classifyJob, this.restoreJob?.promise].filter(Boolean));
+    await this.client?.shutdown();
+    this.client = null;
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.progressTimer = null;
+    this.started = false;
+    this.emitEngine();
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  // ------------------------------------------------------------------ worker
+
+  private problemOf(kind: string): string {
+    return this.ready?.problems.find((p) => p.kind === kind)?.message ?? 'model not loaded';
+  }
+
+  private startWorker(): Promise<void> {
+    const run = async () => {
+      const { client, ready } = await WorkerClient.start(
+        this.options.hostFactory,
+        {
+          modelsDir: this.options.modelsDir,
+          workspace: this.options.workspace,
+          classifyBatch: this.classifyBatch,
+          ...(this.options.threads ? { threads: this.options.threads } : {}),
+          ...(this.options.providers ? { providers: this.options.providers } : {}),
+        },
+        {
+          onLog: (level, message) => this.log(level === 'info' ? 'info' : level === 'warn' ? 'warn' : 'error', `worker: ${message}`),
+          onExit: (code, signal) => this.onWorkerExit(client, code, signal),
+        },
+      );
+      if (this.stopping) {
+        await client.shutdown();
+        return;
+      }
+      this.client = client;
+      this.ready = ready;
+      for (const p of ready.problems) {
+        if (recordModelProblem(this.db, p.file, p.message)) this.log('error', p.message);
+      }
+      this.log('info', `inference worker ${client.pid} ready on ${ready.provider ?? 'no provider'} (classify ${ready.capabilities.classify ? 'on' : 'off'}, restore ${ready.capabilities.restore ? 'on' : 'off'})`);
+      this.emitEngine();
+    };
+    this.starting = run().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  private onWorkerExit(client: WorkerClient, code: number | null, signal: string | null): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.lastExit = signal ? `killed by ${signal}` : `exit code ${code}`;
+    this.emitEngine();
+    if (this.stopping) return;
+    this.log('warn', `inference worker ${client.pid} ${this.lastExit}; restarting`);
+    this.scheduleRestart();
+  }
+
+  /** Restarts the worker after a back-off that grows with consecutive crashes (0.1 s … 10 s). */
+  private scheduleRestart(): void {
+    this.consecutiveCrashes++;
+    const delay = Math.min(10_000, 100 * 2 ** Math.min(this.consecutiveCrashes - 1, 7));
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      this.startWorker().then(
+        () => this.schedule(),
+        (err: Error) => {
+          this.lastExit = `restart failed: ${err.message}`;
+          this.log('error', `inference worker ${this.lastExit}`);
+          this.emitEngine();
+          if (!this.stopping) this.scheduleRestart();
+        },
+      );
+    }, delay);
+  }
+
+  // -------------------------------------------------------------- scheduling
+
+  private schedule(): void {
+    if (!this.started || this.stopping || this.paused) return this.checkIdle();
+    const client = this.client;
+    const ready = this.ready;
+    if (!client?.alive || !ready) return;
+    if (ready.capabilities.classify && !this.classifyJob) {
+      let kind: AttemptKind = 'classify';
+      let items = classifyWork(this.db, this.classifyBatch);
+      if (items.length === 0) {
+        kind = 'reclassify';
+        items = reclassifyWork(this.db, this.classifyBatch);
+      }
+      // A frame that already failed goes alone, so one bad frame cannot sink a batch.
+      if (items.length && items[0]!.failures > 0) items = items.slice(0, 1);
+      else items = items.filter((i) => i.failures === 0);
+      if (items.length) this.classifyJob = this.runClassify(client, kind, items).finally(() => this.jobDone('classify'));
+    }
+    if (ready.capabilities.restore && !this.restoreJob) {
+      const [item] = restoreWork(this.db, 1);
+      if (item) {
+        const abort = new AbortController();
+        this.restoreJob = { abort, promise: this.runRestore(client, item, abort.signal).finally(() => this.jobDone('restore')) };
+      }
+    }
+    this.checkIdle();
+  }
+
+  private jobDone(lane: 'classify' | 'restore'): void {
+    if (lane === 'classify') this.classifyJob = null;
+    else this.restoreJob = null;
+    this.emitProgressSoon();
+    this.schedule();
+  }
+
+  private checkIdle(): void {
+    if (!this.idleWaiters.length) return;
+    if (this.classifyJob || this.restoreJob || this.starting || this.restartTimer) return;
+    if (this.started && !this.stopping) {
+      if (this.paused) return;
+      const caps = this.ready?.capabilities;
+      if (!caps) return;
+      if (caps.classify && (classifyWork(this.db, 1).length || reclassifyWork(this.db, 1).length)) return;
+      if (caps.restore && restoreWork(this.db, 1).length) return;
+    }
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async runClassify(client: WorkerClient, kind: AttemptKind, items: WorkItem[]): Promise<void> {
+    const attempts = startAttempts(this.db, items.map((i) => i.frameId), kind);
+    const target = kind === 'reclassify' ? 'restored' : 'original';
+    try {
+      const res = await client.classify(
+        items.map((it) => ({
+          frameId: it.frameId,
+          path: target === 'original' ? join(it.root, it.path) : join(this.options.workspace, it.derivedPath ?? ''),
+          page: target === 'original' ? it.page : 0,
+          target,
+        })),
+      );
+      const byFrame = new Map(res.results.map((r) => [r.frameId, r]));
+      items.forEach((it, i) => {
+        const r = byFrame.get(it.frameId);
+        if (!r) return this.recordFailure(it, kind, attempts[i]!, 'error', 'the worker returned no result for this frame');
+        if (!r.ok) return this.recordFailure(it, kind, attempts[i]!, 'error', r.error);
+        recordClassification(this.db, {
+          attemptId: attempts[i]!,
+          frameId: it.frameId,
+          target,
+          modelId: res.modelId,
+          modelSha256: res.modelSha256,
+          pOof: r.pOof,
+          oof: r.oof,
+          metrics: r.metrics,
+        });
+        this.events.emit({ type: 'frame-classified', frameId: it.frameId, wellId: it.wellId, pOof: r.pOof, oof: r.oof, target });
+      });
+      this.rates.classify.add(items.length);
+      this.consecutiveCrashes = 0;
+    } catch (err) {
+      const outcome = err instanceof WorkerCrashedError ? 'crash' : 'error';
+      items.forEach((it, i) => this.recordFailure(it, kind, attempts[i]!, outcome, (err as Error).message));
+    }
+  }
+
+  private async runRestore(client: WorkerClient, item: WorkItem, signal: AbortSignal): Promise<void> {
+    const [attemptId] = startAttempts(this.db, [item.frameId], 'restore');
+    const cfg = this.restoreConfig;
+    const seeds = ensembleSeeds(item.frameId, cfg.ensemble);
+    try {
+      const r = await client.restore(
+        {
+          frameId: item.frameId,
+          path: join(item.root, item.path),
+          page: item.page,
+          options: { sampler: cfg.sampler, steps: cfg.steps, eta: cfg.eta, ensemble: cfg.ensemble, seeds, ...(cfg.warmStartT !== undefined ? { warmStartT: cfg.warmStartT } : {}) },
+        },
+        signal,
+      );
+      recordRestoration(this.db, {
+        attemptId: attemptId!,
+        frameId: item.frameId,
+        modelId: r.modelId,
+        modelSha256: r.modelSha256,
+        sampler: r.sampler,
+        steps: r.steps,
+        eta: r.eta,
+        ensemble: r.ensemble,
+        seeds: r.seeds,
+        meanPath: r.meanPath,
+        spreadPath: r.spreadPath,
+        membersPath: r.membersPath,
+        spreadMean: r.spreadMean,
+        tenenbaumBefore: r.tenenbaumBefore,
+        tenenbaumAfter: r.tenenbaumAfter,
+        durationMs: r.durationMs,
+      });
+      this.events.emit({ type: 'frame-restored', frameId: item.frameId, wellId: item.wellId, spreadMean: r.spreadMean });
+      this.rates.restore.add(1);
+      this.consecutiveCrashes = 0;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message.startsWith(CANCELLED_PREFIX)) {
+        failAttempt(this.db, attemptId!, 'error', message);
+        return;
+      }
+      this.recordFailure(item, 'restore', attemptId!, err instanceof WorkerCrashedError ? 'crash' : 'error', message);
+    }
+  }
+
+  private recordFailure(item: WorkItem, kind: AttemptKind, attemptId: number, outcome: 'error' | 'crash', message: string): void {
+    failAttempt(this.db, attemptId, outcome, message);
+    const failures = failureCount(this.db, item.frameId, kind);
+    if (failures < this.maxTries) {
+      this.log('warn', `${kind} of frame ${item.frameId} failed (try ${failures} of ${this.maxTries}): ${message}`);
+      return;
+    }
+    const reason = `${kind} failed ${failures} times; last error: ${message}`;
+    markFrameFailed(this.db, item.frameId, kind, reason);
+    this.log('error', `frame ${item.frameId} (${item.path}) failed: ${reason}`);
+    this.events.emit({ type: 'frame-failed', frameId: item.frameId, wellId: item.wellId, reason });
+  }
+
+  // ------------------------------------------------------------------ events
+
+  private emitEngine(): void {
+    this.events.emit({ type: 'engine', status: this.engineStatus() });
+  }
+
+  /** Progress events at most 4 per second (trailing edge). */
+  private emitProgressSoon(): void {
+    if (this.progressTimer) return;
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = null;
+      this.events.emit({ type: 'progress', progress: this.fullProgress() });
+    }, 250);
+    this.progressTimer.unref?.();
+  }
+}

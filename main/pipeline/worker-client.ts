@@ -1,0 +1,165 @@
+/**
+ * Request/response client over a WorkerHost: each request gets a job id and a
+ * promise; a crashed worker rejects every job in flight with WorkerCrashedError,
+ * a malformed message is reported and ignored.
+ */
+import {
+  PROTOCOL_VERSION,
+  ProtocolError,
+  parseWorkerResponse,
+  type ClassifiedResponse,
+  type ClassifyItem,
+  type InitRequest,
+  type ReadyResponse,
+  type RestoredResponse,
+  type RestoreRequest,
+  type WorkerHost,
+  type WorkerHostFactory,
+  type WorkerRequest,
+  type WorkerResponse,
+} from '../inference/protocol.js';
+
+/** The worker process ended while the job was in flight. */
+export class WorkerCrashedError extends Error {
+  constructor(
+    readonly code: number | null,
+    readonly signal: string | null,
+  ) {
+    super(`inference worker exited (${signal ? `signal ${signal}` : `code ${code}`}) during the job`);
+  }
+}
+
+/** The worker answered the job with an error (bad input, model failure, ...). */
+export class WorkerJobError extends Error {}
+
+type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
+type RequestBody =
+  | Omit<InitRequest, 'id'>
+  | { type: 'classify'; items: ClassifyItem[] }
+  | Omit<RestoreRequest, 'id'>
+  | { type: 'cancel'; jobId: number }
+  | { type: 'shutdown' };
+
+export interface WorkerClientEvents {
+  onLog?: (level: string, message: string) => void;
+  onExit?: (code: number | null, signal: string | null) => void;
+}
+
+export class WorkerClient {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private exitInfo: { code: number | null; signal: string | null } | null = null;
+  private readonly exited: Promise<void>;
+
+  constructor(
+    private readonly host: WorkerHost,
+    private readonly events: WorkerClientEvents = {},
+  ) {
+    let markExited!: () => void;
+    this.exited = new Promise((resolve) => (markExited = resolve));
+    host.onMessage((raw) => this.receive(raw));
+    host.onExit((code, signal) => {
+      this.exitInfo = { code, signal };
+      const err = new WorkerCrashedError(code, signal);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      markExited();
+      events.onExit?.(code, signal);
+    });
+  }
+
+  /** Starts a worker and initialises it; resolves with its `ready` report. */
+  static async start(
+    factory: WorkerHostFactory,
+    init: Omit<InitRequest, 'type' | 'id' | 'protocol'>,
+    events: WorkerClientEvents = {},
+  ): Promise<{ client: WorkerClient; ready: ReadyResponse }> {
+    const client = new WorkerClient(factory(), events);
+    try {
+      const ready = await client.send({ type: 'init', protocol: PROTOCOL_VERSION, ...init });
+      if (ready.type !== 'ready') throw new ProtocolError(`worker answered init with ${ready.type}`);
+      return { client, ready };
+    } catch (err) {
+      client.kill();
+      throw err;
+    }
+  }
+
+  get pid(): number | null {
+    return this.host.pid;
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === null;
+  }
+
+  async classify(items: ClassifyItem[]): Promise<ClassifiedResponse> {
+    const r = await this.send({ type: 'classify', items });
+    if (r.type !== 'classified') throw new ProtocolError(`worker answered classify with ${r.type}`);
+    return r;
+  }
+
+  /** Restores a frame; aborting `signal` asks the worker to abandon the job (it then fails as cancelled). */
+  async restore(req: Omit<RestoreRequest, 'id' | 'type'>, signal?: AbortSignal): Promise<RestoredResponse> {
+    const r = await this.send({ type: 'restore', ...req }, (jobId) => {
+      if (!signal) return;
+      const cancel = () => void this.send({ type: 'cancel', jobId }).catch(() => undefined);
+      if (signal.aborted) cancel();
+      else signal.addEventListener('abort', cancel, { once: true });
+    });
+    if (r.type !== 'restored') throw new ProtocolError(`worker answered restore with ${r.type}`);
+    return r;
+  }
+
+  /** Asks the worker to exit; kills it if it has not within `timeoutMs`. */
+  async shutdown(timeoutMs = 5000): Promise<void> {
+    if (!this.alive) return;
+    const timer = setTimeout(() => this.kill(), timeoutMs);
+    this.send({ type: 'shutdown' }).catch(() => undefined);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  kill(): void {
+    this.host.kill();
+  }
+
+  /** Resolves when the worker process has exited. */
+  whenExited(): Promise<void> {
+    return this.exited;
+  }
+
+  private send(body: RequestBody, onId?: (id: number) => void): Promise<WorkerResponse> {
+    if (!this.alive) return Promise.reject(new WorkerCrashedError(this.exitInfo!.code, this.exitInfo!.signal));
+    const id = this.nextId++;
+    onId?.(id);
+    return new Promise<WorkerResponse>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      try {
+        this.host.postMessage({ ...body, id } as WorkerRequest);
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err as Error);
+      }
+    });
+  }
+
+  private receive(raw: unknown): void {
+    let msg: WorkerResponse;
+    try {
+      msg = parseWorkerResponse(raw);
+    } catch (err) {
+      this.events.onLog?.('error', `invalid message from the inference worker: ${(err as Error).message}`);
+      return;
+    }
+    if (msg.type === 'log') {
+      this.events.onLog?.(msg.level, msg.message);
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.type === 'error') p.reject(new WorkerJobError(msg.message));
+    else p.resolve(msg);
+  }
+}

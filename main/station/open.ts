@@ -1,0 +1,66 @@
+/**
+ * Composition of a Station from its concrete parts: the acquisition watcher,
+ * the pipeline with its inference worker, and the curated export. The shells
+ * (CLI web shell, Electron) call this; tests build a Station directly with the
+ * parts they need.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ExportPolicy, UsabilityRule } from '../../preload/api.js';
+import type { WorkerHostFactory } from '../inference/protocol.js';
+import { exportDataset, previewExport } from '../export/export.js';
+import { Station, type ExportService, type StationContext, type StationOptions } from './station.js';
+
+export interface OpenStationOptions {
+  workspace: string;
+  /** Acquisition folder to watch (read-only); omitted: review the workspace only. */
+  acquisition?: string;
+  /** Folder with models/manifest.json; omitted or missing: no classification/restoration. */
+  modelsDir?: string;
+  /** Disable the pipeline even when models exist (the reason is shown in the engine status). */
+  noPipeline?: string;
+  /** How to start the inference worker (Electron: utilityProcess; default: child_process.fork). */
+  hostFactory?: WorkerHostFactory;
+  nativeBinding?: string;
+  usability?: UsabilityRule;
+  appVersion?: string;
+}
+
+function exporter(appVersion: string) {
+  return (ctx: StationContext): ExportService => ({
+    preview: (policy: ExportPolicy) => previewExport(ctx.db, policy),
+    start: (input) =>
+      exportDataset({
+        db: ctx.db,
+        workspace: ctx.workspace,
+        destination: input.destination,
+        policy: input.policy,
+        merge: input.merge ?? false,
+        usability: ctx.usability,
+        appVersion,
+        onProgress: (p) => ctx.events.emit({ type: 'export', ...p }),
+      }),
+  });
+}
+
+/** Why the pipeline cannot run with these options, or null when it can. */
+export function pipelineUnavailableReason(options: OpenStationOptions): string | null {
+  if (options.noPipeline) return options.noPipeline;
+  if (!options.modelsDir) return 'no models folder given';
+  const manifest = join(resolve(options.modelsDir), 'manifest.json');
+  if (!existsSync(manifest)) return `no models: ${manifest} does not exist (train or install models first)`;
+  return null;
+}
+
+/** Opens the workspace and builds the station (not started: call `start()`). */
+export async function openStation(options: OpenStationOptions): Promise<Station> {
+  const stationOptions: StationOptions = {
+    workspace: resolve(options.workspace),
+    exporter: exporter(options.appVersion ?? 'unknown'),
+  };
+  if (options.nativeBinding) stationOptions.nativeBinding = options.nativeBinding;
+  if (options.usability) stationOptions.usability = options.usability;
+  const reason = pipelineUnavailableReason(options);
+  stationOptions.pipeline = reason ?? 'pipeline module not available in this build';
+  return new Station(stationOptions);
+}

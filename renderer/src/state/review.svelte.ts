@@ -1,0 +1,295 @@
+/**
+ * Review state: which well and frame are open, the filters of the plate, the
+ * comparison view (mode, zoom and pan shared by both panes), the reviewer and
+ * the decisions sent to the core. Every decision goes through the core into
+ * SQLite; the view is refreshed from the core's answer, never guessed.
+ */
+import type {
+  BulkPreview,
+  BulkRule,
+  FrameDetail,
+  FrameSummary,
+  NanowellDetail,
+  StationEvent,
+  Verdict,
+  WellSummary,
+} from '../../../preload/api.js';
+import type { Transport } from '../transport/transport.js';
+import type { StationState } from './station.svelte.js';
+
+export type CompareMode = 'side' | 'swipe' | 'flip';
+
+export interface Filters {
+  oofOnly: boolean;
+  awaiting: boolean;
+  unusable: boolean;
+  search: string;
+}
+
+/** Restorations of the well still waiting for a reviewer. */
+export function awaitingDecision(w: WellSummary): number {
+  return Math.max(0, w.restored - w.accepted - w.rejected);
+}
+
+/** Whether a well passes the plate filters. */
+export function matchesFilters(w: WellSummary, f: Filters): boolean {
+  if (f.oofOnly && w.oof === 0) return false;
+  if (f.awaiting && awaitingDecision(w) === 0) return false;
+  if (f.unusable && w.usableBefore !== false && w.usableAfter !== false) return false;
+  const q = f.search.trim().toLowerCase();
+  if (q && !w.label.toLowerCase().includes(q)) return false;
+  return true;
+}
+
+const REVIEWER_KEY = 'postfocus.reviewer';
+
+export class ReviewState {
+  filters = $state<Filters>({ oofOnly: false, awaiting: false, unusable: false, search: '' });
+  selectedWellId = $state<number | null>(null);
+  detail = $state.raw<NanowellDetail | null>(null);
+  frameIndex = $state(0);
+  frame = $state.raw<FrameDetail | null>(null);
+  mode = $state<CompareMode>('side');
+  /** In flip mode: showing the restored image (else the original). */
+  flipped = $state(true);
+  swipe = $state(0.5);
+  zoom = $state(1);
+  panX = $state(0);
+  panY = $state(0);
+  showSpread = $state(false);
+  spreadOpacity = $state(0.6);
+  reviewer = $state('');
+  note = $state('');
+  busy = $state(false);
+  message = $state<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  bulkRule = $state<BulkRule>({ maxPOofAfter: 0.2, maxSpread: 0.05, undecidedOnly: true });
+  bulkPreview = $state.raw<BulkPreview | null>(null);
+  /** Last decision round trip (keypress → row in SQLite → view updated), ms. */
+  lastDecisionMs = $state<number | null>(null);
+
+  readonly visibleWells: WellSummary[] = $derived(this.station.wells.filter((w) => matchesFilters(w, this.filters)));
+  readonly frames: FrameSummary[] = $derived(this.detail?.frames ?? []);
+  readonly currentFrame: FrameSummary | null = $derived(this.frames[this.frameIndex] ?? null);
+  readonly well: WellSummary | null = $derived(
+    this.selectedWellId === null ? null : (this.station.byId.get(this.selectedWellId) ?? this.detail?.well ?? null),
+  );
+
+  private frameToken = 0;
+  private wellToken = 0;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly station: StationState,
+  ) {
+    try {
+      this.reviewer = localStorage.getItem(REVIEWER_KEY) ?? '';
+    } catch {
+      this.reviewer = '';
+    }
+  }
+
+  setReviewer(name: string): void {
+    this.reviewer = name;
+    try {
+      localStorage.setItem(REVIEWER_KEY, name);
+    } catch {
+      // Storage can be unavailable (private mode); the name still applies to this session.
+    }
+  }
+
+  /** Opens a well; selects its first frame that needs review (else the first OOF, else t=1). */
+  async openWell(wellId: number, frameId?: number): Promise<void> {
+    const token = ++this.wellToken;
+    this.selectedWellId = wellId;
+    const detail = await this.transport.getNanowell(wellId);
+    if (token !== this.wellToken) return;
+    this.detail = detail;
+    let index = frameId === undefined ? -1 : detail.frames.findIndex((f) => f.id === frameId);
+    if (index < 0) index = detail.frames.findIndex((f) => f.state === 'restored' && f.review === 'undecided');
+    if (index < 0) index = detail.frames.findIndex((f) => f.state === 'oof' || f.state === 'restored');
+    await this.selectFrame(Math.max(0, index));
+  }
+
+  /** Re-reads the open well (after its summary changed), keeping the selected frame. */
+  async refreshWell(): Promise<void> {
+    if (this.selectedWellId === null) return;
+    const token = ++this.wellToken;
+    const keep = this.currentFrame?.id;
+    const detail = await this.transport.getNanowell(this.selectedWellId);
+    if (token !== this.wellToken) return;
+    this.detail = detail;
+    const index = keep === undefined ? 0 : detail.frames.findIndex((f) => f.id === keep);
+    this.frameIndex = Math.max(0, index);
+    await this.loadFrame();
+  }
+
+  async selectFrame(index: number): Promise<void> {
+    if (this.frames.length === 0) {
+      this.frameIndex = 0;
+      this.frame = null;
+      return;
+    }
+    this.frameIndex = Math.min(this.frames.length - 1, Math.max(0, index));
+    await this.loadFrame();
+  }
+
+  private async loadFrame(): Promise<void> {
+    const f = this.currentFrame;
+    const token = ++this.frameToken;
+    if (!f) {
+      this.frame = null;
+      return;
+    }
+    const detail = await this.transport.getFrame(f.id);
+    if (token === this.frameToken) this.frame = detail;
+  }
+
+  moveFrame(delta: number): void {
+    void this.selectFrame(this.frameIndex + delta);
+  }
+
+  /** Next/previous well in the filtered plate order. */
+  moveWell(delta: number): void {
+    const list = this.visibleWells;
+    if (list.length === 0) return;
+    const i = list.findIndex((w) => w.id === this.selectedWellId);
+    const next = list[i < 0 ? 0 : Math.min(list.length - 1, Math.max(0, i + delta))];
+    if (next) void this.openWell(next.id);
+  }
+
+  /** Index of the next restored frame without a decision after `from`, in this well. */
+  private nextUndecided(from: number): number {
+    for (let i = from + 1; i < this.frames.length; i++) {
+      const f = this.frames[i]!;
+      if (f.state === 'restored' && f.review === 'undecided') return i;
+    }
+    return -1;
+  }
+
+  async decide(verdict: Exclude<Verdict, 'clear'>): Promise<void> {
+    const f = this.currentFrame;
+    if (!f) return;
+    if (f.state !== 'restored') {
+      this.flash('error', `t=${f.t} has no restoration to ${verdict}`);
+      return;
+    }
+    if (!this.reviewer.trim()) {
+      this.flash('error', 'enter your name as reviewer first');
+      return;
+    }
+    const t0 = performance.now();
+    await this.run(async () => {
+      await this.transport.decide({ frameIds: [f.id], verdict, reviewer: this.reviewer.trim(), note: this.note });
+      this.note = '';
+      await this.refreshWell();
+      this.lastDecisionMs = performance.now() - t0;
+      this.flash('ok', `${verdict === 'accept' ? 'accepted' : 'rejected'} t=${f.t}`);
+      const next = this.nextUndecided(this.frameIndex);
+      if (next >= 0) await this.selectFrame(next);
+    });
+  }
+
+  async undo(): Promise<void> {
+    const f = this.currentFrame;
+    if (!f) return;
+    if (!this.reviewer.trim()) {
+      this.flash('error', 'enter your name as reviewer first');
+      return;
+    }
+    await this.run(async () => {
+      await this.transport.undo({ frameIds: [f.id], reviewer: this.reviewer.trim() });
+      await this.refreshWell();
+      this.flash('ok', `undid the last decision on t=${f.t}`);
+    });
+  }
+
+  async previewBulk(): Promise<void> {
+    try {
+      this.bulkPreview = await this.transport.previewBulk({ ...this.bulkRule });
+    } catch (err) {
+      this.bulkPreview = null;
+      this.flash('error', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  async applyBulk(): Promise<void> {
+    if (!this.reviewer.trim()) {
+      this.flash('error', 'enter your name as reviewer first');
+      return;
+    }
+    await this.run(async () => {
+      const { count } = await this.transport.applyBulk({
+        rule: { ...this.bulkRule },
+        reviewer: this.reviewer.trim(),
+        note: this.note,
+      });
+      this.flash('ok', `bulk rule accepted ${count} restored frame${count === 1 ? '' : 's'}`);
+      await this.previewBulk();
+      await this.refreshWell();
+    });
+  }
+
+  flip(): void {
+    if (this.mode !== 'flip') {
+      this.mode = 'flip';
+      this.flipped = false;
+    } else {
+      this.flipped = !this.flipped;
+    }
+  }
+
+  resetView(): void {
+    this.zoom = 1;
+    this.panX = 0;
+    this.panY = 0;
+  }
+
+  /** Zooms by `factor` keeping the point (fx, fy) (fractions of the pane) fixed. */
+  zoomAt(factor: number, fx = 0.5, fy = 0.5): void {
+    const z = Math.min(16, Math.max(1, this.zoom * factor));
+    const k = z / this.zoom;
+    // Pan is in pane fractions; keep the focus point under the cursor.
+    this.panX = (this.panX - (fx - 0.5)) * k + (fx - 0.5);
+    this.panY = (this.panY - (fy - 0.5)) * k + (fy - 0.5);
+    this.zoom = z;
+    this.clampPan();
+  }
+
+  panBy(dx: number, dy: number): void {
+    this.panX += dx;
+    this.panY += dy;
+    this.clampPan();
+  }
+
+  private clampPan(): void {
+    const limit = (this.zoom - 1) / 2;
+    this.panX = Math.min(limit, Math.max(-limit, this.panX));
+    this.panY = Math.min(limit, Math.max(-limit, this.panY));
+  }
+
+  /** Reacts to the event stream: the open well reloads when its summary changed. */
+  onEvent(e: StationEvent): void {
+    if (e.type === 'wells-updated' && this.selectedWellId !== null && e.wells.some((w) => w.id === this.selectedWellId)) {
+      if (!this.busy) void this.refreshWell();
+    }
+  }
+
+  private async run(action: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    try {
+      await action();
+    } catch (err) {
+      this.flash('error', err instanceof Error ? err.message : String(err));
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private flashTimer: ReturnType<typeof setTimeout> | null = null;
+
+  flash(kind: 'ok' | 'error', text: string): void {
+    this.message = { kind, text };
+    if (this.flashTimer) clearTimeout(this.flashTimer);
+    this.flashTimer = setTimeout(() => (this.message = null), kind === 'error' ? 6000 : 2500);
+  }
+}

@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StationEvent } from '../../preload/api.js';
+import { closeDb } from '../../main/store/database.js';
+import { probeTiff } from '../../main/imaging/tiff-read.js';
+import { ingest, makePipeline, rows, tempDir, writeAcquisition, type Harness } from './pipeline-helpers.js';
+
+let open: Harness[] = [];
+afterEach(async () => {
+  for (const h of open) {
+    await h.pipeline.stop();
+    closeDb(h.db);
+  }
+  open = [];
+});
+
+describe('pipeline end to end on the fixture models (real forked worker)', () => {
+  it('classifies every frame, restores and re-classifies every OOF frame, and persists it all', async () => {
+    const acq = writeAcquisition(tempDir('acq'), { wells: 3, T: 8 });
+    const h = makePipeline(tempDir('ws'));
+    open.push(h);
+    const seen: StationEvent[] = [];
+    h.events.subscribe((e) => seen.push(e));
+    expect(await ingest(acq.root, h.db)).toBe(24);
+    await h.pipeline.start();
+    h.pipeline.notify();
+    await h.pipeline.whenIdle();
+
+    const frames = rows<{ id: number; path: string; state: string }>(h.db, 'SELECT id, path, state FROM frame');
+    expect(frames).toHaveLength(24);
+    expect(frames.filter((f) => f.state === 'pending' || f.state === 'failed')).toEqual([]);
+    const classified = rows<{ frame_id: number; oof: number; tenenbaum: number | null }>(h.db, "SELECT frame_id, oof, tenenbaum FROM classification WHERE target = 'original'");
+    expect(classified).toHaveLength(24);
+    expect(classified.every((c) => c.tenenbaum !== null && c.tenenbaum > 0)).toBe(true);
+    // The fixture classifier is a sharpness detector: it agrees with how the frames were written.
+    const oofIds = new Set(classified.filter((c) => c.oof === 1).map((c) => c.frame_id));
+    for (const f of frames) expect([f.path, oofIds.has(f.id)]).toEqual([f.path, acq.truth.get(f.path)]);
+    expect(oofIds.size).toBeGreaterThan(0);
+
+    const restorations = rows<{ frame_id: number; mean_path: string; spread_path: string; members_path: string; seeds: string; sampler: string; ensemble: number }>(h.db, 'SELECT * FROM restoration');
+    expect(new Set(restorations.map((r) => r.frame_id))).toEqual(oofIds);
+    for (const r of restorations) {
+      expect(r.mean_path).toBe(`derived/${r.frame_id}-mean.tif`);
+      expect(JSON.parse(r.seeds)).toHaveLength(3);
+      expect([r.sampler, r.ensemble]).toEqual(['ddim', 3]);
+      for (const p of [r.mean_path, r.spread_path, r.members_path]) expect(existsSync(join(h.workspace, p))).toBe(true);
+      expect((await probeTiff(join(h.workspace, r.members_path))).pages).toBe(3);
+    }
+    const states = rows<{ id: number; state: string }>(h.db, 'SELECT id, state FROM frame');
+    for (const s of states) expect(s.state).toBe(oofIds.has(s.id) ? 'restored' : 'in_focus');
+    const reclassified = rows<{ frame_id: number }>(h.db, "SELECT frame_id FROM classification WHERE target = 'restored'");
+    expect(new Set(reclassified.map((r) => r.frame_id))).toEqual(oofIds);
+
+    // Exactly one successful attempt per unit of work, no failures.
+    const attempts = rows<{ kind: string; outcome: string; n: number }>(h.db, 'SELECT kind, outcome, count(*) AS n FROM attempt GROUP BY kind, outcome ORDER BY kind');
+    expect(attempts).toEqual([
+      { kind: 'classify', outcome: 'ok', n: 24 },
+      { kind: 'reclassify', outcome: 'ok', n: oofIds.size },
+      { kind: 'restore', outcome: 'ok', n: oofIds.size },
+    ]);
+
+    // Events and progress.
+    expect(seen.filter((e) => e.type === 'frame-classified' && e.target === 'original')).toHaveLength(24);
+    expect(seen.filter((e) => e.type === 'frame-restored')).toHaveLength(oofIds.size);
+    const engine = seen.find((e) => e.type === 'engine');
+    expect(engine && engine.type === 'engine' && engine.status.provider).toBe('cpu');
+    const p = h.pipeline.progress();
+    expect([p.classify.done, p.classify.total, p.restore.done, p.restore.total]).toEqual([24, 24, oofIds.size, oofIds.size]);
+    const wells = h.pipeline.wells();
+    expect(wells).toHaveLength(3);
+    expect(wells.every((w) => w.usableBefore !== null && w.usableAfter !== null)).toBe(true);
+  });
+
+  it('classifies newest frames first while live', async () => {
+    const acq = writeAcquisition(tempDir('acq'), { wells: 1, T: 40, oof: () => false });
+    const h = makePipeline(tempDir('ws'), { classifyBatch: 8 });
+    open.push(h);
+    await ingest(acq.root, h.db);
+    const order: number[] = [];
+    h.events.subscribe((e) => e.type === 'frame-classified' && order.push(e.frameId));
+    await h.pipeline.start();
+    await h.pipeline.whenIdle();
+    expect(order).toHaveLength(40);
+    expect(order.slice(0, 8).sort((a, b) => b - a)).toEqual([40, 39, 38, 37, 36, 35, 34, 33]);
+  });
+
+  it('pauses and resumes', async () => {
+    const acq = writeAcquisition(tempDir('acq'), { wells: 1, T: 10 });
+    const h = makePipeline(tempDir('ws'));
+    open.push(h);
+    await ingest(acq.root, h.db);
+    h.pipeline.setPaused(true);
+    await h.pipeline.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rows(h.db, 'SELECT id FROM attempt')).toHaveLength(0);
+    expect(h.pipeline.progress().paused).toBe(true);
+    h.pipeline.setPaused(false);
+    await h.pipeline.whenIdle();
+    expect(rows(h.db, "SELECT id FROM frame WHERE state = 'pending'")).toHaveLength(0);
+  });
+});

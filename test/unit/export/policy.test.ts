@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import {
+  frameDisposition,
+  normalizeExportPolicy,
+  POLICY_HELP,
+  type ExportInclude,
+  type FrameFacts,
+} from '../../../main/export/policy.js';
+
+const inFocus: FrameFacts = { state: 'in_focus', oofOriginal: false, hasRestoration: false, verdict: null };
+const accepted: FrameFacts = { state: 'restored', oofOriginal: true, hasRestoration: true, verdict: 'accept' };
+const rejected: FrameFacts = { state: 'restored', oofOriginal: true, hasRestoration: true, verdict: 'reject' };
+const undecided: FrameFacts = { state: 'restored', oofOriginal: true, hasRestoration: true, verdict: null };
+const cleared: FrameFacts = { state: 'restored', oofOriginal: true, hasRestoration: true, verdict: 'clear' };
+const oofNotRestored: FrameFacts = { state: 'oof', oofOriginal: true, hasRestoration: false, verdict: null };
+const pending: FrameFacts = { state: 'pending', oofOriginal: null, hasRestoration: false, verdict: null };
+const inFocusRejected: FrameFacts = { ...inFocus, verdict: 'reject' };
+
+function kinds(include: ExportInclude): Record<string, string> {
+  const cases = { inFocus, accepted, rejected, undecided, cleared, oofNotRestored, pending, inFocusRejected };
+  return Object.fromEntries(
+    Object.entries(cases).map(([name, f]) => {
+      const d = frameDisposition(f, include);
+      return [name, d.kind === 'excluded' ? `excluded:${d.reason}` : d.kind];
+    }),
+  );
+}
+
+describe('frameDisposition', () => {
+  it('curated: in-focus originals and accepted restorations only', () => {
+    expect(kinds('curated')).toEqual({
+      inFocus: 'original',
+      accepted: 'restored',
+      rejected: 'excluded:oof-rejected',
+      undecided: 'excluded:oof-undecided',
+      cleared: 'excluded:oof-undecided',
+      oofNotRestored: 'excluded:oof-undecided',
+      pending: 'excluded:unclassified',
+      inFocusRejected: 'excluded:in-focus-rejected',
+    });
+  });
+
+  it('all-decided: adds originals of rejected OOF frames; undecided stay out', () => {
+    expect(kinds('all-decided')).toEqual({
+      inFocus: 'original',
+      accepted: 'restored',
+      rejected: 'original',
+      undecided: 'excluded:oof-undecided',
+      cleared: 'excluded:oof-undecided',
+      oofNotRestored: 'excluded:oof-undecided',
+      pending: 'excluded:unclassified',
+      inFocusRejected: 'original',
+    });
+  });
+
+  it('everything: one file per frame, restored where accepted', () => {
+    expect(kinds('everything')).toEqual({
+      inFocus: 'original',
+      accepted: 'restored',
+      rejected: 'original',
+      undecided: 'original',
+      cleared: 'original',
+      oofNotRestored: 'original',
+      pending: 'original',
+      inFocusRejected: 'original',
+    });
+  });
+
+  it('a failed frame falls back on its original classification', () => {
+    expect(frameDisposition({ state: 'failed', oofOriginal: true, hasRestoration: false, verdict: null }, 'curated')).toEqual({
+      kind: 'excluded',
+      reason: 'oof-undecided',
+    });
+    expect(frameDisposition({ state: 'failed', oofOriginal: false, hasRestoration: false, verdict: null }, 'curated').kind).toBe(
+      'original',
+    );
+  });
+
+  it('an accept without a restoration keeps the original', () => {
+    expect(frameDisposition({ state: 'oof', oofOriginal: true, hasRestoration: false, verdict: 'accept' }, 'curated').kind).toBe(
+      'excluded',
+    );
+    expect(frameDisposition({ state: 'oof', oofOriginal: true, hasRestoration: false, verdict: 'accept' }, 'all-decided').kind).toBe(
+      'original',
+    );
+  });
+});
+
+describe('normalizeExportPolicy', () => {
+  it('fills defaults', () => {
+    expect(normalizeExportPolicy(undefined)).toEqual({ include: 'curated', layout: 'mirror', omeStacks: true, trainingPack: false });
+  });
+  it('rejects unknown policies and layouts by name', () => {
+    expect(() => normalizeExportPolicy({ include: 'all' as never })).toThrow(/"all" is not one of curated, all-decided, everything/);
+    expect(() => normalizeExportPolicy({ layout: 'flat' as never })).toThrow(/layout "flat"/);
+  });
+  it('help text names every policy', () => {
+    for (const p of ['curated', 'all-decided', 'everything']) expect(POLICY_HELP).toContain(p);
+  });
+});

@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { probeTiff, readTiffFloatPage } from '../../../main/imaging/tiff-read.js';
+import { InferenceEngine } from '../../../main/inference/engine.js';
+import { PROTOCOL_VERSION } from '../../../main/inference/protocol.js';
+import { ensembleSeeds } from '../../../main/inference/samplers/gaussian.js';
+import { FIXTURE_MODELS, syntheticFrame, tempDir, writeFrame8 } from './helpers.js';
+
+async function engineFor(workspace: string, modelsDir = FIXTURE_MODELS) {
+  return InferenceEngine.load({ type: 'init', id: 1, protocol: PROTOCOL_VERSION, modelsDir, workspace, threads: 1 });
+}
+
+describe('inference engine with the fixture models', () => {
+  it('loads every model on the CPU provider and reports it', async () => {
+    const engine = await engineFor(tempDir('ws'));
+    const ready = engine.ready(1, 123);
+    expect(ready.provider).toBe('cpu');
+    expect(ready.capabilities).toEqual({ classify: true, restore: true });
+    expect(ready.models.map((m) => [m.kind, m.loaded])).toEqual([['classifier', true], ['ddpm', true], ['unet', true]]);
+    await engine.close();
+  });
+
+  it('classifies a batch: blurred frames score higher p(OOF) than sharp ones, metrics stored', async () => {
+    const dir = tempDir('frames');
+    const items = [0, 1, 2, 3].map((k) => ({
+      frameId: k + 1,
+      path: writeFrame8(dir, `f${k}.tif`, syntheticFrame(50, 46, 10 + k, k % 2 === 0 ? 0 : 6), 50, 46),
+      page: 0,
+      target: 'original' as const,
+    }));
+    items.push({ frameId: 9, path: join(dir, 'missing.tif'), page: 0, target: 'original' });
+    const engine = await engineFor(tempDir('ws'));
+    const res = await engine.classify({ type: 'classify', id: 2, items });
+    expect(res.modelId).toBe('fixture-classifier');
+    const ok = res.results.filter((r) => r.ok);
+    expect(ok).toHaveLength(4);
+    const p = ok.map((r) => (r.ok ? r.pOof : NaN));
+    expect(Math.max(p[0]!, p[2]!)).toBeLessThan(Math.min(p[1]!, p[3]!));
+    const first = res.results[0]!;
+    expect(first.ok && first.metrics.tenenbaum).toBeGreaterThan(0);
+    const missing = res.results[4]!;
+    expect(missing.ok).toBe(false);
+    expect(!missing.ok && missing.error).toMatch(/missing\.tif/);
+    await engine.close();
+  });
+
+  for (const sampler of ['ddim', 'ddim-warm', 'unet'] as const) {
+    it(`restores a frame larger than the trained patch with ${sampler} and writes the derived TIFFs`, async () => {
+      const ws = tempDir('ws');
+      const src = writeFrame8(tempDir('frames'), 'oof.tif', syntheticFrame(70, 45, 3, 5), 70, 45);
+      const engine = await engineFor(ws);
+      const seeds = ensembleSeeds(7, 3);
+      const res = await engine.restore({ type: 'restore', id: 3, frameId: 7, path: src, page: 0, options: { sampler, steps: 4, eta: 0, ensemble: 3, seeds } });
+      expect(res.meanPath).toBe('derived/7-mean.tif');
+      expect(res.sampler).toBe(sampler);
+      const mean = await probeTiff(join(ws, res.meanPath));
+      expect([mean.width, mean.height, mean.bits]).toEqual([70, 45, 8]);
+      const spread = await readTiffFloatPage(join(ws, res.spreadPath));
+      expect(spread.bits).toBe(32);
+      const members = await probeTiff(join(ws, res.membersPath!));
+      expect(members.pages).toBe(sampler === 'unet' ? 1 : 3);
+      expect(existsSync(join(ws, 'derived/7-mean.tif.tmp'))).toBe(false);
+      if (sampler === 'unet') expect(res.spreadMean).toBe(0);
+      else expect(res.spreadMean).toBeGreaterThan(0);
+      expect(res.evaluations).toBe(sampler === 'unet' ? 1 : sampler === 'ddim-warm' ? 5 : 4);
+      await engine.close();
+    });
+  }
+
+  it('reproduces a restoration exactly from its recorded seeds', async () => {
+    const src = writeFrame8(tempDir('frames'), 'oof.tif', syntheticFrame(40, 40, 4, 5), 40, 40);
+    const runOnce = async () => {
+      const ws = tempDir('ws');
+      const engine = await engineFor(ws);
+      const res = await engine.restore({ type: 'restore', id: 1, frameId: 2, path: src, page: 0, options: { sampler: 'ddim', steps: 3, eta: 0.5, ensemble: 2, seeds: [11, 12] } });
+      await engine.close();
+      return (await readTiffFloatPage(join(ws, res.spreadPath))).data;
+    };
+    expect(await runOnce()).toEqual(await runOnce());
+  });
+});
