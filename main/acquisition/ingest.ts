@@ -17,7 +17,7 @@
  * so a restarted ingest skips what was ingested before the restart.
  */
 import { stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import type { ErrorEntry, QueueProgress } from '../../preload/api.js';
 import type { EventBus } from '../common/event-bus.js';
 import { probeTiff, unsupportedReason, type TiffProbe } from '../imaging/tiff-read.js';
@@ -97,11 +97,6 @@ const RATE_WINDOW_MS = 60_000;
 const INSERT_BATCH = 1000;
 /** Files checked per slice of a processing round (one insert transaction each). */
 const PROCESS_SLICE = 512;
-
-function toRel(root: string, p: string): string {
-  const rel = p.startsWith(root) ? p.slice(root.length + 1) : p;
-  return sep === '/' ? rel : rel.split(sep).join('/');
-}
 
 /**
  * Ingest state of one acquisition root in one workspace database. Used by
@@ -392,6 +387,7 @@ export class AcquisitionIngestor {
     if (probe.fileSize !== st.size) {
       // Grew between stat and probe: still being written.
       cand.size = probe.fileSize;
+      cand.mtimeMs = -1;
       cand.stableSince = now;
       cand.nextCheck = now + this.stableMs;
       return null;
@@ -544,11 +540,6 @@ export class AcquisitionIngestor {
       durationMs,
       ...(this.detectionMessage ? { detection: this.detectionMessage } : {}),
     };
-  }
-
-  /** Converts an absolute path under the root to the relative form used in the database. */
-  relative(absPath: string): string {
-    return toRel(this.root, absPath);
   }
 }
 

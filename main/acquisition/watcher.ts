@@ -102,6 +102,11 @@ export class AcquisitionWatcher {
     await this.loop;
   }
 
+  /** Ingest queue progress (for the station's `Progress.ingest`). */
+  progress(): QueueProgress {
+    return this.ingestor.progress(this.startedAt);
+  }
+
   status(): WatcherStatus {
     const ing = this.ingestor;
     return {
@@ -245,6 +250,9 @@ export class AcquisitionWatcher {
       if (st.isFile()) {
         this.ingestor.offer(rel, now);
       } else if (st.isDirectory()) {
+        // A folder removed and created again keeps a stale watch on the old inode: renew it.
+        this.watchers.get(rel)?.close();
+        this.watchers.delete(rel);
         this.watchDir(rel);
         const sub = await listTree(join(this.ingestor.root, rel));
         for (const d of sub.dirs) this.watchDir(`${rel}/${d}`);

@@ -15,6 +15,8 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   serve: () => import('./commands/serve.js'),
   'simulate-pairs': () => import('./commands/simulate-pairs.js'),
   process: () => import('./commands/process.js'),
+  eval: () => import('./commands/eval.js'),
+  bench: () => import('./commands/bench.js'),
   simulate: () => import('./commands/simulate.js'),
 };
 

@@ -2,32 +2,18 @@
  * report.html: a self-contained page (no external resource; a CSP forbids any)
  * with the export's counts and three plots — OOF fraction per block, usable
  * videos before/after restoration per block (as PostFocus Fig. 8), review
- * decisions — drawn as inline SVG.
+ * decisions — drawn as inline SVG, and the same plots as plots/<id>.png (and
+ * plots/<id>.svg) next to it.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { axisTop, formatValue, type BarChartSpec } from './chart-spec.js';
 import type { ExportSummary } from './export.js';
 import { escapeXml } from './ome-xml.js';
+import { barChartPng } from './plot-png.js';
 import { POLICY_HELP } from './policy.js';
 
-export interface BarSeries {
-  name: string;
-  color: string;
-  values: number[];
-}
-
-export interface BarChartSpec {
-  /** File stem under plots/. */
-  id: string;
-  title: string;
-  yLabel: string;
-  categories: string[];
-  series: BarSeries[];
-  /** Fixed y maximum (e.g. 1 for fractions); default: data maximum. */
-  yMax?: number;
-  /** Format of value labels. */
-  percent?: boolean;
-}
+export type { BarChartSpec } from './chart-spec.js';
 
 /** The report's three plots, from the summary. */
 export function reportCharts(summary: ExportSummary): BarChartSpec[] {
@@ -64,25 +50,12 @@ export function reportCharts(summary: ExportSummary): BarChartSpec[] {
   ];
 }
 
-function niceMax(max: number): number {
-  if (!(max > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= max) return m * p;
-  return 10 * p;
-}
-
-function formatValue(v: number, percent: boolean | undefined): string {
-  if (percent) return `${(100 * v).toFixed(1)}%`;
-  return Number.isInteger(v) ? String(v) : v.toFixed(2);
-}
-
 /** Grouped bar chart as a standalone SVG document (system fonts only). */
 export function barChartSvg(spec: BarChartSpec, width = 640, height = 360): string {
   const m = { left: 64, right: 16, top: 40, bottom: 64 };
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
-  const yMax = spec.yMax ?? niceMax(Math.max(0, ...spec.series.flatMap((s) => s.values)));
-  const top = spec.percent ? yMax : niceMax(yMax);
+  const top = axisTop(spec);
   const y = (v: number): number => m.top + ph - (top > 0 ? (v / top) * ph : 0);
   const n = Math.max(1, spec.categories.length);
   const group = pw / n;
@@ -181,8 +154,13 @@ manifest.json sha256: <code>${escapeXml(summary.manifestSha256)}</code></p>
 `;
 }
 
-/** Writes report.html and plots/<id>.svg into the export folder. */
+/** Writes report.html, plots/<id>.png and plots/<id>.svg into the export folder. */
 export async function writeReport(dir: string, summary: ExportSummary): Promise<void> {
   const charts = reportCharts(summary).map((spec) => ({ spec, svg: barChartSvg(spec) }));
+  mkdirSync(join(dir, 'plots'), { recursive: true });
+  for (const { spec, svg } of charts) {
+    writeFileSync(join(dir, 'plots', `${spec.id}.png`), barChartPng(spec));
+    writeFileSync(join(dir, 'plots', `${spec.id}.svg`), svg);
+  }
   writeFileSync(join(dir, 'report.html'), reportHtml(summary, charts));
 }

@@ -19,10 +19,14 @@
  * magnitude of an image scaled to [0, 1] (skimage converts integer images to
  * [0, 1] first, which is why its docs speak of "10% / 20% of the dtype max").
  *
- * Arithmetic is float64 throughout, in scipy's accumulation order; against
- * skimage run on the same values as float64 the masks agree exactly on the
- * reference fixtures (see test/unit/imaging/canny.test.ts). skimage run on
- * float32 input smooths in float32, which can flip a few near-tie pixels.
+ * Arithmetic is float64 throughout, in scipy's accumulation order (including
+ * its symmetric-kernel shortcut and numpy's pairwise kernel normalisation);
+ * against skimage on the same values as float64 the masks agree pixel for pixel
+ * on all reference fixtures (test/unit/imaging/canny.test.ts). skimage given
+ * float32 arrays smooths in float32; that also agreed exactly on the fixtures,
+ * but near-ties could in principle flip (the test allows 2%). Not reproduced
+ * bit for bit: hypot (libm's is correctly rounded) and exp in the Gaussian
+ * kernel (V8 vs numpy); both may differ by an ulp, which only matters at exact ties.
  *
  * Pure module: no node, no electron.
  */

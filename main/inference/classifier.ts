@@ -5,7 +5,7 @@
  */
 import type { Image } from '../imaging/image.js';
 import type { Preprocess } from './model-registry.js';
-import { padReflect } from './restorer.js';
+import { padTo } from '../imaging/tiling.js';
 import { roundUp, sigmoid, toModelSpace } from './tensor.js';
 
 /** Classifier call: (n, 1, h, w) float32 model-space images → n logits. */
@@ -19,21 +19,21 @@ export async function classifyImages(net: LogitFn, pre: Preprocess, images: read
   const out = new Array<number>(images.length);
   const groups = new Map<string, number[]>();
   images.forEach((img, i) => {
-    const key = `${roundUp(img.width, pre.sizeMultiple)}x${roundUp(img.height, pre.sizeMultiple)}`;
+    const key = `${paddedSide(img.width, pre)}x${paddedSide(img.height, pre)}`;
     const g = groups.get(key);
     if (g) g.push(i);
     else groups.set(key, [i]);
   });
   for (const indices of groups.values()) {
     const first = images[indices[0]!]!;
-    const pw = roundUp(first.width, pre.sizeMultiple);
-    const ph = roundUp(first.height, pre.sizeMultiple);
+    const pw = paddedSide(first.width, pre);
+    const ph = paddedSide(first.height, pre);
     for (let k = 0; k < indices.length; k += maxBatch) {
       const chunk = indices.slice(k, k + maxBatch);
       const batch = new Float32Array(chunk.length * pw * ph);
       chunk.forEach((idx, j) => {
         const img = images[idx]!;
-        toModelSpace(padReflect(img.data, img.width, img.height, pw, ph), pre, batch.subarray(j * pw * ph, (j + 1) * pw * ph));
+        toModelSpace(padTo(img, pw, ph).data, pre, batch.subarray(j * pw * ph, (j + 1) * pw * ph));
       });
       const logits = await net(batch, chunk.length, ph, pw);
       if (logits.length !== chunk.length) throw new Error(`classifier returned ${logits.length} logits for ${chunk.length} images`);
@@ -41,6 +41,11 @@ export async function classifyImages(net: LogitFn, pre: Preprocess, images: read
     }
   }
   return out;
+}
+
+/** Side fed to the network: a multiple of size_multiple, at least min_size. */
+export function paddedSide(n: number, pre: Pick<Preprocess, 'sizeMultiple' | 'minSize'>): number {
+  return roundUp(Math.max(n, pre.minSize), pre.sizeMultiple);
 }
 
 /** Whether p(OOF) flags the frame out of focus under the manifest's threshold. */

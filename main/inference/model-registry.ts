@@ -21,6 +21,8 @@ export interface Preprocess {
   sizeMultiple: number;
   /** Side of the square crops the network was trained on (tile size for restoration). */
   trainPatch: number;
+  /** Smallest height / width the network accepts; smaller frames are mirror-padded up to it. */
+  minSize: number;
   /** p(OOF) at or above which a frame is flagged out of focus (classifier). */
   threshold: number;
   /** Diffusion noise schedule (DDPM only). */
@@ -89,6 +91,7 @@ function parsePreprocess(raw: unknown, kind: ModelKind, where: string, file: str
     sizeMultiple: num(p.size_multiple, `${where}.size_multiple`, file, 16),
     trainPatch: num(p.train_patch, `${where}.train_patch`, file, 64),
     threshold: num(p.threshold, `${where}.threshold`, file, 0.5),
+    minSize: num(p.min_size, `${where}.min_size`, file, 1),
   };
   if (!(pre.sizeMultiple >= 1 && Number.isInteger(pre.sizeMultiple))) {
     throw new ModelError(`${file}: ${where}.size_multiple must be a whole number ≥ 1`, file);

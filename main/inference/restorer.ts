@@ -10,13 +10,14 @@
  * module never touches ONNX Runtime.
  */
 import type { Image } from '../imaging/image.js';
+import { cropTo, padTo, planTiles, rampWeights, roundUpToMultiple, type TileGrid } from '../imaging/tiling.js';
 import type { Preprocess } from './model-registry.js';
 import { sampleAncestral } from './samplers/ancestral.js';
 import { sampleDdim } from './samplers/ddim.js';
 import { ensembleStats } from './samplers/ensemble.js';
 import type { NoiseSchedule } from './samplers/schedule.js';
 import type { EpsModel, StepCallback } from './samplers/types.js';
-import { fromModelSpace, roundUp, toModelSpace } from './tensor.js';
+import { fromModelSpace, toModelSpace } from './tensor.js';
 import type { SamplerName } from './protocol.js';
 
 /**
@@ -60,105 +61,59 @@ export interface RestoreOutput {
 
 export const DEFAULT_WARM_START_T = 300;
 
-/** Tile geometry along one axis: start offsets of tiles of `tile` px covering `length` px. */
-export function tileStarts(length: number, tile: number, overlap: number): number[] {
-  if (length <= tile) return [0];
-  const stride = Math.max(1, tile - overlap);
-  const starts: number[] = [];
-  for (let s = 0; s + tile < length; s += stride) starts.push(s);
-  starts.push(length - tile);
-  return starts;
-}
-
 /**
- * Blending weight of pixel i of a tile starting at `start` (1-D): a linear ramp
- * over the overlap on sides that have a neighbour, 1 on the image border.
- */
-export function tileWeight(i: number, start: number, tile: number, length: number, overlap: number): number {
-  let w = 1;
-  if (start > 0) w = Math.min(w, (i + 1) / (overlap + 1));
-  if (start + tile < length) w = Math.min(w, (tile - i) / (overlap + 1));
-  return w;
-}
-
-/** Mirror padding of an (H, W) image to (ph, pw) ≥ (H, W), row-major. */
-export function padReflect(data: Float32Array, w: number, h: number, pw: number, ph: number): Float32Array {
-  if (pw === w && ph === h) return data;
-  const mirror = (i: number, n: number) => {
-    if (n === 1) return 0;
-    const period = 2 * (n - 1);
-    const m = ((i % period) + period) % period;
-    return m < n ? m : period - m;
-  };
-  const out = new Float32Array(pw * ph);
-  for (let y = 0; y < ph; y++) {
-    const sy = mirror(y, h) * w;
-    for (let x = 0; x < pw; x++) out[y * pw + x] = data[sy + mirror(x, w)]!;
-  }
-  return out;
-}
-
-/** The top-left (H, W) crop of an (ph, pw) image. */
-export function cropTopLeft(data: Float32Array, pw: number, w: number, h: number): Float32Array {
-  if (pw === w && data.length === w * h) return data;
-  const out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) out.set(data.subarray(y * pw, y * pw + w), y * w);
-  return out;
-}
-
-/**
- * Runs `net` over B full-size planes (B·H·W each, or H·W for inputs shared by
- * all B) by overlapping tiles, in chunks of at most `maxBatch` crops, and blends
- * the outputs back to B·H·W.
+ * Runs `net` over B planes of the same padded size by overlapping tiles (the
+ * grid and raised-cosine blending weights of main/imaging/tiling.ts), in chunks
+ * of at most `maxBatch` crops, and blends the outputs back. A plane holds B·H·W
+ * values (one image per batch element) or H·W (shared by all, e.g. the condition).
+ * A frame no larger than one tile runs whole (a single "tile" of its own size).
  */
 export class TiledRunner {
-  readonly ys: number[];
-  readonly xs: number[];
+  readonly width: number;
+  readonly height: number;
   readonly th: number;
   readonly tw: number;
-  private readonly wy: Float32Array;
-  private readonly wx: Float32Array;
-  private readonly norm: Float32Array;
+  readonly origins: { x: number; y: number; wy: Float64Array; wx: Float64Array }[];
+  private readonly norm: Float64Array;
 
-  constructor(
-    readonly width: number,
-    readonly height: number,
-    tile: number,
-    readonly overlap: number,
-    readonly maxBatch: number,
-  ) {
-    this.th = Math.min(tile, height);
-    this.tw = Math.min(tile, width);
-    this.ys = tileStarts(height, this.th, overlap);
-    this.xs = tileStarts(width, this.tw, overlap);
-    // Per-tile separable weights are the same shape for every tile position class;
-    // compute the normalisation map once.
-    this.wy = new Float32Array(this.ys.length * this.th);
-    this.wx = new Float32Array(this.xs.length * this.tw);
-    this.ys.forEach((s, k) => { for (let i = 0; i < this.th; i++) this.wy[k * this.th + i] = tileWeight(i, s, this.th, height, overlap); });
-    this.xs.forEach((s, k) => { for (let i = 0; i < this.tw; i++) this.wx[k * this.tw + i] = tileWeight(i, s, this.tw, width, overlap); });
-    this.norm = new Float32Array(width * height);
-    this.ys.forEach((y0, ky) => this.xs.forEach((x0, kx) => {
-      for (let i = 0; i < this.th; i++) for (let j = 0; j < this.tw; j++) {
-        this.norm[(y0 + i) * width + x0 + j]! += this.wy[ky * this.th + i]! * this.wx[kx * this.tw + j]!;
+  /** `grid` null: one tile covering the whole (width × height) plane. */
+  constructor(width: number, height: number, grid: TileGrid | null, readonly maxBatch: number) {
+    this.width = width;
+    this.height = height;
+    if (grid) {
+      if (grid.paddedWidth !== width || grid.paddedHeight !== height) throw new Error('TiledRunner: planes must have the padded grid size');
+      this.th = this.tw = grid.tileSize;
+      this.origins = [];
+      for (let row = 0; row < grid.rows; row++) {
+        for (let col = 0; col < grid.cols; col++) {
+          this.origins.push({
+            x: col * grid.stride,
+            y: row * grid.stride,
+            wy: rampWeights(grid.tileSize, grid.overlap, row > 0, row < grid.rows - 1),
+            wx: rampWeights(grid.tileSize, grid.overlap, col > 0, col < grid.cols - 1),
+          });
+        }
       }
-    }));
+    } else {
+      this.th = height;
+      this.tw = width;
+      this.origins = [{ x: 0, y: 0, wy: new Float64Array(height).fill(1), wx: new Float64Array(width).fill(1) }];
+    }
+    this.norm = new Float64Array(width * height);
+    for (const o of this.origins) {
+      for (let i = 0; i < this.th; i++) for (let j = 0; j < this.tw; j++) this.norm[(o.y + i) * width + o.x + j]! += o.wy[i]! * o.wx[j]!;
+    }
   }
 
   get tiles(): number {
-    return this.ys.length * this.xs.length;
+    return this.origins.length;
   }
 
   /**
    * `planes`: name → data of B·H·W (per batch element) or H·W (shared) values;
    * `scalars`: name → one value per batch element (e.g. the timestep t).
    */
-  async run(
-    net: NetworkFn,
-    B: number,
-    planes: Record<string, Float32Array>,
-    scalars: Record<string, Float32Array> = {},
-  ): Promise<Float32Array> {
+  async run(net: NetworkFn, B: number, planes: Record<string, Float32Array>, scalars: Record<string, Float32Array> = {}): Promise<Float32Array> {
     const { width: W, height: H, th, tw } = this;
     const P = W * H;
     const tp = th * tw;
@@ -171,38 +126,48 @@ export class TiledRunner {
       for (const name of Object.keys(planes)) inputs[name] = new Float32Array(n * tp);
       for (const name of Object.keys(scalars)) inputs[name] = new Float32Array(n);
       for (let j = 0; j < n; j++) {
-        const idx = first + j;
-        const b = Math.floor(idx / K);
-        const k = idx % K;
-        const y0 = this.ys[Math.floor(k / this.xs.length)]!;
-        const x0 = this.xs[k % this.xs.length]!;
+        const b = Math.floor((first + j) / K);
+        const o = this.origins[(first + j) % K]!;
         for (const [name, plane] of Object.entries(planes)) {
           const base = plane.length === P ? 0 : b * P;
           const dst = inputs[name]!;
-          for (let i = 0; i < th; i++) dst.set(plane.subarray(base + (y0 + i) * W + x0, base + (y0 + i) * W + x0 + tw), j * tp + i * tw);
+          for (let i = 0; i < th; i++) {
+            const src = base + (o.y + i) * W + o.x;
+            dst.set(plane.subarray(src, src + tw), j * tp + i * tw);
+          }
         }
         for (const [name, values] of Object.entries(scalars)) inputs[name]![j] = values[b]!;
       }
       const result = await net(inputs, n, th, tw);
       if (result.length !== n * tp) throw new Error(`network returned ${result.length} values for ${n} tiles of ${tw}×${th}`);
       for (let j = 0; j < n; j++) {
-        const idx = first + j;
-        const b = Math.floor(idx / K);
-        const k = idx % K;
-        const ky = Math.floor(k / this.xs.length);
-        const kx = k % this.xs.length;
-        const y0 = this.ys[ky]!;
-        const x0 = this.xs[kx]!;
+        const b = Math.floor((first + j) / K);
+        const o = this.origins[(first + j) % K]!;
         for (let i = 0; i < th; i++) {
-          const wyv = this.wy[ky * th + i]!;
-          const row = b * P + (y0 + i) * W + x0;
-          for (let c = 0; c < tw; c++) out[row + c]! += wyv * this.wx[kx * tw + c]! * result[j * tp + i * tw + c]!;
+          const wy = o.wy[i]!;
+          const row = b * P + (o.y + i) * W + o.x;
+          for (let c = 0; c < tw; c++) out[row + c]! += wy * o.wx[c]! * result[j * tp + i * tw + c]!;
         }
       }
     }
-    for (let b = 0; b < B; b++) for (let i = 0; i < P; i++) out[b * P + i]! /= this.norm[i]!;
+    for (let b = 0; b < B; b++) for (let i = 0; i < P; i++) out[b * P + i] = out[b * P + i]! / this.norm[i]!;
     return out;
   }
+}
+
+/**
+ * Padded size and tile grid for a W×H frame: frames that fit in one tile are
+ * padded to the network's size multiple (and min size) and run whole; larger
+ * ones get a grid of trained-size tiles with a quarter-tile overlap.
+ */
+export function planFrame(W: number, H: number, pre: Pick<Preprocess, 'sizeMultiple' | 'trainPatch' | 'minSize'>): { pw: number; ph: number; grid: TileGrid | null } {
+  const tile = roundUpToMultiple(Math.max(pre.trainPatch, pre.sizeMultiple), pre.sizeMultiple);
+  const pw0 = roundUpToMultiple(Math.max(W, pre.minSize), pre.sizeMultiple);
+  const ph0 = roundUpToMultiple(Math.max(H, pre.minSize), pre.sizeMultiple);
+  if (pw0 <= tile && ph0 <= tile) return { pw: pw0, ph: ph0, grid: null };
+  const overlap = Math.min(Math.floor(tile / 4), Math.floor(tile / 2));
+  const grid = planTiles(pw0, ph0, tile, overlap, pre.sizeMultiple);
+  return { pw: grid.paddedWidth, ph: grid.paddedHeight, grid };
 }
 
 /** Restores one (H, W) float32 frame in [0, 1]; see the module comment. */
@@ -211,13 +176,10 @@ export async function restoreFrame(image: Image, nets: RestoreNetworks, params: 
   const B = params.seeds.length;
   if (B < 1) throw new RangeError('restoreFrame: at least one seed (ensemble member) is needed');
   const { width: W, height: H } = image;
-  const pw = roundUp(W, pre.sizeMultiple);
-  const ph = roundUp(H, pre.sizeMultiple);
+  const { pw, ph, grid } = planFrame(W, H, pre);
   const P = pw * ph;
-  const cond = toModelSpace(padReflect(image.data, W, H, pw, ph), pre);
-  const tile = roundUp(pre.trainPatch, pre.sizeMultiple);
-  const overlap = Math.min(Math.floor(tile / 4), tile - pre.sizeMultiple);
-  const runner = new TiledRunner(pw, ph, tile, overlap, nets.maxBatch ?? 32);
+  const cond = toModelSpace(padTo(image, pw, ph).data, pre);
+  const runner = new TiledRunner(pw, ph, grid, nets.maxBatch ?? 32);
 
   let sampler = params.sampler;
   if ((sampler === 'ddim-warm' || sampler === 'unet') && !nets.unet) {
@@ -253,7 +215,8 @@ export async function restoreFrame(image: Image, nets: RestoreNetworks, params: 
   const count = samples.length / P;
   const members: Float32Array[] = [];
   for (let b = 0; b < count; b++) {
-    members.push(cropTopLeft(fromModelSpace(samples.subarray(b * P, (b + 1) * P), pre), pw, W, H));
+    const full: Image = { width: pw, height: ph, data: fromModelSpace(samples.subarray(b * P, (b + 1) * P), pre) };
+    members.push(pw === W && ph === H ? full.data : cropTo(full, W, H).data);
   }
   const stats = ensembleStats(members);
   return { members, mean: stats.mean, spread: stats.spread, spreadMean: stats.spreadMean, evaluations, sampler };

@@ -54,15 +54,19 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** The Content-Security-Policy of the renderer page (no inline script, no remote anything). */
-export function contentSecurityPolicy(wsOrigin: string): string {
+/**
+ * The Content-Security-Policy of the renderer page (no inline script, no remote
+ * anything). `connectSources`: the web shell's own origin and WebSocket; the
+ * Electron shell passes 'none' (it talks over IPC only).
+ */
+export function contentSecurityPolicy(connectSources: string): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "font-src 'self'",
-    `connect-src 'self' ${wsOrigin}`,
+    `connect-src ${connectSources}`,
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
@@ -295,7 +299,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
   cookieName = `postfocus_${port}`;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   allowedHosts = new Set([`${hostPart}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
-  csp = contentSecurityPolicy(`ws://${hostPart}:${port}`);
+  csp = contentSecurityPolicy(`'self' ws://${hostPart}:${port}`);
   const url = `http://${hostPart}:${port}/?token=${token}`;
 
   let closing: Promise<void> | null = null;

@@ -8,7 +8,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ExportPolicy, UsabilityRule } from '../../preload/api.js';
 import type { WorkerHostFactory } from '../inference/protocol.js';
+import { AcquisitionWatcher } from '../acquisition/watcher.js';
 import { exportDataset, previewExport } from '../export/export.js';
+import { forkHostFactory } from '../pipeline/fork-host.js';
+import { Pipeline } from '../pipeline/pipeline.js';
 import { Station, type ExportService, type StationContext, type StationOptions } from './station.js';
 
 export interface OpenStationOptions {
@@ -24,6 +27,10 @@ export interface OpenStationOptions {
   nativeBinding?: string;
   usability?: UsabilityRule;
   appVersion?: string;
+  /** Full rescan interval of the watcher (ms; default: the watcher's). */
+  rescanMs?: number;
+  /** Diagnostics of the watcher and the pipeline (default: stderr). */
+  log?: (message: string) => void;
 }
 
 function exporter(appVersion: string) {
@@ -60,7 +67,38 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
   };
   if (options.nativeBinding) stationOptions.nativeBinding = options.nativeBinding;
   if (options.usability) stationOptions.usability = options.usability;
+  const log = options.log ?? ((m: string) => console.error(m));
   const reason = pipelineUnavailableReason(options);
-  stationOptions.pipeline = reason ?? 'pipeline module not available in this build';
+  if (reason) {
+    stationOptions.pipeline = reason;
+  } else {
+    const modelsDir = resolve(options.modelsDir!);
+    const hostFactory = options.hostFactory ?? forkHostFactory();
+    stationOptions.pipeline = (ctx) =>
+      new Pipeline({
+        db: ctx.db,
+        workspace: ctx.workspace,
+        events: ctx.events,
+        modelsDir,
+        hostFactory,
+        usability: ctx.usability,
+        log: (level, message) => log(`[pipeline ${level}] ${message}`),
+      });
+  }
+  if (options.acquisition) {
+    const root = resolve(options.acquisition);
+    stationOptions.acquisition = (ctx) => {
+      const watcher = new AcquisitionWatcher(ctx.db, root, {
+        bus: ctx.events,
+        log: (m) => log(`[watcher] ${m}`),
+        ...(options.rescanMs !== undefined ? { rescanMs: options.rescanMs } : {}),
+      });
+      return {
+        start: () => watcher.start(),
+        stop: () => watcher.stop(),
+        progress: () => watcher.status().progress,
+      };
+    };
+  }
   return new Station(stationOptions);
 }

@@ -55,8 +55,8 @@ import { isAbsolute, join } from 'node:path';
 export interface AcquisitionSource {
   start(): Promise<void> | void;
   stop(): Promise<void> | void;
-  /** Files found but not yet ingested (still being written, or queued), when known. */
-  pendingFiles?(): number;
+  /** Ingest queue: frames ingested and files found but not ingested yet, with rate and ETA. */
+  progress?(): QueueProgress;
 }
 
 /** The pipeline as the station drives it (main/pipeline/pipeline.ts implements it). */
@@ -75,7 +75,11 @@ export interface ExportService {
   start(input: { destination: string; policy: ExportPolicy; merge?: boolean }): Promise<ExportResult>;
 }
 
-/** What a factory gets to build its part. */
+/**
+ * What a factory gets to build its part. `events` is the station's internal
+ * bus: the station forwards frame and error events to its public stream and
+ * recomposes `progress` and `engine` events from all parts.
+ */
 export interface StationContext {
   db: Db;
   workspace: string;
@@ -105,7 +109,10 @@ export interface StationOptions {
 }
 
 export class Station implements StationApi {
+  /** Public event stream (what the shells forward to the UI). */
   readonly events = new EventBus();
+  /** Internal bus of the watcher, the pipeline and the export. */
+  private readonly internal = new EventBus();
   readonly db: Db;
   readonly workspace: string;
   readonly usability: UsabilityRule;
@@ -127,7 +134,7 @@ export class Station implements StationApi {
     this.workspace = options.workspace;
     this.usability = validateUsabilityRule(options.usability ?? DEFAULT_USABILITY);
     this.db = openWorkspaceDb(options.workspace, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
-    const ctx: StationContext = { db: this.db, workspace: this.workspace, events: this.events, usability: this.usability };
+    const ctx: StationContext = { db: this.db, workspace: this.workspace, events: this.internal, usability: this.usability };
     this.images = new FrameImages(this.workspace);
     this.coalescer = new WellUpdateCoalescer({
       intervalMs: options.wellsUpdateIntervalMs ?? 250,
@@ -136,7 +143,7 @@ export class Station implements StationApi {
       onError: (err) => console.error('station: cannot summarise wells:', err),
     });
     this.coalescer.prime(allWellSummaries(this.db, this.usability));
-    this.unsubscribe = this.events.subscribe((e) => this.onEvent(e));
+    this.unsubscribe = this.internal.subscribe((e) => this.onEvent(e));
     try {
       if (typeof options.pipeline === 'function') {
         this.pipeline = options.pipeline(ctx);
@@ -180,12 +187,18 @@ export class Station implements StationApi {
         this.coalescer.touch(e.wellId);
         this.progressDirty = true;
         break;
-      case 'error':
+      case 'progress':
+        // The pipeline knows only its own queues; the station adds ingest and re-emits.
+        this.progressDirty = true;
+        return;
+      case 'engine':
+        this.emitEngine();
+        return;
+      default:
         this.progressDirty = true;
         break;
-      default:
-        break;
     }
+    this.events.emit(e);
   }
 
   private emitProgress(): void {
@@ -210,8 +223,11 @@ export class Station implements StationApi {
 
   private progressNow(): Progress {
     const frames = (this.db.prepare('SELECT count(*) AS n FROM frame').get() as { n: number }).n;
-    const pendingFiles = this.acquisition?.pendingFiles?.() ?? 0;
-    const ingest = queueProgress(frames, frames + pendingFiles, this.ingestRate.perSecond());
+    const watched = this.acquisition?.progress?.();
+    // Frames in the database (including earlier sessions) + files found but not ingested yet.
+    const waiting = watched ? Math.max(0, watched.total - watched.done) : 0;
+    const rate = watched ? watched.rate : this.ingestRate.perSecond();
+    const ingest = queueProgress(frames, frames + waiting, rate);
     if (this.pipeline) {
       const p = this.pipeline.progress();
       return { ingest, classify: p.classify, restore: p.restore, paused: p.paused };

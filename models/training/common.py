@@ -24,7 +24,7 @@ OFFSET = -1.0
 PATCH = 64
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 MODELS_DIR = os.path.join(REPO, 'models')
-RUNS_DIR = os.path.join(MODELS_DIR, 'training', 'runs')
+RUNS_DIR = os.environ.get('PF_RUNS_DIR', os.path.join(MODELS_DIR, 'training', 'runs'))
 PAIRS_DIR = os.environ.get('PF_PAIRS_DIR', os.path.join(REPO, '.cache', 'pairs'))
 
 
@@ -269,7 +269,7 @@ def log(msg):
 ARCH = {
     'classifier': dict(chans=(16, 32, 64, 96)),
     'unet': dict(cin=1, cout=1, chans=(32, 64, 96, 128), time_dim=0, residual=True, residual_ch=0),
-    'ddpm': dict(cin=2, cout=1, chans=(32, 64, 96, 128), time_dim=32, residual=False),
+    'ddpm': dict(cin=2, cout=1, chans=(24, 48, 96, 128), time_dim=32, residual=False),
 }
 MODEL_IDS = {'classifier': 'pf-classifier-v1', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1'}
 ONNX_FILES = {'classifier': 'classifier.onnx', 'unet': 'unet.onnx', 'ddpm': 'ddpm.onnx'}

@@ -215,7 +215,7 @@ def run_unet(oof):
     return np.concatenate(out)
 
 
-def run_ddpm(oof, method, n_samples=5, chunk=40, seed=0):
+def run_ddpm(oof, method, n_samples=5, chunk=20, seed=0):
     """(samples, N, H, W) in [0, 1]; all samples of an image are drawn in one batch."""
     net, _ = load_checkpoint('ddpm')
     s = Sampler(net)
@@ -231,7 +231,7 @@ def run_ddpm(oof, method, n_samples=5, chunk=40, seed=0):
     return np.concatenate(outs).transpose(1, 0, 2, 3)
 
 
-def eval_restorers(test, kinds, n_ddim, n_anc):
+def eval_restorers(test, kinds, n_ddim, n_anc, ancestral_only=False, run_ancestral=True):
     idx = np.nonzero((test.label == 1) & ~test.identical)[0]
     oof = np.asarray(test.oof[idx], np.float32)
     gt = np.asarray(test.focus[idx], np.float32)
@@ -243,6 +243,15 @@ def eval_restorers(test, kinds, n_ddim, n_anc):
     res['ddim_subset_metrics'] = {'oof_input': summarise(oof[sub], gt[sub]), 'ground_truth_tenenbaum': ground_truth_tenenbaum(gt[sub])}
     res['ancestral_subset_metrics'] = {'oof_input': summarise(oof[sub_a], gt[sub_a]), 'ground_truth_tenenbaum': ground_truth_tenenbaum(gt[sub_a])}
     arrays = {'idx': idx, 'sub': sub, 'sub_a': sub_a}
+    if ancestral_only:
+        t0 = time.time()
+        a = run_ddpm(oof[sub_a], 'ancestral', seed=1)
+        res = {'ancestral_wall_time_s': round(time.time() - t0, 1), 'ancestral_subset': int(len(sub_a)),
+               'ancestral_subset_metrics': {'ddpm_ancestral1000_mean5': summarise(a.mean(0), gt[sub_a]),
+                                            'ddpm_ancestral1000_single': summarise(a[0], gt[sub_a]),
+                                            'ddpm_ancestral1000_spread_mean_std': round(float(a.std(0).mean()), 5)}}
+        np.savez_compressed(os.path.join(RUNS_DIR, 'eval_arrays_ancestral.npz'), anc=a, sub_a=sub_a, idx=idx)
+        return res, oof, gt, {}
     if 'unet' in kinds:
         u = run_unet(oof)
         res['all']['unet'] = summarise(u, gt)
@@ -259,14 +268,14 @@ def eval_restorers(test, kinds, n_ddim, n_anc):
         arrays['ddim'] = d
         pos = np.searchsorted(sub, sub_a)
         res['ancestral_subset_metrics']['ddpm_ddim25_mean5'] = summarise(d[:, pos].mean(0), gt[sub_a])
-        if n_anc > 0:
+        if run_ancestral:  # in-process ancestral run (eval_all.sh runs it as a separate process instead)
             t0 = time.time()
             a = run_ddpm(oof[sub_a], 'ancestral', seed=1)
             res['ancestral_wall_time_s'] = round(time.time() - t0, 1)
             res['ancestral_subset_metrics']['ddpm_ancestral1000_mean5'] = summarise(a.mean(0), gt[sub_a])
             res['ancestral_subset_metrics']['ddpm_ancestral1000_single'] = summarise(a[0], gt[sub_a])
             arrays['anc'] = a
-    np.savez_compressed(os.path.join(RUNS_DIR, 'eval_arrays.npz'), **arrays)
+    np.savez_compressed(os.path.join(RUNS_DIR, 'eval_arrays.npz'), **{k: v for k, v in arrays.items() if k != 'anc'})
     return res, oof, gt, arrays
 
 
@@ -304,6 +313,15 @@ def contact_sheet(path, oof, gt, arrays, rows=6, spread_gain=5.0, zoom=2, gap=4)
     write_png(path, np.concatenate(tiles[:-1], 0))
 
 
+def deep_merge(dst, src):
+    for k, v in src.items():
+        if isinstance(v, dict) and isinstance(dst.get(k), dict):
+            deep_merge(dst[k], v)
+        else:
+            dst[k] = v
+    return dst
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('kinds', nargs='*', default=['classifier', 'unet', 'ddpm'])
@@ -311,15 +329,24 @@ def main():
     ap.add_argument('--train', default=os.path.join(PAIRS_DIR, 'train'))
     ap.add_argument('--n-ddim', type=int, default=200)
     ap.add_argument('--n-ancestral', type=int, default=16)
-    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--out', default=METRICS_PATH)
+    ap.add_argument('--ancestral-only', action='store_true', help='only the 1000-step ancestral DDPM run')
+    ap.add_argument('--no-ancestral', action='store_true')
+    ap.add_argument('--merge', default=None, help='deep-merge this metrics file into --out and exit')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    test = PairSet(a.test)
     metrics = {}
     if os.path.exists(a.out):
         with open(a.out) as f:
             metrics = json.load(f)
+    if a.merge:
+        with open(a.merge) as f:
+            deep_merge(metrics, json.load(f))
+        with open(a.out, 'w') as f:
+            json.dump(metrics, f, indent=1)
+        return
+    test = PairSet(a.test)
     metrics['test_seed'] = test.seed
     if 'classifier' in a.kinds:
         t0 = time.time()
@@ -327,13 +354,8 @@ def main():
         log(f'classifier {time.time() - t0:.0f}s: {json.dumps(metrics["classifier"])[:400]}')
     rk = [k for k in a.kinds if k in ('unet', 'ddpm')]
     if rk:
-        res, oof, gt, arrays = eval_restorers(test, rk, a.n_ddim, a.n_ancestral)
-        prev = metrics.get('restoration', {})
-        for key in ('all', 'ddim_subset_metrics', 'ancestral_subset_metrics'):
-            merged = dict(prev.get(key, {}))
-            merged.update(res[key])
-            res[key] = merged
-        metrics['restoration'] = {**prev, **res}
+        res, oof, gt, arrays = eval_restorers(test, rk, a.n_ddim, a.n_ancestral, a.ancestral_only, not a.no_ancestral)
+        deep_merge(metrics.setdefault('restoration', {}), res)
         if 'ddim' in arrays and 'unet' in arrays:
             contact_sheet(os.path.join(MODELS_DIR, 'contact-sheet.png'), oof, gt, arrays)
         log(json.dumps(metrics['restoration'], indent=1))

@@ -109,7 +109,7 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('kinds', nargs='*', default=['classifier', 'unet', 'ddpm'])
     ap.add_argument('--runs', default=None, help='folder with <kind>.pt (default models/training/runs)')
-    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--threads', type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     for k in a.kinds:

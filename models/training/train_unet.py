@@ -29,7 +29,7 @@ def main():
     ap.add_argument('--max-steps', type=int, default=1000000)
     ap.add_argument('--batch', type=int, default=16)
     ap.add_argument('--lr', type=float, default=1e-3)
-    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)

@@ -97,10 +97,12 @@ describe('export, curated policy', () => {
 
   it('frame TIFFs read back with geotiff: originals bit-exact, restorations quantised to 8 bits', async () => {
     const rows = manifestRows(dest);
-    for (const r of rows) {
-      const { pages } = await readWithGeotiff(join(dest, r.outputPath));
-      expect(pages).toHaveLength(1);
-      expect(pages[0]).toMatchObject({ width: 24, height: 20, bits: 8 });
+    const tiffs = listFiles(dest).filter((f) => f.endsWith('.tif'));
+    expect(tiffs).toHaveLength(rows.length + 2);
+    for (const f of tiffs) {
+      const { pages } = await readWithGeotiff(join(dest, f));
+      expect(pages.length, f).toBe(f.endsWith('.ome.tif') ? (f.includes('imgNo1') ? 6 : 4) : 1);
+      for (const p of pages) expect(p, f).toMatchObject({ width: 24, height: 20, bits: 8 });
     }
     const original = rows.find((r) => r.well === 'imgNo1' && r.t === 1)!;
     expect(original.outputPath).toBe('B1/images/crops_8bit_s/imgNo1CH0/imgNo1CH0_t1.tif');

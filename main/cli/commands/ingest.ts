@@ -53,14 +53,15 @@ const command: Command = {
     const db = openWorkspaceDb(resolve(workspace));
     const line = new ProgressLine({ silent: Boolean(flags.quiet) });
     let summary: IngestSummary;
+    let lastProgress = '';
     try {
       summary = await ingestOnce(root, db, {
         ...choice,
         stableMs,
         log: (m) => line.log(m),
-        onProgress: (p) => line.update(formatQueue('ingest', p)),
+        onProgress: (p) => line.update((lastProgress = formatQueue('ingest', p))),
       });
-      line.done();
+      line.done(lastProgress || undefined);
     } catch (err) {
       line.done();
       closeDb(db);

@@ -55,8 +55,8 @@ const command: Command = {
       throw new Error(`the renderer is not built (${rendererDir} missing): run npm run build:renderer`);
     }
     const acquisition = stringFlag(flags, 'acq');
-    if (acquisition !== undefined && !existsSync(acquisition)) {
-      throw new UsageError(`acquisition folder ${acquisition} does not exist`);
+    if (acquisition !== undefined && !existsSync(acquisition) && !flags.json) {
+      console.error(`waiting for ${acquisition} to appear (the acquisition has not started yet)`);
     }
     const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
     const station = await openStation({

@@ -27,6 +27,7 @@ import type {
 import { focusClass } from '../../export/policy.js';
 import { wellUsability, type WellVideoFrame } from '../../export/yield.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
+import { wellLabel } from './nanowells.js';
 
 /** One frame as the review summaries need it. */
 interface FrameFactsRow {
@@ -162,11 +163,6 @@ export interface FrameSource {
   height: number;
   bits: number;
   runRoot: string;
-}
-
-/** Label shown to users and used in `data-well`: `B<block>-<well>`. */
-export function wellLabel(block: string, well: string): string {
-  return `B${block.replace(/^B/i, '')}-${well}`;
 }
 
 /** Review state in force for a latest verdict ('clear' and none mean undecided). */

@@ -30,10 +30,13 @@ export class ImageCache {
   /** Bumps when an image arrives, so views waiting on one re-read the cache. */
   version = $state(0);
 
-  constructor(
-    private readonly transport: Transport,
-    private readonly capacity = 1500,
-  ) {}
+  private readonly transport: Transport;
+  private readonly capacity: number;
+
+  constructor(transport: Transport, capacity = 1500) {
+    this.transport = transport;
+    this.capacity = capacity;
+  }
 
   /** The image if cached (marks it recently used), else undefined. */
   peek(r: ImageRequest): LoadedImage | undefined {

@@ -67,20 +67,24 @@ export class ReviewState {
   /** Last decision round trip (keypress → row in SQLite → view updated), ms. */
   lastDecisionMs = $state<number | null>(null);
 
-  readonly visibleWells: WellSummary[] = $derived(this.station.wells.filter((w) => matchesFilters(w, this.filters)));
   readonly frames: FrameSummary[] = $derived(this.detail?.frames ?? []);
   readonly currentFrame: FrameSummary | null = $derived(this.frames[this.frameIndex] ?? null);
-  readonly well: WellSummary | null = $derived(
-    this.selectedWellId === null ? null : (this.station.byId.get(this.selectedWellId) ?? this.detail?.well ?? null),
-  );
+  readonly visibleWells: WellSummary[];
+  readonly well: WellSummary | null;
 
   private frameToken = 0;
   private wellToken = 0;
 
-  constructor(
-    private readonly transport: Transport,
-    private readonly station: StationState,
-  ) {
+  private readonly transport: Transport;
+  private readonly station: StationState;
+
+  constructor(transport: Transport, station: StationState) {
+    this.transport = transport;
+    this.station = station;
+    this.visibleWells = $derived(this.station.wells.filter((w) => matchesFilters(w, this.filters)));
+    this.well = $derived(
+      this.selectedWellId === null ? null : (this.station.byId.get(this.selectedWellId) ?? this.detail?.well ?? null),
+    );
     try {
       this.reviewer = localStorage.getItem(REVIEWER_KEY) ?? '';
     } catch {

@@ -71,7 +71,11 @@ export class StationState {
 
   private readonly stop: (() => void)[] = [];
 
-  constructor(private readonly transport: Transport) {}
+  private readonly transport: Transport;
+
+  constructor(transport: Transport) {
+    this.transport = transport;
+  }
 
   /** Subscribes to the event stream, then loads everything. */
   start(): void {

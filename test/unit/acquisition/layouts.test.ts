@@ -10,7 +10,6 @@ import {
   stackLayout,
   timingLayout,
 } from '../../../main/acquisition/layouts.js';
-import { parseLayoutChoice } from '../../../main/acquisition/options.js';
 
 describe('TIMING layout', () => {
   const timing = timingLayout();
@@ -87,17 +86,9 @@ describe('stack layout and pages', () => {
   });
 });
 
-describe('names and options', () => {
+describe('transient names', () => {
   it('treats hidden and temporary files as transient', () => {
     for (const n of ['.DS_Store', 'x.tif~', 'x.tif.part', 'x.tmp', '~$x', 'Thumbs.db']) expect(isTransientName(n), n).toBe(true);
     expect(isTransientName('imgNo001CH0_t1.tif')).toBe(false);
-  });
-  it('validates --layout and --pattern with messages naming the flags', () => {
-    expect(parseLayoutChoice(undefined, undefined)).toEqual({ layout: 'auto' });
-    expect(parseLayoutChoice('timing', undefined)).toEqual({ layout: 'timing' });
-    expect(parseLayoutChoice(undefined, '{well}.tif')).toEqual({ layout: 'pattern', pattern: '{well}.tif' });
-    expect(() => parseLayoutChoice('nope', undefined)).toThrow(/--layout must be one of auto, timing/);
-    expect(() => parseLayoutChoice('timing', '{well}.tif')).toThrow(/--pattern goes with --layout pattern/);
-    expect(() => parseLayoutChoice('pattern', undefined)).toThrow(/needs --pattern/);
   });
 });

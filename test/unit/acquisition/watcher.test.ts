@@ -60,7 +60,10 @@ describe.each([
         const rel = timingPath(1, w, t);
         written.push(rel);
         const bytes = frameTiff(w * 10 + t, { width: 64, height: 64, order: (w + t) % 2 ? 'ifd-first' : 'data-first' });
-        if (w === 2) await writeSlowly(join(acq, rel), bytes, 4, 120);
+        // Slow writers: chunks faster than the stability window, and a stall longer than it
+        // (size stable across two checks, TIFF still incomplete: only the probe can tell).
+        if (w === 2) await writeSlowly(join(acq, rel), bytes, 4, 60);
+        else if (w === 3 && t % 2 === 0) await writeSlowly(join(acq, rel), bytes, 2, 500);
         else put(acq, rel, bytes);
       }
     }

@@ -28,7 +28,7 @@ function file(bytes: Uint8Array, name = `f${counter++}.tif`): string {
   return p;
 }
 
-function sha256Le(data: Uint8Array | Uint16Array): string {
+function sha256Le(data: Uint8Array | Uint16Array | Float32Array): string {
   // Raw little-endian pixel buffer (this platform is little-endian, as checked below).
   return createHash('sha256').update(Buffer.from(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
 }

@@ -1,0 +1,320 @@
+/**
+ * Inference benchmark (`npm run bench`, `postfocus bench`): one run, one network,
+ * the same simulated OOF crops (virtual microscope, ground truth = in-focus twin)
+ * for every method, so the ratios are measured against a reference in the same run.
+ *
+ *   classifier       frames/s at batch 1 and 32
+ *   reference        PostFocus: 1000-step ancestral DDPM, 5 samples one after another
+ *   DDIM-S ×5        S steps, the 5 ensemble members as ONE batch
+ *   warm DDIM        one-shot U-Net estimate noised to t_w, then DDIM
+ *   U-Net            one-shot baseline
+ *
+ * For each: seconds and network evaluations per frame, PSNR / PCC / edge-PCC of the
+ * ensemble mean against the ground truth, speed-up over the reference; then the
+ * compute floor: Conv FLOPs per frame (counted from the ONNX graph) ÷ the FLOP/s this
+ * machine sustains on a measured convolution.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Image } from '../main/imaging/image.js';
+import { edgePcc, pcc, psnr } from '../main/imaging/metrics/quality.js';
+import { classifyImages } from '../main/inference/classifier.js';
+import { modelOfKind, readManifest, verifyModelFile, type ModelEntry } from '../main/inference/model-registry.js';
+import { convFlops, parseOnnxGraph } from '../main/inference/onnx-graph.js';
+import { planFrame, restoreFrame, type NetworkFn, type RestoreParams } from '../main/inference/restorer.js';
+import { ensembleSeeds } from '../main/inference/samplers/gaussian.js';
+import { makeSchedule } from '../main/inference/samplers/schedule.js';
+import { ModelSession } from '../main/inference/session.js';
+import { VirtualMicroscope } from '../main/simulation/microscope.js';
+import { generatePairs, pairCropSize } from '../main/simulation/pairs.js';
+import { defaultModelsDir, packageRoot } from '../main/pipeline/paths.js';
+
+export interface BenchOptions {
+  modelsDir: string;
+  /** Crop side (px). */
+  size: number;
+  /** OOF crops restored by every method. */
+  crops: number;
+  ensemble: number;
+  /** DDIM step counts to measure. */
+  ddimSteps: number[];
+  /** Warm-start DDIM: steps and start timestep. */
+  warmSteps: number[];
+  warmT: number;
+  /** ONNX Runtime intra-op threads (0 = runtime default). */
+  threads: number;
+  /** Simulation seed of the crops (training used 1, the held-out evaluation 2). */
+  seed: number;
+  log: (message: string) => void;
+}
+
+export interface MethodRow {
+  method: string;
+  sampler: 'input' | 'ancestral' | 'ddim' | 'ddim-warm' | 'unet';
+  steps: number;
+  /** Seconds per frame (all members). */
+  secondsPerFrame: number | null;
+  /** Network calls per frame (a batched call counts once). */
+  callsPerFrame: number;
+  /** Single-image network evaluations per frame (batch members count separately). */
+  evalsPerFrame: number;
+  psnr: number;
+  pcc: number;
+  edgePcc: number;
+  speedup: number | null;
+  /** Conv FLOPs per frame ÷ measured FLOP/s: the least time the evaluations can take here. */
+  floorSeconds: number | null;
+}
+
+export interface BenchResult {
+  machine: { cpus: number; provider: string; threads: number; node: string };
+  models: { id: string; sha256: string }[];
+  crops: { count: number; size: number; seed: number; dzUm: number[] };
+  classifier: { batch1FramesPerSecond: number; batch32FramesPerSecond: number; flopsPerFrame: number };
+  restoration: MethodRow[];
+  computeFloor: { ddpmFlopsPerEval: number; unetFlopsPerEval: number; sustainedGflops: number };
+  /** Fastest diffusion setting with PSNR and edge-PCC ≥ the reference. */
+  chosen: string | null;
+  /** Speed-up of `chosen` over the reference (or of the fastest diffusion setting when none qualifies). */
+  speedup: number | null;
+  goalMet: boolean;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** OOF crops (|dz| ≥ 5 µm, not identical pairs) with their in-focus twins. */
+function simulatedCrops(size: number, count: number, seed: number): { oof: Image[]; truth: Image[]; dz: number[] } {
+  const mic = new VirtualMicroscope({ size: pairCropSize(size) });
+  const oof: Image[] = [];
+  const truth: Image[] = [];
+  const dz: number[] = [];
+  const px = size * size;
+  for (let start = 0; oof.length < count && start < 400; start += 8) {
+    const batch = generatePairs(mic, seed, size, start, 8);
+    batch.items.forEach((it, k) => {
+      if (oof.length >= count || it.oof !== 1 || it.identical) return;
+      oof.push({ width: size, height: size, data: batch.oof.slice(k * px, (k + 1) * px) });
+      truth.push({ width: size, height: size, data: batch.focus.slice(k * px, (k + 1) * px) });
+      dz.push(it.dz_um);
+    });
+  }
+  if (oof.length < count) throw new Error(`only ${oof.length} OOF crops found for seed ${seed}`);
+  return { oof, truth, dz };
+}
+
+function quality(restored: Image[], truth: Image[]): { psnr: number; pcc: number; edgePcc: number } {
+  return {
+    psnr: mean(restored.map((r, i) => psnr(r, truth[i]!))),
+    pcc: mean(restored.map((r, i) => pcc(r, truth[i]!))),
+    edgePcc: mean(restored.map((r, i) => edgePcc(r, truth[i]!, truth[i]!)).filter(Number.isFinite)),
+  };
+}
+
+async function open(modelsDir: string, entry: ModelEntry, threads: number): Promise<ModelSession> {
+  return ModelSession.open(verifyModelFile(modelsDir, entry), threads ? { threads } : {});
+}
+
+/** Median seconds per call of `f` (at least `minRuns` runs and `minSeconds` in total). */
+async function timeIt(f: () => Promise<unknown>, minRuns = 3, minSeconds = 1.5): Promise<number> {
+  await f();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minRuns || performance.now() - start < minSeconds * 1000) {
+    const t0 = performance.now();
+    await f();
+    times.push((performance.now() - t0) / 1000);
+    if (times.length > 200) break;
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+export async function runInferenceBench(o: BenchOptions): Promise<BenchResult> {
+  const manifest = readManifest(o.modelsDir);
+  const need = (kind: 'classifier' | 'ddpm' | 'unet') => {
+    const e = modelOfKind(manifest, kind);
+    if (!e) throw new Error(`${manifest.path} lists no ${kind} model`);
+    return e;
+  };
+  const [clfE, ddpmE, unetE] = [need('classifier'), need('ddpm'), need('unet')];
+  const [clf, ddpm, unet] = await Promise.all([open(o.modelsDir, clfE, o.threads), open(o.modelsDir, ddpmE, o.threads), open(o.modelsDir, unetE, o.threads)]);
+  const schedule = makeSchedule(ddpmE.preprocess.schedule!.alphasCumprod, ddpmE.preprocess.schedule!.T);
+  o.log(`models ${clfE.id} / ${ddpmE.id} / ${unetE.id} on ${ddpm.provider}; simulating ${o.crops} OOF crops of ${o.size}² (seed ${o.seed})`);
+  const { oof, truth, dz } = simulatedCrops(o.size, o.crops, o.seed);
+
+  // ---------------------------------------------------------------- classifier
+  const logits = async (data: Float32Array, n: number, h: number, w: number) =>
+    (await clf.run({ image: { data, dims: [n, 1, h, w] } })).logit!.data;
+  const frames32 = Array.from({ length: 32 }, (_, i) => (i % 2 ? truth : oof)[i % oof.length]!);
+  const t1 = await timeIt(() => classifyImages(logits, clfE.preprocess, frames32.slice(0, 1), 1));
+  const t32 = await timeIt(() => classifyImages(logits, clfE.preprocess, frames32, 32));
+  const clfFlops = convFlops(parseOnnxGraph(readFileSync(join(o.modelsDir, clfE.file))), o.size, o.size).flops;
+  o.log(`classifier: ${(1 / t1).toFixed(1)} frames/s at batch 1, ${(32 / t32).toFixed(1)} frames/s at batch 32`);
+
+  // ---------------------------------------------------------------- restoration
+  const ddpmFn: NetworkFn = async (inputs, n, h, w) =>
+    (await ddpm.run({ x_t: { data: inputs.x_t!, dims: [n, 1, h, w] }, cond: { data: inputs.cond!, dims: [n, 1, h, w] }, t: { data: inputs.t!, dims: [n] } })).eps!.data;
+  const unetFn: NetworkFn = async (inputs, n, h, w) => (await unet.run({ image: { data: inputs.image!, dims: [n, 1, h, w] } })).restored!.data;
+  const nets = { ddpm: ddpmFn, ddpmPre: ddpmE.preprocess, schedule, unet: unetFn, maxBatch: 64 };
+  // FLOPs of one network evaluation on a whole (tiled) frame.
+  const plan = planFrame(o.size, o.size, ddpmE.preprocess);
+  const tileH = plan.grid ? plan.grid.tileSize : plan.ph;
+  const tileW = plan.grid ? plan.grid.tileSize : plan.pw;
+  const tiles = plan.grid ? plan.grid.rows * plan.grid.cols : 1;
+  const ddpmFlops = tiles * convFlops(parseOnnxGraph(readFileSync(join(o.modelsDir, ddpmE.file))), tileH, tileW).flops;
+  const unetFlops = tiles * convFlops(parseOnnxGraph(readFileSync(join(o.modelsDir, unetE.file))), tileH, tileW).flops;
+  const sustained = await sustainedFlops(o);
+  o.log(`compute: ${(ddpmFlops / 1e9).toFixed(2)} GFLOP per DDPM evaluation of a ${o.size}² frame (${tiles} tile(s)), machine sustains ${(sustained / 1e9).toFixed(1)} GFLOP/s on convolutions`);
+
+  const rows: MethodRow[] = [];
+  const addRow = (r: Omit<MethodRow, 'speedup' | 'floorSeconds'>, flops: number | null) => {
+    rows.push({ ...r, speedup: null, floorSeconds: flops === null ? null : flops / sustained });
+    o.log(`${r.method.padEnd(26)} ${r.secondsPerFrame === null ? '' : `${r.secondsPerFrame.toFixed(3)} s/frame `}PSNR ${r.psnr.toFixed(2)} edge-PCC ${r.edgePcc.toFixed(3)}`);
+  };
+  addRow({ method: 'OOF input (no restoration)', sampler: 'input', steps: 0, secondsPerFrame: null, callsPerFrame: 0, evalsPerFrame: 0, ...quality(oof, truth) }, null);
+
+  const runMethod = async (method: string, sampler: MethodRow['sampler'], steps: number, params: (frame: number) => RestoreParams[], evals: number, calls: number) => {
+    const restored: Image[] = [];
+    let seconds = 0;
+    for (let i = 0; i < oof.length; i++) {
+      const members: Float32Array[] = [];
+      const t0 = performance.now();
+      for (const p of params(i)) members.push(...(await restoreFrame(oof[i]!, nets, p)).members);
+      seconds += (performance.now() - t0) / 1000;
+      const m = new Float32Array(members[0]!.length);
+      for (const x of members) for (let k = 0; k < m.length; k++) m[k]! += x[k]! / members.length;
+      restored.push({ width: o.size, height: o.size, data: m });
+    }
+    addRow({ method, sampler, steps, secondsPerFrame: seconds / oof.length, callsPerFrame: calls, evalsPerFrame: evals, ...quality(restored, truth) }, null);
+    rows[rows.length - 1]!.floorSeconds = (evals * (sampler === 'unet' ? unetFlops : ddpmFlops)) / sustained;
+  };
+  const seedsOf = (i: number) => ensembleSeeds(1000 + i, o.ensemble);
+  const E = o.ensemble;
+
+  o.log(`reference: 1000-step ancestral × ${E} samples one after another (this takes a while)…`);
+  await runMethod(`PostFocus ancestral 1000 ×${E}`, 'ancestral', 1000,
+    (i) => seedsOf(i).map((s) => ({ sampler: 'ancestral', steps: 1000, eta: 1, seeds: [s] })), 1000 * E, 1000 * E);
+  for (const S of o.ddimSteps) {
+    await runMethod(`DDIM-${S} ×${E} batched`, 'ddim', S, (i) => [{ sampler: 'ddim', steps: S, eta: 0, seeds: seedsOf(i) }], S * E, S);
+  }
+  for (const S of o.warmSteps) {
+    await runMethod(`warm DDIM-${S} (t=${o.warmT}) ×${E}`, 'ddim-warm', S,
+      (i) => [{ sampler: 'ddim-warm', steps: S, eta: 0, seeds: seedsOf(i), warmStartT: o.warmT }], S * E + 1, S + 1);
+    // The U-Net evaluation counts at U-Net cost, the steps at DDPM cost.
+    const r = rows[rows.length - 1]!;
+    r.floorSeconds = (S * E * ddpmFlops + unetFlops) / sustained;
+  }
+  await runMethod('U-Net one-shot', 'unet', 1, (i) => [{ sampler: 'unet', steps: 1, eta: 0, seeds: seedsOf(i).slice(0, 1) }], 1, 1);
+
+  const ref = rows.find((r) => r.sampler === 'ancestral')!;
+  for (const r of rows) if (r.secondsPerFrame !== null) r.speedup = ref.secondsPerFrame! / r.secondsPerFrame;
+  const diffusion = rows.filter((r) => r.sampler === 'ddim' || r.sampler === 'ddim-warm');
+  const qualifying = diffusion.filter((r) => r.psnr >= ref.psnr && r.edgePcc >= ref.edgePcc).sort((a, b) => a.secondsPerFrame! - b.secondsPerFrame!);
+  const fastest = [...diffusion].sort((a, b) => a.secondsPerFrame! - b.secondsPerFrame!)[0] ?? null;
+  const chosen = qualifying[0] ?? null;
+  const speedup = (chosen ?? fastest)?.speedup ?? null;
+  await Promise.all([clf.close(), ddpm.close(), unet.close()]);
+  return {
+    machine: { cpus: (await import('node:os')).cpus().length, provider: ddpm.provider, threads: o.threads, node: process.versions.node },
+    models: [clfE, ddpmE, unetE].map((e) => ({ id: e.id, sha256: e.sha256 })),
+    crops: { count: oof.length, size: o.size, seed: o.seed, dzUm: dz },
+    classifier: { batch1FramesPerSecond: 1 / t1, batch32FramesPerSecond: 32 / t32, flopsPerFrame: clfFlops },
+    restoration: rows,
+    computeFloor: { ddpmFlopsPerEval: ddpmFlops, unetFlopsPerEval: unetFlops, sustainedGflops: sustained / 1e9 },
+    chosen: chosen?.method ?? null,
+    speedup,
+    goalMet: chosen !== null && (chosen.speedup ?? 0) >= 100,
+  };
+}
+
+/** FLOP/s sustained on four 64→64 3×3 convolutions (test/fixtures/models/conv-bench.onnx, weights as input). */
+async function sustainedFlops(o: BenchOptions): Promise<number> {
+  const file = join(packageRoot(), 'test', 'fixtures', 'models', 'conv-bench.onnx');
+  const s = await ModelSession.open(file, o.threads ? { threads: o.threads } : {});
+  const [B, C, H, W] = [1, 64, 64, 64];
+  const x = { data: new Float32Array(B * C * H * W).map((_, i) => Math.sin(i)), dims: [B, C, H, W] };
+  const w = { data: new Float32Array(C * C * 9).map((_, i) => Math.cos(i) * 0.01), dims: [C, C, 3, 3] };
+  const seconds = await timeIt(() => s.run({ x, w }), 5, 2);
+  await s.close();
+  return (4 * 2 * C * C * 9 * H * W * B) / seconds;
+}
+
+/** The table printed by `postfocus bench`, ending with the speed-up ratio. */
+export function formatBench(r: BenchResult): string {
+  const f = (v: number | null, d = 2) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(d));
+  const lines = [
+    `PostFocus Station inference benchmark — ${r.machine.cpus} CPU(s), provider ${r.machine.provider}, threads ${r.machine.threads || 'default'}, node ${r.machine.node}`,
+    `crops: ${r.crops.count} simulated OOF crops of ${r.crops.size}² (seed ${r.crops.seed}, |dz| ${r.crops.dzUm.map((d) => Math.abs(d).toFixed(1)).join(', ')} µm); models ${r.models.map((m) => `${m.id}@${m.sha256.slice(0, 8)}`).join(', ')}`,
+    '',
+    `classifier: ${f(r.classifier.batch1FramesPerSecond, 1)} frames/s at batch 1, ${f(r.classifier.batch32FramesPerSecond, 1)} frames/s at batch 32 (${f(r.classifier.flopsPerFrame / 1e9, 3)} GFLOP/frame)`,
+    '',
+    `${'restoration'.padEnd(30)}${'s/frame'.padStart(9)}${'calls'.padStart(7)}${'evals'.padStart(7)}${'PSNR'.padStart(7)}${'PCC'.padStart(7)}${'edgePCC'.padStart(8)}${'speed-up'.padStart(10)}${'floor s'.padStart(9)}`,
+  ];
+  for (const m of r.restoration) {
+    lines.push(
+      `${m.method.padEnd(30)}${f(m.secondsPerFrame, 3).padStart(9)}${String(m.callsPerFrame).padStart(7)}${String(m.evalsPerFrame).padStart(7)}` +
+        `${f(m.psnr).padStart(7)}${f(m.pcc, 3).padStart(7)}${f(m.edgePcc, 3).padStart(8)}${(m.speedup === null ? '—' : `${f(m.speedup, 1)}×`).padStart(10)}${f(m.floorSeconds, 3).padStart(9)}`,
+    );
+  }
+  lines.push(
+    '',
+    `compute floor: ${f(r.computeFloor.ddpmFlopsPerEval / 1e9, 3)} GFLOP per DDPM evaluation (Conv nodes of the ONNX graph), ` +
+      `${f(r.computeFloor.sustainedGflops, 1)} GFLOP/s sustained on a measured convolution → floor s = evals × FLOPs ÷ FLOP/s`,
+    r.chosen
+      ? `speed-up: ${f(r.speedup, 1)}× (${r.chosen} vs the 1000-step ancestral reference, at equal or better PSNR and edge-PCC) — goal ≥ 100×: ${r.goalMet ? 'met' : 'NOT met'}`
+      : `speed-up: ${f(r.speedup, 1)}× (fastest diffusion setting; none matched the reference's PSNR and edge-PCC) — goal NOT met`,
+  );
+  return lines.join('\n');
+}
+
+function argValue(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/** Parses the bench flags (shared with `postfocus bench`). */
+export function benchOptionsFromArgs(argv: string[], log: (m: string) => void): BenchOptions {
+  const num = (name: string, fallback: number) => {
+    const v = argValue(argv, name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${v}`);
+    return n;
+  };
+  const list = (name: string, fallback: number[]) => {
+    const v = argValue(argv, name);
+    return v === undefined ? fallback : v.split(',').map((x) => Number(x)).filter((x) => Number.isInteger(x) && x > 0);
+  };
+  return {
+    modelsDir: resolve(argValue(argv, 'models') ?? defaultModelsDir()),
+    size: num('size', 64),
+    crops: num('crops', 2),
+    ensemble: num('ensemble', 5),
+    ddimSteps: list('steps', [5, 10, 25]),
+    warmSteps: list('warm-steps', [3, 5]),
+    warmT: num('warm-t', 300),
+    threads: num('threads', 1),
+    seed: num('seed', 3),
+    log,
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const result = await runInferenceBench(benchOptionsFromArgs(argv, log));
+  if (json) console.log(JSON.stringify(result));
+  else console.log(formatBench(result));
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err: Error) => {
+      console.error(`bench: ${err.message}`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,40 @@
+import { benchOptionsFromArgs, formatBench, runInferenceBench } from '../../../bench/inference.js';
+import { parseArgs } from '../args.js';
+import type { Command } from '../command.js';
+
+const help = `Usage: postfocus bench [options]   (= npm run bench)
+
+Inference benchmark on simulated OOF crops with ground truth, one run, same
+network and inputs for every method: classifier frames/s (batch 1 and 32);
+restoration s/frame, network evaluations, PSNR / PCC / edge-PCC for the
+PostFocus reference (1000-step ancestral × 5, one after another), DDIM-S × 5
+batched and warm-started DDIM; speed-up over the reference and the compute
+floor (Conv FLOPs from the ONNX graph ÷ measured FLOP/s).
+
+Options:
+  --models <dir>       models folder (default: the shipped models)
+  --size <px>          crop side (default 64)
+  --crops <n>          OOF crops restored by every method (default 2)
+  --ensemble <n>       samples per frame (default 5)
+  --steps <list>       DDIM step counts, e.g. 5,10,25 (default 5,10,25)
+  --warm-steps <list>  warm-start DDIM step counts (default 3,5)
+  --warm-t <t>         warm-start timestep (default 300)
+  --threads <n>        ONNX Runtime threads (default 1; 0 = runtime default)
+  --seed <n>           simulation seed of the crops (default 3)
+  --json               one JSON document on stdout (top-level "speedup")`;
+
+const command: Command = {
+  summary: 'benchmark classification and restoration samplers (speed-up vs PostFocus)',
+  help,
+  async run(argv) {
+    parseArgs(argv, {
+      models: { type: 'string' }, size: { type: 'string' }, crops: { type: 'string' }, ensemble: { type: 'string' },
+      steps: { type: 'string' }, 'warm-steps': { type: 'string' }, 'warm-t': { type: 'string' }, threads: { type: 'string' },
+      seed: { type: 'string' }, json: { type: 'boolean' },
+    });
+    const result = await runInferenceBench(benchOptionsFromArgs(argv, (m) => process.stderr.write(`${m}\n`)));
+    console.log(argv.includes('--json') ? JSON.stringify(result) : formatBench(result));
+    return 0;
+  },
+};
+export default command;

@@ -1,0 +1,237 @@
+/**
+ * Reads just enough of an ONNX file (protobuf ModelProto) to count the
+ * network's convolution FLOPs for a given input size: Conv nodes with their
+ * weight shapes, strides and groups, plus the Resize / Upsample scale factors
+ * that change the spatial size between them. Pure (no runtime): used by the
+ * benchmark's compute floor.
+ */
+
+export interface OnnxNode {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  attributes: Map<string, { i?: number; ints?: number[]; f?: number; floats?: number[]; t?: OnnxTensor }>;
+}
+
+export interface OnnxTensor {
+  name: string;
+  dims: number[];
+  dataType: number;
+  /** Float values when the tensor is float32 (raw_data or float_data); empty otherwise. */
+  floats: number[];
+}
+
+export interface OnnxGraph {
+  nodes: OnnxNode[];
+  initializers: Map<string, OnnxTensor>;
+  inputs: string[];
+}
+
+class Reader {
+  pos = 0;
+  constructor(
+    readonly buf: Uint8Array,
+    readonly end = buf.length,
+  ) {}
+
+  varint(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= this.end) throw new Error('ONNX: truncated varint');
+      const b = this.buf[this.pos++]!;
+      result += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return result;
+      shift += 7;
+    }
+  }
+
+  /** Reads a tag; returns [field, wireType]. */
+  tag(): [number, number] {
+    const t = this.varint();
+    return [Math.floor(t / 8), t % 8];
+  }
+
+  bytes(): Uint8Array {
+    const n = this.varint();
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  skip(wire: number): void {
+    if (wire === 0) this.varint();
+    else if (wire === 1) this.pos += 8;
+    else if (wire === 2) {
+      const n = this.varint(); // read first: `this.pos += this.varint()` would lose the length bytes
+      this.pos += n;
+    }
+    else if (wire === 5) this.pos += 4;
+    else throw new Error(`ONNX: unsupported wire type ${wire}`);
+  }
+
+  float32(): number {
+    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 4).getFloat32(0, true);
+    this.pos += 4;
+    return v;
+  }
+}
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** Signed int64 from a varint read as a JS number (ONNX stores -1 etc. as 10-byte varints). */
+function signed(v: number): number {
+  return v >= 2 ** 63 ? v - 2 ** 64 : v;
+}
+
+function packedVarints(b: Uint8Array): number[] {
+  const r = new Reader(b);
+  const out: number[] = [];
+  while (r.pos < r.end) out.push(signed(r.varint()));
+  return out;
+}
+
+function parseTensor(b: Uint8Array): OnnxTensor {
+  const r = new Reader(b);
+  const t: OnnxTensor = { name: '', dims: [], dataType: 0, floats: [] };
+  let raw: Uint8Array | null = null;
+  while (r.pos < r.end) {
+    const [field, wire] = r.tag();
+    if (field === 1 && wire === 0) t.dims.push(signed(r.varint()));
+    else if (field === 1 && wire === 2) t.dims.push(...packedVarints(r.bytes()));
+    else if (field === 2 && wire === 0) t.dataType = r.varint();
+    else if (field === 4 && wire === 2) {
+      const p = r.bytes();
+      const fr = new Reader(p);
+      while (fr.pos < fr.end) t.floats.push(fr.float32());
+    } else if (field === 4 && wire === 5) t.floats.push(r.float32());
+    else if (field === 8 && wire === 2) t.name = text(r.bytes());
+    else if (field === 9 && wire === 2) raw = r.bytes();
+    else r.skip(wire);
+  }
+  if (raw && t.dataType === 1 && t.floats.length === 0 && raw.length <= 4096) {
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i + 4 <= raw.length; i += 4) t.floats.push(dv.getFloat32(i, true));
+  }
+  return t;
+}
+
+function parseAttribute(b: Uint8Array): [string, OnnxNode['attributes'] extends Map<string, infer V> ? V : never] {
+  const r = new Reader(b);
+  let name = '';
+  const v: { i?: number; ints?: number[]; f?: number; floats?: number[]; t?: OnnxTensor } = {};
+  while (r.pos < r.end) {
+    const [field, wire] = r.tag();
+    if (field === 1 && wire === 2) name = text(r.bytes());
+    else if (field === 2 && wire === 5) v.f = r.float32();
+    else if (field === 3 && wire === 0) v.i = signed(r.varint());
+    else if (field === 5 && wire === 2) v.t = parseTensor(r.bytes());
+    else if (field === 7 && wire === 2) {
+      const fr = new Reader(r.bytes());
+      v.floats ??= [];
+      while (fr.pos < fr.end) v.floats.push(fr.float32());
+    } else if (field === 7 && wire === 5) (v.floats ??= []).push(r.float32());
+    else if (field === 8 && wire === 2) (v.ints ??= []).push(...packedVarints(r.bytes()));
+    else if (field === 8 && wire === 0) (v.ints ??= []).push(signed(r.varint()));
+    else r.skip(wire);
+  }
+  return [name, v];
+}
+
+function parseNode(b: Uint8Array): OnnxNode {
+  const r = new Reader(b);
+  const node: OnnxNode = { opType: '', inputs: [], outputs: [], attributes: new Map() };
+  while (r.pos < r.end) {
+    const [field, wire] = r.tag();
+    if (field === 1 && wire === 2) node.inputs.push(text(r.bytes()));
+    else if (field === 2 && wire === 2) node.outputs.push(text(r.bytes()));
+    else if (field === 4 && wire === 2) node.opType = text(r.bytes());
+    else if (field === 5 && wire === 2) {
+      const [k, v] = parseAttribute(r.bytes());
+      node.attributes.set(k, v);
+    } else r.skip(wire);
+  }
+  return node;
+}
+
+/** Parses the graph of an ONNX ModelProto (nodes, initializers, input names). */
+export function parseOnnxGraph(bytes: Uint8Array): OnnxGraph {
+  const r = new Reader(bytes);
+  let graphBytes: Uint8Array | null = null;
+  while (r.pos < r.end) {
+    const [field, wire] = r.tag();
+    if (field === 7 && wire === 2) graphBytes = r.bytes();
+    else r.skip(wire);
+  }
+  if (!graphBytes) throw new Error('ONNX: no graph in the model');
+  const g = new Reader(graphBytes);
+  const graph: OnnxGraph = { nodes: [], initializers: new Map(), inputs: [] };
+  while (g.pos < g.end) {
+    const [field, wire] = g.tag();
+    if (field === 1 && wire === 2) graph.nodes.push(parseNode(g.bytes()));
+    else if (field === 5 && wire === 2) {
+      const t = parseTensor(g.bytes());
+      graph.initializers.set(t.name, t);
+    } else if (field === 11 && wire === 2) {
+      const vi = new Reader(g.bytes());
+      while (vi.pos < vi.end) {
+        const [f, w] = vi.tag();
+        if (f === 1 && w === 2) graph.inputs.push(text(vi.bytes()));
+        else vi.skip(w);
+      }
+    } else g.skip(wire);
+  }
+  return graph;
+}
+
+export interface ConvCount {
+  /** Multiply-adds × 2 of every Conv node for one image of height × width. */
+  flops: number;
+  convNodes: number;
+}
+
+/**
+ * FLOPs (2 × multiply-accumulates) of all Conv nodes for one input of
+ * height × width, found by propagating the spatial scale from the image inputs
+ * through Conv strides and Resize/Upsample scales (other nodes keep the largest
+ * scale of their inputs).
+ */
+export function convFlops(graph: OnnxGraph, height: number, width: number, spatialInputs?: readonly string[]): ConvCount {
+  const scale = new Map<string, number>();
+  const constants = new Map<string, number[]>();
+  for (const name of spatialInputs ?? graph.inputs.filter((n) => !graph.initializers.has(n) && n !== 't')) scale.set(name, 1);
+  for (const [name, t] of graph.initializers) if (t.floats.length) constants.set(name, t.floats);
+  let flops = 0;
+  let convNodes = 0;
+  for (const node of graph.nodes) {
+    if (node.opType === 'Constant') {
+      const t = node.attributes.get('value')?.t;
+      if (t && t.floats.length) constants.set(node.outputs[0]!, t.floats);
+      continue;
+    }
+    const inScales = node.inputs.map((n) => scale.get(n)).filter((s): s is number => s !== undefined);
+    if (inScales.length === 0) continue;
+    let s = Math.max(...inScales);
+    if (node.opType === 'Conv') {
+      const w = graph.initializers.get(node.inputs[1]!);
+      if (!w || w.dims.length !== 4) throw new Error(`ONNX: Conv weight ${node.inputs[1]} is not a 4-D initializer`);
+      const [cout, cinPerGroup, kh, kw] = w.dims as [number, number, number, number];
+      const strides = node.attributes.get('strides')?.ints ?? [1, 1];
+      const pads = node.attributes.get('pads')?.ints ?? [0, 0, 0, 0];
+      const hIn = Math.round(height * s);
+      const wIn = Math.round(width * s);
+      const hOut = Math.floor((hIn + pads[0]! + pads[2]! - kh) / strides[0]!) + 1;
+      const wOut = Math.floor((wIn + pads[1]! + pads[3]! - kw) / strides[1]!) + 1;
+      flops += 2 * cout * cinPerGroup * kh * kw * hOut * wOut;
+      convNodes++;
+      s = hOut / height;
+    } else if (node.opType === 'Resize' || node.opType === 'Upsample') {
+      const scalesName = node.opType === 'Resize' ? node.inputs[2] : node.inputs[1];
+      const scales = scalesName ? constants.get(scalesName) : undefined;
+      if (scales && scales.length === 4) s *= scales[2]!;
+      else throw new Error(`ONNX: ${node.opType} without constant scales; cannot follow the spatial size`);
+    }
+    for (const out of node.outputs) scale.set(out, s);
+  }
+  return { flops, convNodes };
+}

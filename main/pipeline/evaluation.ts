@@ -1,0 +1,234 @@
+/**
+ * Evaluation of a processed workspace against the simulator's ground truth
+ * (`postfocus simulate --truth <dir>` → truth.csv: path,dz_um,oof,focus_path,...):
+ *   detection    frame-level OOF accuracy, precision, recall, F1 of the classifier
+ *   restoration  PSNR / SSIM / PCC / edge-PCC of the OOF input and of the restored
+ *                mean against the in-focus twin, over the restored frames
+ *   yield        usable videos per block before / after restoration (PostFocus Fig. 8),
+ *                with the classifier's flags and, for reference, the true flags
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { UsabilityRule } from '../../preload/api.js';
+import { DEFAULT_USABILITY, isUsable } from '../common/usability.js';
+import type { Image } from '../imaging/image.js';
+import { edgePcc, pcc, psnr, ssim } from '../imaging/metrics/quality.js';
+import { readTiffFloatPage } from '../imaging/tiff-read.js';
+import type { Db } from '../store/database.js';
+import { oofAfterRestoration } from './usability-report.js';
+
+export interface TruthRow {
+  path: string;
+  dzUm: number;
+  oof: boolean;
+  focusPath: string;
+}
+
+/** Parses truth.csv (header line with at least path, dz_um, oof, focus_path). */
+export function readTruthCsv(truthDir: string): Map<string, TruthRow> {
+  const file = join(truthDir, 'truth.csv');
+  if (!existsSync(file)) throw new Error(`ground truth ${file} not found (written by \`postfocus simulate --truth <dir>\`)`);
+  const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const header = (lines.shift() ?? '').split(',');
+  const col = (name: string) => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new Error(`${file}: column "${name}" missing (header: ${header.join(',')})`);
+    return i;
+  };
+  const [ip, idz, ioof, ifocus] = [col('path'), col('dz_um'), col('oof'), col('focus_path')];
+  const out = new Map<string, TruthRow>();
+  lines.forEach((line, k) => {
+    const f = line.split(',');
+    const dz = Number(f[idz]);
+    if (!f[ip] || !Number.isFinite(dz)) throw new Error(`${file}: line ${k + 2} is malformed: ${line}`);
+    out.set(f[ip]!, { path: f[ip]!, dzUm: dz, oof: f[ioof] === '1', focusPath: f[ifocus]! });
+  });
+  return out;
+}
+
+export interface DetectionMetrics {
+  n: number;
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  balanced_accuracy: number;
+}
+
+export interface QualityMetrics {
+  psnr: number;
+  ssim: number;
+  pcc: number;
+  edge_pcc: number;
+}
+
+export interface YieldBlock {
+  block: string;
+  videos: number;
+  /** Usable by the ground-truth OOF flags (what a perfect detector would see). */
+  usable_truth: number;
+  /** Usable by the classifier's flags, before restoration. */
+  usable_before: number;
+  /** Usable after restoration (restored frames re-classified in focus no longer count). */
+  usable_after: number;
+}
+
+export interface EvaluationReport {
+  workspace: string;
+  truth: string;
+  frames: { truth: number; matched: number; classified: number; restored: number };
+  detection: DetectionMetrics;
+  restoration: { n: number; input: QualityMetrics; restored: QualityMetrics; spread_mean: number };
+  yield: { videos: number; usable_truth: number; usable_before: number; usable_after: number; blocks: YieldBlock[]; rule: UsabilityRule };
+}
+
+interface FrameFacts {
+  id: number;
+  wellId: number;
+  block: string;
+  t: number;
+  root: string;
+  path: string;
+  page: number;
+  oofBefore: number | null;
+  oofRestored: number | null;
+  meanPath: string | null;
+  spreadMean: number | null;
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+const mean = (xs: number[]) => {
+  const f = xs.filter(Number.isFinite);
+  return f.length ? f.reduce((s, v) => s + v, 0) / f.length : NaN;
+};
+
+/** Detection metrics from paired (predicted, true) OOF flags. */
+export function detectionMetrics(pairs: readonly { predicted: boolean; truth: boolean }[]): DetectionMetrics {
+  let tp = 0, fp = 0, tn = 0, fn = 0;
+  for (const p of pairs) {
+    if (p.predicted && p.truth) tp++;
+    else if (p.predicted) fp++;
+    else if (p.truth) fn++;
+    else tn++;
+  }
+  const precision = ratio(tp, tp + fp);
+  const recall = ratio(tp, tp + fn);
+  return {
+    n: pairs.length, tp, fp, tn, fn,
+    accuracy: ratio(tp + tn, pairs.length),
+    precision,
+    recall,
+    f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+    balanced_accuracy: (recall + ratio(tn, tn + fp)) / 2,
+  };
+}
+
+async function readImage(path: string, page = 0): Promise<Image> {
+  const p = await readTiffFloatPage(path, page);
+  return { width: p.width, height: p.height, data: p.data };
+}
+
+function quality(a: Image, truth: Image): QualityMetrics {
+  return { psnr: psnr(a, truth), ssim: ssim(a, truth), pcc: pcc(a, truth), edge_pcc: edgePcc(a, truth, truth) };
+}
+
+/** Evaluates the workspace `db` (folder `workspace`) against the truth folder. */
+export async function evaluateWorkspace(db: Db, workspace: string, truthDir: string, rule: UsabilityRule = DEFAULT_USABILITY): Promise<EvaluationReport> {
+  const truth = readTruthCsv(truthDir);
+  const facts = db
+    .prepare(
+      `SELECT f.id, f.nanowell_id AS wellId, n.block, f.t, r.root, f.path, f.page,
+              co.oof AS oofBefore, cr.oof AS oofRestored, x.mean_path AS meanPath, x.spread_mean AS spreadMean
+         FROM frame f JOIN nanowell n ON n.id = f.nanowell_id JOIN run r ON r.id = n.run_id
+         LEFT JOIN classification co ON co.frame_id = f.id AND co.target = 'original'
+         LEFT JOIN classification cr ON cr.frame_id = f.id AND cr.target = 'restored'
+         LEFT JOIN restoration x ON x.frame_id = f.id
+        ORDER BY f.nanowell_id, f.t, f.channel`,
+    )
+    .all() as FrameFacts[];
+  const matched = facts.filter((f) => truth.has(f.path));
+  if (matched.length === 0) throw new Error(`no frame of workspace ${workspace} appears in ${join(truthDir, 'truth.csv')}: wrong truth folder?`);
+
+  const detection = detectionMetrics(
+    matched.filter((f) => f.oofBefore !== null).map((f) => ({ predicted: f.oofBefore === 1, truth: truth.get(f.path)!.oof })),
+  );
+
+  const inputQ: QualityMetrics[] = [];
+  const restoredQ: QualityMetrics[] = [];
+  const spreads: number[] = [];
+  for (const f of matched) {
+    if (!f.meanPath) continue;
+    const row = truth.get(f.path)!;
+    const twin = await readImage(join(truthDir, row.focusPath));
+    inputQ.push(quality(await readImage(join(f.root, f.path), f.page), twin));
+    restoredQ.push(quality(await readImage(join(workspace, f.meanPath)), twin));
+    spreads.push(f.spreadMean ?? NaN);
+  }
+  const avg = (qs: QualityMetrics[]): QualityMetrics => ({
+    psnr: mean(qs.map((q) => q.psnr)),
+    ssim: mean(qs.map((q) => q.ssim)),
+    pcc: mean(qs.map((q) => q.pcc)),
+    edge_pcc: mean(qs.map((q) => q.edge_pcc)),
+  });
+
+  // Usable videos per block (one video = one nanowell's frames in time order).
+  const blocks = new Map<string, YieldBlock>();
+  let i = 0;
+  while (i < matched.length) {
+    let j = i;
+    while (j < matched.length && matched[j]!.wellId === matched[i]!.wellId) j++;
+    const video = matched.slice(i, j);
+    const b = blocks.get(video[0]!.block) ?? { block: video[0]!.block, videos: 0, usable_truth: 0, usable_before: 0, usable_after: 0 };
+    b.videos++;
+    if (isUsable(video.map((f) => truth.get(f.path)!.oof), rule)) b.usable_truth++;
+    if (video.every((f) => f.oofBefore !== null)) {
+      if (isUsable(video.map((f) => f.oofBefore === 1), rule)) b.usable_before++;
+      if (isUsable(video.map((f) => oofAfterRestoration(f)), rule)) b.usable_after++;
+    }
+    blocks.set(b.block, b);
+    i = j;
+  }
+  const blockList = [...blocks.values()].sort((a, b) => a.block.localeCompare(b.block, undefined, { numeric: true }));
+  const sum = (k: keyof Omit<YieldBlock, 'block'>) => blockList.reduce((s, b) => s + b[k], 0);
+  return {
+    workspace,
+    truth: truthDir,
+    frames: {
+      truth: truth.size,
+      matched: matched.length,
+      classified: matched.filter((f) => f.oofBefore !== null).length,
+      restored: restoredQ.length,
+    },
+    detection,
+    restoration: { n: restoredQ.length, input: avg(inputQ), restored: avg(restoredQ), spread_mean: mean(spreads) },
+    yield: { videos: sum('videos'), usable_truth: sum('usable_truth'), usable_before: sum('usable_before'), usable_after: sum('usable_after'), blocks: blockList, rule },
+  };
+}
+
+/** The report as a plain-text table. */
+export function formatEvaluation(r: EvaluationReport): string {
+  const f = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : '—');
+  const d = r.detection;
+  const lines = [
+    `workspace ${r.workspace} vs truth ${r.truth}: ${r.frames.matched}/${r.frames.truth} frames matched, ${r.frames.classified} classified, ${r.frames.restored} restored`,
+    '',
+    `OOF detection (n = ${d.n}): accuracy ${f(d.accuracy)}  precision ${f(d.precision)}  recall ${f(d.recall)}  F1 ${f(d.f1)}  balanced accuracy ${f(d.balanced_accuracy)}`,
+    `  confusion: TP ${d.tp}  FP ${d.fp}  TN ${d.tn}  FN ${d.fn}`,
+    '',
+    `restoration vs the in-focus twin (n = ${r.restoration.n}):`,
+    `  ${''.padEnd(10)}${'PSNR'.padStart(8)}${'SSIM'.padStart(8)}${'PCC'.padStart(8)}${'edge-PCC'.padStart(10)}`,
+    `  ${'input'.padEnd(10)}${f(r.restoration.input.psnr, 2).padStart(8)}${f(r.restoration.input.ssim).padStart(8)}${f(r.restoration.input.pcc).padStart(8)}${f(r.restoration.input.edge_pcc).padStart(10)}`,
+    `  ${'restored'.padEnd(10)}${f(r.restoration.restored.psnr, 2).padStart(8)}${f(r.restoration.restored.ssim).padStart(8)}${f(r.restoration.restored.pcc).padStart(8)}${f(r.restoration.restored.edge_pcc).padStart(10)}`,
+    `  mean ensemble spread ${f(r.restoration.spread_mean, 4)}`,
+    '',
+    `usable videos (> ${r.yield.rule.maxOofFraction * 100}% OOF or ${r.yield.rule.maxConsecutiveOof} OOF in a row = unusable):`,
+    `  ${'block'.padEnd(8)}${'videos'.padStart(8)}${'truth'.padStart(8)}${'before'.padStart(8)}${'after'.padStart(8)}`,
+    ...r.yield.blocks.map((b) => `  ${b.block.padEnd(8)}${String(b.videos).padStart(8)}${String(b.usable_truth).padStart(8)}${String(b.usable_before).padStart(8)}${String(b.usable_after).padStart(8)}`),
+    `  ${'all'.padEnd(8)}${String(r.yield.videos).padStart(8)}${String(r.yield.usable_truth).padStart(8)}${String(r.yield.usable_before).padStart(8)}${String(r.yield.usable_after).padStart(8)}`,
+  ];
+  return lines.join('\n');
+}

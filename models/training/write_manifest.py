@@ -1,0 +1,111 @@
+"""Write models/manifest.json (sha256, sizes, I/O spec, preprocessing, training info,
+held-out metrics) and models/README.md (model cards) from the checkpoints in
+models/training/runs/ and the metrics in models/training/runs/metrics.json."""
+import hashlib
+import json
+import os
+
+import torch
+
+from common import (ARCH, MODEL_IDS, MODELS_DIR, ONNX_FILES, PATCH, RUNS_DIR, SCALE, OFFSET, T_STEPS,
+                    build, cosine_alphas_cumprod, git_commit)
+from model_cards import render_readme
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+def io_spec(kind):
+    img = lambda n: {'name': n, 'shape': ['B', 1, 'H', 'W'], 'dtype': 'float32'}
+    if kind == 'classifier':
+        return [img('image')], [{'name': 'logit', 'shape': ['B', 1], 'dtype': 'float32'}]
+    if kind == 'unet':
+        return [img('image')], [img('restored')]
+    return [img('x_t'), img('cond'), {'name': 't', 'shape': ['B'], 'dtype': 'float32'}], [img('eps')]
+
+
+def preprocess(kind):
+    net = build(kind)
+    p = {'input_range': [0, 1], 'scale': SCALE, 'offset': OFFSET,
+         'size_multiple': 1 if kind == 'classifier' else net.size_multiple, 'train_patch': PATCH}
+    if kind == 'classifier':
+        p.update(threshold=0.5, output='logit; p(OOF) = sigmoid(logit); OOF iff p >= threshold',
+                 min_size=16, note='global average pooling: any H, W >= 16 (e.g. whole 281 x 281 crops)')
+    else:
+        p['output_inverse'] = 'x = (y - offset) / scale, clipped to input_range'
+        p['padding'] = 'pad H, W up to a multiple of size_multiple (reflect), crop the output back'
+    if kind == 'unet':
+        p['output'] = 'restored image in model space'
+    if kind == 'ddpm':
+        ab = cosine_alphas_cumprod(T_STEPS)
+        p['output'] = 'eps (noise prediction); x_t and cond are in model space'
+        p['schedule'] = {'kind': 'cosine', 's': 0.008, 'beta_max': 0.999, 'T': T_STEPS,
+                         'prediction': 'epsilon', 't_input': 'float32 timestep index 0..T-1',
+                         'alphas_cumprod': [float(f'{v:.9g}') for v in ab]}
+        p['sampler'] = {'ddim_steps': 25, 'eta': 0, 'timesteps': 'round(linspace(T-1, 0, steps))',
+                        'clip_x0': [-1, 1], 'ensemble': 5,
+                        'note': 'x_T ~ N(0, 1); each step: x0 = clip((x - sqrt(1-ab_t) eps) / sqrt(ab_t)); '
+                                'eps = (x - sqrt(ab_t) x0) / sqrt(1-ab_t); x = sqrt(ab_prev) x0 + sqrt(1-ab_prev) eps '
+                                '(ab_prev = 1 after the last step); the restored image is x0 of the last step'}
+    return p
+
+
+def metrics_for(kind, m):
+    if kind == 'classifier':
+        return m.get('classifier', {})
+    r = m.get('restoration', {})
+    if not r:
+        return {}
+    out = {'test_seed': m.get('test_seed'), 'oof_pairs': r.get('pairs'), 'ground_truth_tenenbaum': r.get('ground_truth_tenenbaum')}
+    if kind == 'unet':
+        out['all_oof_pairs'] = {k: r['all'][k] for k in ('oof_input', 'unet') if k in r['all']}
+        out['ddim_subset'] = {k: r['ddim_subset_metrics'][k] for k in ('oof_input', 'unet') if k in r['ddim_subset_metrics']}
+    else:
+        out['ddim_subset'] = r.get('ddim_subset_metrics', {})
+        out['ancestral_subset'] = r.get('ancestral_subset_metrics', {})
+        for k in ('ddim_subset', 'ancestral_subset', 'ddim_wall_time_s', 'ancestral_wall_time_s'):
+            if k in r and k not in out:
+                out[k] = r[k]
+    return out
+
+
+def main():
+    mpath = os.path.join(RUNS_DIR, 'metrics.json')
+    metrics = json.load(open(mpath)) if os.path.exists(mpath) else {}
+    commit = git_commit()
+    models = []
+    for kind in ('classifier', 'ddpm', 'unet'):
+        f = os.path.join(MODELS_DIR, ONNX_FILES[kind])
+        ck_path = os.path.join(RUNS_DIR, f'{kind}.pt')
+        if not (os.path.exists(f) and os.path.exists(ck_path)):
+            continue
+        info = torch.load(ck_path, map_location='cpu')['info']
+        ins, outs = io_spec(kind)
+        models.append({
+            'id': MODEL_IDS[kind], 'kind': kind, 'file': ONNX_FILES[kind], 'sha256': sha256(f),
+            'bytes': os.path.getsize(f), 'opset': 17, 'inputs': ins, 'outputs': outs,
+            'preprocess': preprocess(kind),
+            'architecture': {k: list(v) if isinstance(v, tuple) else v for k, v in ARCH[kind].items()},
+            'training': {'data_seed': info.get('data_seed'), 'steps': info.get('steps'), 'batch': info.get('batch'),
+                         'patch': info.get('patch'), 'wall_time_s': info.get('wall_time_s'),
+                         'threads': info.get('threads'), 'commit': commit, 'params': info.get('params'),
+                         **{k: info[k] for k in ('lr', 'ema', 'schedule', 'T') if k in info}},
+            'reference': f'reference/{MODEL_IDS[kind]}.json',
+            'metrics': metrics_for(kind, metrics),
+        })
+    manifest = {'version': 1, 'models': models}
+    with open(os.path.join(MODELS_DIR, 'manifest.json'), 'w') as fh:
+        json.dump(manifest, fh, indent=1)
+        fh.write('\n')
+    with open(os.path.join(MODELS_DIR, 'README.md'), 'w') as fh:
+        fh.write(render_readme(manifest, metrics))
+    print(json.dumps([{k: m[k] for k in ('id', 'bytes', 'sha256')} for m in models], indent=1))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,102 @@
+// `postfocus ingest` as a real process: exit codes, JSON output, progress on
+// stderr, 200 corrupt files among good frames, the real instrument files.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { frameTiff, put, snapshotTree, timingPath } from '../helpers/acquisition.js';
+import { ensureCliBuilt, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { BROKEN_KINDS, brokenTiff } from '../helpers/tiff-fixtures.mjs';
+import { tempDir } from '../helpers/workspace.js';
+
+const REAL_TIFF_DIR = resolve(REPO_ROOT, '..', 'shared/data/real-tiff');
+const tmp = tempDir('pf-ingest-cli-');
+beforeAll(() => ensureCliBuilt());
+afterAll(() => tmp.cleanup());
+
+describe('postfocus ingest', () => {
+  it('ingests every good frame among 200 corrupt or truncated files, records 200 errors and exits 3', async () => {
+    const acq = join(tmp.dir, 'mixed');
+    let good = 0;
+    for (let w = 1; w <= 10; w++) {
+      for (let t = 1; t <= 30; t++) {
+        put(acq, timingPath(1, w, t), frameTiff(w * 100 + t, { bits: t % 2 ? 8 : 16, compression: t % 3 === 0 ? 'deflate' : t % 3 === 1 ? 'lzw' : 'none' }));
+        good++;
+      }
+    }
+    for (let k = 0; k < 200; k++) put(acq, timingPath(2, 1 + (k % 20), 1 + Math.floor(k / 20)), brokenTiff(BROKEN_KINDS[k % BROKEN_KINDS.length]!, k));
+    const before = snapshotTree(acq);
+    const ws = join(tmp.dir, 'ws-mixed');
+
+    const first = await runCli(['ingest', acq, '--workspace', ws, '--json']);
+    expect(first.code, first.stderr).toBe(3);
+    const summary = JSON.parse(first.stdout);
+    expect(summary).toMatchObject({ layout: 'timing', ingested: good, errors: 200, newErrors: 200, pending: 0 });
+    expect(first.stderr).toMatch(/ingest \d+\/\d+ \[[#.]+\]/);
+
+    const status = await runCli(['status', ws, '--json', '--errors', '500']);
+    expect(status.code, status.stderr).toBe(0);
+    const report = JSON.parse(status.stdout);
+    expect(report).toMatchObject({ frames: good, errors: 200, states: { pending: good } });
+    expect(report.recentErrors).toHaveLength(200);
+    expect(new Set(report.recentErrors.map((e: { path: string }) => e.path)).size).toBe(200);
+
+    // Again: nothing new, the same errors met (exit 3), no second error row.
+    const again = await runCli(['ingest', acq, '--workspace', ws, '--json']);
+    expect(again.code).toBe(3);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ingested: 0, errors: 200, newErrors: 0 });
+    expect(JSON.parse((await runCli(['status', ws, '--json'])).stdout).errors).toBe(200);
+    expect(snapshotTree(acq), 'ingest modified the acquisition folder').toEqual(before);
+  });
+
+  it('exits 0 with a human summary when all is well', async () => {
+    const acq = join(tmp.dir, 'clean');
+    for (let t = 1; t <= 3; t++) put(acq, timingPath(1, 1, t), frameTiff(t));
+    const r = await runCli(['ingest', acq, '-w', join(tmp.dir, 'ws-clean')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/3 frame\(s\) ingested \(layout timing\), 0 file\(s\) ignored, 0 error\(s\), 0 still being written/);
+  });
+
+  it.skipIf(!existsSync(REAL_TIFF_DIR))('ingests the real instrument files (LZW, TIFF named .png) with a user pattern', async () => {
+    const ws = join(tmp.dir, 'ws-real');
+    const before = snapshotTree(REAL_TIFF_DIR);
+    const r = await runCli(['ingest', REAL_TIFF_DIR, '--workspace', ws, '--pattern', '{well}.*', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ layout: 'pattern', pattern: '{well}.*', ingested: 3, errors: 0 });
+    const status = JSON.parse((await runCli(['status', ws, '--json'])).stdout);
+    expect(status.runs[0]).toMatchObject({ root: REAL_TIFF_DIR, layout: 'pattern', wells: 3, frames: 3 });
+    expect(snapshotTree(REAL_TIFF_DIR)).toEqual(before);
+  });
+
+  it('fails clearly: no layout recognised (1), usage errors (2), read-only workspace (1), --help (0)', async () => {
+    const acq = join(tmp.dir, 'odd');
+    put(acq, 'stuff/a.tif', frameTiff(1));
+    const none = await runCli(['ingest', acq, '-w', join(tmp.dir, 'ws-odd')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no acquisition layout recognised .*Expected one of:.*TIMING.*Micro-Manager.*--pattern/s);
+
+    const noWs = await runCli(['ingest', acq]);
+    expect(noWs.code).toBe(2);
+    expect(noWs.stderr).toMatch(/--workspace is required/);
+    const badLayout = await runCli(['ingest', acq, '-w', join(tmp.dir, 'ws-odd'), '--layout', 'zeiss']);
+    expect(badLayout.code).toBe(2);
+    expect(badLayout.stderr).toMatch(/--layout must be one of auto, timing, micromanager, pattern, stack; got "zeiss"/);
+    const badPattern = await runCli(['ingest', acq, '-w', join(tmp.dir, 'ws-odd'), '--pattern', 'x/{t}.tif']);
+    expect(badPattern.code).toBe(2);
+    expect(badPattern.stderr).toMatch(/no \{well\} field/);
+
+    const readOnly = process.getuid?.() === 0 ? '/sys/postfocus-ws' : '/proc/postfocus-ws';
+    const ro = await runCli(['ingest', acq, '-w', readOnly]);
+    expect(ro.code).toBe(1);
+    expect(ro.stderr).toMatch(/workspace .* is not writable .*choose a workspace folder on a writable disk/);
+
+    for (const cmd of ['ingest', 'watch', 'status']) {
+      const help = await runCli([cmd, '--help']);
+      expect(help.code, cmd).toBe(0);
+      expect(help.stdout, cmd).toMatch(new RegExp(`^Usage: postfocus ${cmd} `));
+    }
+    mkdirSync(join(tmp.dir, 'empty'));
+    const empty = await runCli(['ingest', join(tmp.dir, 'empty'), '-w', join(tmp.dir, 'ws-empty')]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/no files found yet/);
+  });
+});
