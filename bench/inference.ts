@@ -14,7 +14,8 @@
  * compute floor: Conv FLOPs per frame (counted from the ONNX graph) ÷ the FLOP/s this
  * machine sustains on a measured convolution.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Image } from '../main/imaging/image.js';
@@ -23,7 +24,15 @@ import { classifyImages } from '../main/inference/classifier.js';
 import { modelOfKind, readManifest, verifyModelFile, type ModelEntry } from '../main/inference/model-registry.js';
 import { convFlops, parseOnnxGraph } from '../main/inference/onnx-graph.js';
 import { planFrame, restoreFrame, type NetworkFn, type RestoreParams } from '../main/inference/restorer.js';
-import { ensembleSeeds } from '../main/inference/samplers/gaussian.js';
+import { ensembleSeeds, GaussianRng } from '../main/inference/samplers/gaussian.js';
+import { ingestOnce } from '../main/acquisition/ingest.js';
+import { EventBus } from '../main/common/event-bus.js';
+import { writeTiff } from '../main/imaging/tiff-write.js';
+import { RESTORE_DEFAULTS, type RestoreConfig } from '../main/pipeline/defaults.js';
+import { forkHostFactory } from '../main/pipeline/fork-host.js';
+import { Pipeline } from '../main/pipeline/pipeline.js';
+import { closeDb, openWorkspaceDb } from '../main/store/database.js';
+import { workCounts } from '../main/store/queries/work.js';
 import { makeSchedule } from '../main/inference/samplers/schedule.js';
 import { ModelSession } from '../main/inference/session.js';
 import { VirtualMicroscope } from '../main/simulation/microscope.js';
@@ -268,6 +277,138 @@ export function formatBench(r: BenchResult): string {
   return lines.join('\n');
 }
 
+// ------------------------------------------------------------ memory bench
+
+export interface MemoryBenchResult {
+  frames: number;
+  oofWritten: number;
+  classified: number;
+  restored: number;
+  failed: number;
+  seconds: { write: number; ingest: number; process: number };
+  /** Peak resident set sizes in MiB (VmHWM from /proc where available, else the sampled maximum). */
+  peakRssMiB: { main: number; worker: number };
+  /** Resident set size of the main process after 10% and at 100% of the classifications (MiB). */
+  mainRssMiB: { at10pct: number; atEnd: number };
+  workerRestarts: number;
+}
+
+function vm(pid: number | 'self', key: 'VmRSS' | 'VmHWM'): number | null {
+  try {
+    const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A cheap synthetic 64² phase-contrast-like frame (rings on grey), box-blurred when out of focus. */
+function cheapFrame(size: number, seed: number, blurred: boolean): Uint8Array {
+  const rng = new GaussianRng(seed);
+  let img = new Float32Array(size * size).fill(0.45);
+  for (let k = 0; k < 6; k++) {
+    const cy = rng.uniform() * size;
+    const cx = rng.uniform() * size;
+    const r = 3 + rng.uniform() * 5;
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+      const d = Math.hypot(y - cy, x - cx);
+      if (Math.abs(d - r) < 1.2) img[y * size + x]! += 0.35;
+      else if (d < r - 1.2) img[y * size + x]! -= 0.15;
+    }
+  }
+  for (let pass = 0; blurred && pass < 16; pass++) {
+    const out = new Float32Array(img.length);
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+      let acc = 0;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        acc += img[Math.min(size - 1, Math.max(0, y + dy)) * size + Math.min(size - 1, Math.max(0, x + dx))]!;
+      }
+      out[y * size + x] = acc / 9;
+    }
+    img = out;
+  }
+  const px = new Uint8Array(img.length);
+  for (let i = 0; i < img.length; i++) px[i] = Math.max(0, Math.min(255, Math.round((img[i]! + 0.01 * rng.normal()) * 255)));
+  return px;
+}
+
+/**
+ * Processes `frames` synthetic frames (TIMING layout, 73 per nanowell, a fraction
+ * out of focus) through ingest + the real pipeline and forked worker, sampling
+ * the resident memory of both processes: memory must stay bounded.
+ */
+export async function runMemoryBench(o: { frames: number; oofFraction: number; modelsDir: string; threads: number; restore: Partial<RestoreConfig>; log: (m: string) => void }): Promise<MemoryBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'pf-membench-'));
+  const acq = join(dir, 'acq');
+  const ws = join(dir, 'ws');
+  const t0 = performance.now();
+  let oofWritten = 0;
+  for (let i = 0; i < o.frames; i++) {
+    const well = Math.floor(i / 73) + 1;
+    const t = (i % 73) + 1;
+    const blurred = ((i * 2654435761) >>> 0) / 2 ** 32 < o.oofFraction;
+    oofWritten += blurred ? 1 : 0;
+    const folder = join(acq, 'B1', 'images', 'crops_8bit_s', `imgNo${well}CH0`);
+    if (t === 1) mkdirSync(folder, { recursive: true });
+    writeTiff(join(folder, `imgNo${well}CH0_t${t}.tif`), { width: 64, height: 64, data: cheapFrame(64, i + 1, blurred) });
+    if (i % 5000 === 4999) o.log(`written ${i + 1}/${o.frames} frames`);
+  }
+  const tWrite = (performance.now() - t0) / 1000;
+  const db = openWorkspaceDb(ws);
+  const t1 = performance.now();
+  const summary = await ingestOnce(acq, db, { stableMs: 0 });
+  const tIngest = (performance.now() - t1) / 1000;
+  o.log(`ingested ${summary.ingested} frames in ${tIngest.toFixed(1)} s`);
+  const events = new EventBus();
+  const pipeline = new Pipeline({ db, workspace: ws, events, modelsDir: o.modelsDir, hostFactory: forkHostFactory(), restore: o.restore, ...(o.threads ? { threads: o.threads } : {}), log: (level, m) => level !== 'info' && o.log(m) });
+  let peakMain = 0;
+  let peakWorker = 0;
+  let restarts = -1;
+  let lastPid: number | null = null;
+  let at10 = 0;
+  const sample = () => {
+    peakMain = Math.max(peakMain, process.memoryUsage().rss / 2 ** 20);
+    const pid = pipeline.engineStatus().workerPid;
+    if (pid !== null) {
+      if (pid !== lastPid) restarts++;
+      lastPid = pid;
+      peakWorker = Math.max(peakWorker, vm(pid, 'VmHWM') ?? vm(pid, 'VmRSS') ?? 0);
+    }
+    const p = pipeline.progress();
+    if (!at10 && p.classify.done >= p.classify.total / 10) at10 = process.memoryUsage().rss / 2 ** 20;
+  };
+  const timer = setInterval(sample, 250);
+  let lastLog = 0;
+  events.subscribe((e) => {
+    if (e.type === 'progress' && performance.now() - lastLog > 10_000) {
+      lastLog = performance.now();
+      o.log(`classify ${e.progress.classify.done}/${e.progress.classify.total}, restore ${e.progress.restore.done}/${e.progress.restore.total}, main RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, worker peak ${peakWorker.toFixed(0)} MiB`);
+    }
+  });
+  const t2 = performance.now();
+  await pipeline.start();
+  await pipeline.whenIdle();
+  sample();
+  const tProcess = (performance.now() - t2) / 1000;
+  clearInterval(timer);
+  const atEnd = process.memoryUsage().rss / 2 ** 20;
+  await pipeline.stop();
+  const c = workCounts(db);
+  closeDb(db);
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    frames: o.frames,
+    oofWritten,
+    classified: c.frames - c.pending,
+    restored: c.restored,
+    failed: c.failed,
+    seconds: { write: tWrite, ingest: tIngest, process: tProcess },
+    peakRssMiB: { main: Math.max(peakMain, vm('self', 'VmHWM') ?? 0), worker: peakWorker },
+    mainRssMiB: { at10pct: at10, atEnd },
+    workerRestarts: Math.max(0, restarts),
+  };
+}
+
 function argValue(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : undefined;
@@ -300,9 +441,30 @@ export function benchOptionsFromArgs(argv: string[], log: (m: string) => void): 
   };
 }
 
+/** `--memory N`: the memory bench instead of the speed bench. */
+export async function memoryBenchFromArgs(argv: string[], log: (m: string) => void): Promise<MemoryBenchResult> {
+  const o = benchOptionsFromArgs(argv, log);
+  const steps = argValue(argv, 'restore-steps');
+  return runMemoryBench({
+    frames: Number(argValue(argv, 'memory')),
+    oofFraction: Number(argValue(argv, 'oof-fraction') ?? 0.02),
+    modelsDir: o.modelsDir,
+    threads: o.threads,
+    restore: { sampler: (argValue(argv, 'sampler') as RestoreConfig['sampler'] | undefined) ?? RESTORE_DEFAULTS.sampler, ...(steps ? { steps: Number(steps) } : {}), ensemble: o.ensemble },
+    log,
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const log = (m: string) => process.stderr.write(`${m}\n`);
+  if (argValue(argv, 'memory')) {
+    const r = await memoryBenchFromArgs(argv, log);
+    console.log(json ? JSON.stringify(r) : `memory bench: ${r.frames} frames (${r.oofWritten} written OOF): ${r.classified} classified, ${r.restored} restored, ${r.failed} failed; ` +
+      `write ${r.seconds.write.toFixed(0)} s, ingest ${r.seconds.ingest.toFixed(0)} s, process ${r.seconds.process.toFixed(0)} s; ` +
+      `peak RSS main ${r.peakRssMiB.main.toFixed(0)} MiB, worker ${r.peakRssMiB.worker.toFixed(0)} MiB; main RSS at 10% ${r.mainRssMiB.at10pct.toFixed(0)} MiB, at end ${r.mainRssMiB.atEnd.toFixed(0)} MiB; worker restarts ${r.workerRestarts}`);
+    return 0;
+  }
   const result = await runInferenceBench(benchOptionsFromArgs(argv, log));
   if (json) console.log(JSON.stringify(result));
   else console.log(formatBench(result));

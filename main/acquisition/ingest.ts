@@ -237,12 +237,12 @@ export class AcquisitionIngestor {
       this.rootMissing = false;
       this.options.log?.(`acquisition folder ${this.root} is reachable again`);
     }
+    if (!this.layout) await this.tryDetect(listing.files);
     for (const problem of listing.problems) {
       if (problem.code === 'ENOENT') continue; // removed while listing
       this.fail(problem.path, 'ingest', `cannot list folder (${problem.code}): ${problem.message}`, true);
     }
     const now = Date.now();
-    if (!this.layout) await this.tryDetect(listing.files);
     for (const f of listing.files) this.offer(f, now);
     if (this.layout) {
       // Files that disappeared are no longer ignored.
@@ -401,8 +401,13 @@ export class AcquisitionIngestor {
     if (!probe.complete) {
       if (now - cand.stableSince >= this.settleMs) {
         this.candidates.delete(path);
-        const kind = probe.problem === 'not-tiff' ? 'not a TIFF' : probe.problem === 'empty' ? 'empty file' : `${probe.problem} TIFF`;
-        this.fail(path, 'ingest', `${kind}: ${probe.reason}`, false, true, st);
+        const message =
+          probe.problem === 'not-tiff'
+            ? (probe.reason ?? 'not a TIFF file')
+            : probe.problem === 'empty'
+              ? 'empty file (0 bytes)'
+              : `${probe.problem ?? 'corrupt'} TIFF: ${probe.reason}`;
+        this.fail(path, 'ingest', message, false, true, st);
       } else {
         cand.nextCheck = now + this.stableMs;
       }
@@ -417,6 +422,11 @@ export class AcquisitionIngestor {
     return probe;
   }
 
+  /**
+   * Inserts the frames of complete files. What is known in memory changes only
+   * after the rows are committed: a failed transaction (disk full, database
+   * busy) leaves the files unknown, and the next scan offers them again.
+   */
   private insert(ready: { path: string; cand: Candidate; probe: TiffProbe }[]): number {
     if (!this.run || !this.layout || ready.length === 0) return 0;
     ready.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -442,39 +452,57 @@ export class AcquisitionIngestor {
           mtimeMs: cand.mtimeMs,
         });
       }
-      const entry = this.known.get(path) ?? { pages: new Set<number>(), size: cand.size, mtimeMs: cand.mtimeMs };
-      entry.size = cand.size;
-      entry.mtimeMs = cand.mtimeMs;
-      this.known.set(path, entry);
-      this.failed.delete(path);
     }
     let inserted = 0;
+    const duplicates = new Set<string>();
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
       const batch = rows.slice(i, i + INSERT_BATCH);
       const outcomes = insertFrames(this.db, batch);
       const now = Date.now();
       outcomes.forEach((outcome, k) => {
         const row = batch[k]!;
-        this.known.get(row.path)!.pages.add(row.page);
-        if (outcome.status === 'inserted') {
-          inserted++;
-          this.ingestTimes.push(now);
-          this.options.bus?.emit({ type: 'frame-ingested', frameId: outcome.frameId, wellId: outcome.wellId, t: row.t, path: row.path });
-        } else if (outcome.status === 'duplicate') {
+        if (outcome.status === 'duplicate') {
+          duplicates.add(row.path);
           this.fail(
             row.path,
             'ingest',
             `duplicate time point: t=${row.t} channel ${row.channel} of nanowell ${wellLabel(row.block, row.well)} ` +
               `was already ingested from ${outcome.existingPath}`,
             false,
+            true,
+            row,
           );
+          return;
+        }
+        this.knownEntry(row.path, row).pages.add(row.page);
+        if (outcome.status === 'inserted') {
+          inserted++;
+          this.ingestTimes.push(now);
+          this.options.bus?.emit({ type: 'frame-ingested', frameId: outcome.frameId, wellId: outcome.wellId, t: row.t, path: row.path });
         }
       });
+    }
+    // Files now fully known (a stack without new pages included): remember the state they were read in.
+    for (const { path, cand } of ready) {
+      if (duplicates.has(path)) continue;
+      const entry = this.knownEntry(path, cand);
+      entry.size = cand.size;
+      entry.mtimeMs = cand.mtimeMs;
+      this.failed.delete(path);
     }
     this.total.ingested += inserted;
     this.pass.ingested += inserted;
     this.trimRate(Date.now());
     return inserted;
+  }
+
+  private knownEntry(path: string, state: { size: number; mtimeMs: number }): KnownFile {
+    let entry = this.known.get(path);
+    if (!entry) {
+      entry = { pages: new Set<number>(), size: state.size, mtimeMs: state.mtimeMs };
+      this.known.set(path, entry);
+    }
+    return entry;
   }
 
   /** Counts a failure and writes its error row (once per path); emits `error` for new rows. */
@@ -570,8 +598,8 @@ export async function ingestOnce(
     if (round > 0) {
       const due = ingestor.nextDue();
       if (due === null) break;
-      const wait = due - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      // Timers may fire a millisecond before Date.now() reaches `due`: wait until it has.
+      while (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now() + 1));
     }
     await processWithProgress(ingestor, started, options.onProgress);
   }

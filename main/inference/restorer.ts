@@ -158,14 +158,15 @@ export class TiledRunner {
 /**
  * Padded size and tile grid for a W×H frame: frames that fit in one tile are
  * padded to the network's size multiple (and min size) and run whole; larger
- * ones get a grid of trained-size tiles with a quarter-tile overlap.
+ * ones get a grid of trained-size tiles with an eighth-tile overlap.
  */
 export function planFrame(W: number, H: number, pre: Pick<Preprocess, 'sizeMultiple' | 'trainPatch' | 'minSize'>): { pw: number; ph: number; grid: TileGrid | null } {
   const tile = roundUpToMultiple(Math.max(pre.trainPatch, pre.sizeMultiple), pre.sizeMultiple);
   const pw0 = roundUpToMultiple(Math.max(W, pre.minSize), pre.sizeMultiple);
   const ph0 = roundUpToMultiple(Math.max(H, pre.minSize), pre.sizeMultiple);
   if (pw0 <= tile && ph0 <= tile) return { pw: pw0, ph: ph0, grid: null };
-  const overlap = Math.min(Math.floor(tile / 4), Math.floor(tile / 2));
+  // An eighth of a tile: blending at every step hides seams; more overlap costs FLOPs.
+  const overlap = Math.max(1, Math.floor(tile / 8));
   const grid = planTiles(pw0, ph0, tile, overlap, pre.sizeMultiple);
   return { pw: grid.paddedWidth, ph: grid.paddedHeight, grid };
 }

@@ -57,9 +57,18 @@ export interface PipelineOptions {
   threads?: number;
   /** Execution providers to try (default: the platform's list). */
   providers?: string[];
+  /** First worker-restart delay in ms, doubled per consecutive crash up to 10 s (default 100). */
+  restartBackoffMs?: number;
   /** Diagnostics (worker logs, restarts); default: stderr. */
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
+
+/**
+ * Worker exits in a row without any job completing before the pipeline stops
+ * restarting it (a frame that kills the worker fails after MAX_TRIES crashes,
+ * far below this).
+ */
+const MAX_CONSECUTIVE_CRASHES = 8;
 
 /** Completions over a sliding minute, for rates and ETAs. */
 class RateWindow {
@@ -108,6 +117,8 @@ export class Pipeline {
   private readonly rates = { classify: new RateWindow(), restore: new RateWindow(), ingest: new RateWindow() };
   private lastFrameCount = 0;
   private lastExit: string | null = null;
+  /** Set after MAX_CONSECUTIVE_CRASHES exits without a completed job: no more restarts. */
+  private gaveUp = false;
 
   constructor(private readonly options: PipelineOptions) {
     this.db = options.db;
@@ -274,14 +285,23 @@ export class Pipeline {
     this.lastExit = signal ? `killed by ${signal}` : `exit code ${code}`;
     this.emitEngine();
     if (this.stopping) return;
-    this.log('warn', `inference worker ${client.pid} ${this.lastExit}; restarting`);
+    this.log('warn', `inference worker ${client.pid} ${this.lastExit}`);
     this.scheduleRestart();
   }
 
   /** Restarts the worker after a back-off that grows with consecutive crashes (0.1 s … 10 s). */
   private scheduleRestart(): void {
     this.consecutiveCrashes++;
-    const delay = Math.min(10_000, 100 * 2 ** Math.min(this.consecutiveCrashes - 1, 7));
+    if (this.consecutiveCrashes > MAX_CONSECUTIVE_CRASHES) {
+      this.gaveUp = true;
+      this.lastExit = `${this.lastExit ?? 'stopped'}; gave up after ${MAX_CONSECUTIVE_CRASHES} restarts without progress`;
+      this.log('error', `inference worker ${this.lastExit}`);
+      this.emitEngine();
+      this.checkIdle();
+      return;
+    }
+    const delay = Math.min(10_000, (this.options.restartBackoffMs ?? 100) * 2 ** Math.min(this.consecutiveCrashes - 1, 7));
+    this.log('info', `restarting the inference worker in ${delay} ms`);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopping) return;
@@ -303,7 +323,7 @@ export class Pipeline {
     if (!this.started || this.stopping || this.paused) return this.checkIdle();
     const client = this.client;
     const ready = this.ready;
-    if (!client?.alive || !ready) return;
+    if (!client?.alive || !ready) return this.checkIdle();
     if (ready.capabilities.classify && !this.classifyJob) {
       let kind: AttemptKind = 'classify';
       let items = classifyWork(this.db, this.classifyBatch);
@@ -336,7 +356,7 @@ export class Pipeline {
   private checkIdle(): void {
     if (!this.idleWaiters.length) return;
     if (this.classifyJob || this.restoreJob || this.starting || this.restartTimer) return;
-    if (this.started && !this.stopping) {
+    if (this.started && !this.stopping && !this.gaveUp) {
       if (this.paused) return;
       const caps = this.ready?.capabilities;
       if (!caps) return;

@@ -375,69 +375,93 @@ function textureOf(o: SceneObject): Texture {
   return t;
 }
 
+/** Per-render constants of an object (so the per-pixel work stays small). */
+interface Prepared {
+  o: SceneObject;
+  tex: Texture;
+  a: number;
+  b: number;
+  /** Squared normalised radius beyond which the body is certainly empty. */
+  outerRho2: number;
+  prot: { ca: number; sa: number; edge: number; p: Protrusion }[];
+}
+
+function prepare(o: SceneObject, wiggle: number): Prepared {
+  const a = o.radiusUm;
+  const b = o.radiusUm * o.aspect;
+  const hmax = 1 + Math.abs(o.harmonics[0]!) + Math.abs(o.harmonics[1]!) + Math.abs(o.harmonics[2]!);
+  const prot = o.protrusions.map((p, k) => {
+    const ang = p.angle + wiggle * (k % 2 === 0 ? 1 : -1);
+    const ca = Math.cos(ang);
+    const sa = Math.sin(ang);
+    // Protrusions start inside the body, 80% of the way to its edge.
+    return { ca, sa, edge: Math.hypot(a * ca, b * sa) * 0.8, p };
+  });
+  return { o, tex: textureOf(o), a, b, outerRho2: hmax * hmax, prot };
+}
+
 /**
  * Thickness (µm) of an object at body coordinates (u along the major axis, v
  * across, both in µm, relative to its centre). Round objects: sphere chord;
  * adherent cells: a flattened dome with a nucleus and tapered protrusions.
  */
-function thicknessAt(o: SceneObject, tex: Texture, u: number, v: number, wiggle: number): number {
-  const a = o.radiusUm;
-  const b = o.radiusUm * o.aspect;
-  const theta = Math.atan2(v / b, u / a);
-  const h = o.harmonics;
-  const hp = o.harmonicPhases;
-  const outline =
-    1 + h[0]! * Math.cos(2 * theta + hp[0]!) + h[1]! * Math.cos(3 * theta + hp[1]!) + h[2]! * Math.cos(4 * theta + hp[2]!);
-  const rho2 = ((u / a) * (u / a) + (v / b) * (v / b)) / (outline * outline);
+function thicknessAt(q: Prepared, u: number, v: number): number {
+  const { o, tex, a, b } = q;
+  const un = u / a;
+  const vn = v / b;
+  const r2 = un * un + vn * vn;
+  let rho2 = Infinity;
+  if (r2 < q.outerRho2) {
+    const theta = Math.atan2(vn, un);
+    const h = o.harmonics;
+    const hp = o.harmonicPhases;
+    const outline =
+      1 + h[0]! * Math.cos(2 * theta + hp[0]!) + h[1]! * Math.cos(3 * theta + hp[1]!) + h[2]! * Math.cos(4 * theta + hp[2]!);
+    rho2 = r2 / (outline * outline);
+  }
   if (o.kind !== 'skov3') {
     if (rho2 >= 1) return 0;
     let t = o.heightUm * Math.sqrt(1 - rho2);
     if (o.kind === 'nalm6' || o.kind === 'tcell') {
       // Denser nucleus and granules: small phase texture inside the cell.
-      const nx = u / a - tex.nucleusX;
-      const ny = v / b - tex.nucleusY;
+      const nx = un - tex.nucleusX;
+      const ny = vn - tex.nucleusY;
       const nr2 = (nx * nx + ny * ny) / (tex.nucleusR * tex.nucleusR);
       if (nr2 < 1) t += 0.12 * o.heightUm * (1 - nr2);
       for (const g of tex.granules) {
-        const gx = u / a - g.x;
-        const gy = v / b - g.y;
+        const gx = un - g.x;
+        const gy = vn - g.y;
         const d2 = (gx * gx + gy * gy) / (g.r * g.r);
         if (d2 < 1) t += g.h * (1 - d2);
       }
     }
     return t;
   }
-  // Adherent: flattened body.
-  let t = rho2 < 1 ? o.heightUm * Math.pow(1 - rho2, 0.6) : 0;
-  // Nucleus bump near the centre.
-  const nx = u / (0.35 * a) - tex.nucleusX;
-  const ny = v / (0.55 * b) - tex.nucleusY;
-  const nr2 = nx * nx + ny * ny;
-  if (nr2 < 1) t += 1.6 * (1 - nr2) * (1 - nr2);
-  for (const g of tex.granules) {
-    const gx = u / a - g.x;
-    const gy = v / b - g.y;
-    const d2 = (gx * gx + gy * gy) / (g.r * g.r * 0.3);
-    if (d2 < 1 && rho2 < 1) t += g.h * 1.5 * (1 - d2);
+  let t = 0;
+  if (rho2 < 1) {
+    // Adherent: flattened body, nucleus bump near the centre, granules.
+    t = o.heightUm * Math.pow(1 - rho2, 0.6);
+    const nx = u / (0.35 * a) - tex.nucleusX;
+    const ny = v / (0.55 * b) - tex.nucleusY;
+    const nr2 = nx * nx + ny * ny;
+    if (nr2 < 1) t += 1.6 * (1 - nr2) * (1 - nr2);
+    for (const g of tex.granules) {
+      const gx = un - g.x;
+      const gy = vn - g.y;
+      const d2 = (gx * gx + gy * gy) / (g.r * g.r * 0.3);
+      if (d2 < 1) t += g.h * 1.5 * (1 - d2);
+    }
   }
   // Protrusions: tapered, slightly bent strands starting inside the body.
-  for (let k = 0; k < o.protrusions.length; k++) {
-    const p = o.protrusions[k]!;
-    const ang = p.angle + wiggle * (k % 2 === 0 ? 1 : -1);
-    const ca = Math.cos(ang);
-    const sa = Math.sin(ang);
-    // Start at the body edge along that direction.
-    const ex = a * ca;
-    const ey = b * sa;
-    const edge = Math.hypot(ex, ey) * 0.8;
+  for (const { ca, sa, edge, p } of q.prot) {
     const s = u * ca + v * sa - edge;
     if (s < -2 || s > p.lengthUm) continue;
     const lateral = -u * sa + v * ca - p.bend * s * s;
     const frac = Math.max(0, s) / p.lengthUm;
     const halfWidth = 0.5 * p.widthUm * (1 - 0.75 * frac);
-    const q = Math.abs(lateral) / halfWidth;
-    if (q >= 1) continue;
-    const tp = (0.9 - 0.5 * frac) * (1 - q * q);
+    const qq = Math.abs(lateral) / halfWidth;
+    if (qq >= 1) continue;
+    const tp = (0.9 - 0.5 * frac) * (1 - qq * qq);
     if (tp > t) t = tp;
   }
   return t;
@@ -475,7 +499,7 @@ export function renderSceneField(
   for (let i = 0; i < scene.objects.length; i++) {
     const o = scene.objects[i]!;
     const pose = poses[i]!;
-    const tex = textureOf(o);
+    const prep = prepare(o, pose.wiggle);
     const ext = extentUm(o) / px;
     const ox = cx + pose.x / px;
     const oy = cy + pose.y / px;
@@ -493,7 +517,7 @@ export function renderSceneField(
         const dx = (x - ox) * px;
         const u = dx * ca + dy * sa;
         const v = -dx * sa + dy * ca;
-        let t = thicknessAt(o, tex, u, v, pose.wiggle);
+        let t = thicknessAt(prep, u, v);
         if (t <= 0) continue;
         if (confine) {
           // Adherent cells spread up to the wall but not into it.

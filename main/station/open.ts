@@ -27,6 +27,8 @@ export interface OpenStationOptions {
   nativeBinding?: string;
   usability?: UsabilityRule;
   appVersion?: string;
+  /** Restoration settings (sampler steps, ensemble size); default: the pipeline's. */
+  restore?: { steps?: number; ensemble?: number };
   /** Full rescan interval of the watcher (ms; default: the watcher's). */
   rescanMs?: number;
   /** Diagnostics of the watcher and the pipeline (default: stderr). */
@@ -82,6 +84,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
         modelsDir,
         hostFactory,
         usability: ctx.usability,
+        ...(options.restore ? { restore: options.restore } : {}),
         log: (level, message) => log(`[pipeline ${level}] ${message}`),
       });
   }

@@ -231,7 +231,7 @@ def run_ddpm(oof, method, n_samples=5, chunk=20, seed=0):
     return np.concatenate(outs).transpose(1, 0, 2, 3)
 
 
-def eval_restorers(test, kinds, n_ddim, n_anc, ancestral_only=False, run_ancestral=True):
+def eval_restorers(test, kinds, n_ddim, n_anc, run_ancestral=True, ancestral_part=None, ancestral_collect=0):
     idx = np.nonzero((test.label == 1) & ~test.identical)[0]
     oof = np.asarray(test.oof[idx], np.float32)
     gt = np.asarray(test.focus[idx], np.float32)
@@ -243,10 +243,23 @@ def eval_restorers(test, kinds, n_ddim, n_anc, ancestral_only=False, run_ancestr
     res['ddim_subset_metrics'] = {'oof_input': summarise(oof[sub], gt[sub]), 'ground_truth_tenenbaum': ground_truth_tenenbaum(gt[sub])}
     res['ancestral_subset_metrics'] = {'oof_input': summarise(oof[sub_a], gt[sub_a]), 'ground_truth_tenenbaum': ground_truth_tenenbaum(gt[sub_a])}
     arrays = {'idx': idx, 'sub': sub, 'sub_a': sub_a}
-    if ancestral_only:
+    if ancestral_part:
+        part, parts = ancestral_part
+        mine = np.arange(len(sub_a))[part::parts]
         t0 = time.time()
-        a = run_ddpm(oof[sub_a], 'ancestral', seed=1)
-        res = {'ancestral_wall_time_s': round(time.time() - t0, 1), 'ancestral_subset': int(len(sub_a)),
+        a = run_ddpm(oof[sub_a[mine]], 'ancestral', seed=1 + part)
+        np.savez_compressed(os.path.join(RUNS_DIR, f'eval_ancestral_part{part}.npz'), anc=a, pos=mine,
+                            wall=time.time() - t0)
+        return None, oof, gt, {}
+    if ancestral_collect:
+        a = np.zeros((5, len(sub_a)) + gt.shape[1:], np.float32)
+        wall = 0.0
+        for part in range(ancestral_collect):
+            z = np.load(os.path.join(RUNS_DIR, f'eval_ancestral_part{part}.npz'))
+            a[:, z['pos']] = z['anc']
+            wall = max(wall, float(z['wall']))
+        res = {'ancestral_wall_time_s': round(wall, 1), 'ancestral_parallel_processes': ancestral_collect,
+               'ancestral_subset': int(len(sub_a)),
                'ancestral_subset_metrics': {'ddpm_ancestral1000_mean5': summarise(a.mean(0), gt[sub_a]),
                                             'ddpm_ancestral1000_single': summarise(a[0], gt[sub_a]),
                                             'ddpm_ancestral1000_spread_mean_std': round(float(a.std(0).mean()), 5)}}
@@ -331,7 +344,8 @@ def main():
     ap.add_argument('--n-ancestral', type=int, default=16)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--out', default=METRICS_PATH)
-    ap.add_argument('--ancestral-only', action='store_true', help='only the 1000-step ancestral DDPM run')
+    ap.add_argument('--ancestral-part', default=None, help="'i/n': run only part i of n of the ancestral subset")
+    ap.add_argument('--ancestral-collect', type=int, default=0, help='merge n ancestral parts into the metrics')
     ap.add_argument('--no-ancestral', action='store_true')
     ap.add_argument('--merge', default=None, help='deep-merge this metrics file into --out and exit')
     a = ap.parse_args()
@@ -354,7 +368,11 @@ def main():
         log(f'classifier {time.time() - t0:.0f}s: {json.dumps(metrics["classifier"])[:400]}')
     rk = [k for k in a.kinds if k in ('unet', 'ddpm')]
     if rk:
-        res, oof, gt, arrays = eval_restorers(test, rk, a.n_ddim, a.n_ancestral, a.ancestral_only, not a.no_ancestral)
+        part = tuple(map(int, a.ancestral_part.split('/'))) if a.ancestral_part else None
+        res, oof, gt, arrays = eval_restorers(test, rk, a.n_ddim, a.n_ancestral, not a.no_ancestral and not part
+                                              and not a.ancestral_collect, part, a.ancestral_collect)
+        if res is None:
+            return
         deep_merge(metrics.setdefault('restoration', {}), res)
         if 'ddim' in arrays and 'unet' in arrays:
             contact_sheet(os.path.join(MODELS_DIR, 'contact-sheet.png'), oof, gt, arrays)

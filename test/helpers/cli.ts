@@ -54,7 +54,12 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
 
 /** Runs a plain Node script (e.g. the acquisition writer) to completion. */
 export function runNode(script: string, args: string[]): { child: ChildProcess; exited: Promise<CliResult> } {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return runProcess(process.execPath, [script, ...args]);
+}
+
+/** Runs any program to completion, collecting its output. */
+export function runProcess(command: string, args: string[]): { child: ChildProcess; exited: Promise<CliResult> } {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

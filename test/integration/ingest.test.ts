@@ -1,14 +1,16 @@
 // `postfocus ingest` as a real process: exit codes, JSON output, progress on
 // stderr, 200 corrupt files among good frames, the real instrument files.
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameTiff, put, snapshotTree, timingPath } from '../helpers/acquisition.js';
-import { ensureCliBuilt, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { CLI, ensureCliBuilt, REPO_ROOT, runCli, runProcess } from '../helpers/cli.js';
 import { BROKEN_KINDS, brokenTiff } from '../helpers/tiff-fixtures.mjs';
 import { tempDir } from '../helpers/workspace.js';
 
 const REAL_TIFF_DIR = resolve(REPO_ROOT, '..', 'shared/data/real-tiff');
+if (!existsSync(REAL_TIFF_DIR)) console.warn(`skipping the real-file CLI ingest: ${REAL_TIFF_DIR} is absent`);
 const tmp = tempDir('pf-ingest-cli-');
 beforeAll(() => ensureCliBuilt());
 afterAll(() => tmp.cleanup());
@@ -65,6 +67,40 @@ describe('postfocus ingest', () => {
     const status = JSON.parse((await runCli(['status', ws, '--json'])).stdout);
     expect(status.runs[0]).toMatchObject({ root: REAL_TIFF_DIR, layout: 'pattern', wells: 3, frames: 3 });
     expect(snapshotTree(REAL_TIFF_DIR)).toEqual(before);
+  });
+
+  // Root reads any file, so as root the CLI runs as `nobody` (runuser) to meet a real EACCES.
+  const isRoot = process.getuid?.() === 0;
+  const runuser = isRoot ? spawnSync('which', ['runuser']).stdout?.toString().trim() : '';
+  if (isRoot && !runuser) console.warn('skipping the permission-denied CLI ingest: running as root without runuser');
+  it.skipIf(isRoot && !runuser)('records unreadable files and folders (permission denied) and ingests the rest', async () => {
+    const base = join(tmp.dir, 'perm');
+    const acq = join(base, 'acq');
+    const ws = join(base, 'ws');
+    for (let t = 1; t <= 3; t++) put(acq, timingPath(1, 1, t), frameTiff(t));
+    put(acq, timingPath(1, 2, 1), frameTiff(9));
+    mkdirSync(ws, { recursive: true });
+    chmodSync(tmp.dir, 0o755);
+    chmodSync(base, 0o755);
+    chmodSync(ws, 0o777);
+    const lockedFile = join(acq, timingPath(1, 1, 2));
+    const lockedDir = join(acq, timingPath(1, 2, 1), '..');
+    chmodSync(lockedFile, 0o000);
+    chmodSync(lockedDir, 0o000);
+    try {
+      const args = ['ingest', acq, '--workspace', ws, '--json'];
+      const r = isRoot ? await runProcess(runuser!, ['-u', 'nobody', '--', process.execPath, CLI, ...args]).exited : await runCli(args);
+      expect(r.code, r.stderr).toBe(3);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ingested: 2, errors: 2 });
+      const status = JSON.parse((await runCli(['status', ws, '--json'])).stdout);
+      const messages = status.recentErrors.map((e: { path: string; message: string }) => `${e.path}: ${e.message}`).sort();
+      expect(messages[0]).toMatch(/imgNo001CH0_t2\.tif: permission denied: EACCES/);
+      expect(messages[1]).toMatch(/imgNo002CH0: cannot list folder \(EACCES\)/);
+      expect(status.runs[0].errors).toBe(2);
+    } finally {
+      chmodSync(lockedFile, 0o644);
+      chmodSync(lockedDir, 0o755);
+    }
   });
 
   it('fails clearly: no layout recognised (1), usage errors (2), read-only workspace (1), --help (0)', async () => {

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { forkHostFactory } from '../../main/pipeline/fork-host.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeDb, openWorkspaceDb } from '../../main/store/database.js';
 import { INTERRUPTED_MESSAGE } from '../../main/store/queries/work.js';
@@ -46,6 +49,7 @@ describe('pipeline recovery', () => {
     expect(rows(h.db, 'SELECT frame_id FROM restoration')).toHaveLength(1);
     expect(rows<{ state: string }>(h.db, 'SELECT state FROM frame WHERE id = ?', attempts[0]!.frame_id)[0]!.state).toBe('restored');
     expect(h.log.some((l) => /killed by SIGKILL/.test(l))).toBe(true);
+    expect(h.log.some((l) => /restarting the inference worker/.test(l))).toBe(true);
   });
 
   it('records a failure after 3 tries (frame.state = failed + error_log) and goes on with the rest', async () => {
@@ -66,6 +70,29 @@ describe('pipeline recovery', () => {
     expect(errors[0]!.source).toBe('classify');
     expect(errors[0]!.message).toMatch(/failed 3 times.*gone_t2\.tif/);
     expect(rows(h.db, "SELECT id FROM frame WHERE state = 'in_focus'")).toHaveLength(2);
+  });
+
+  it('a worker that dies on every job: frames fail after 3 crashes each, then the pipeline stops restarting it', async () => {
+    // A real child process speaking the protocol: ready at init, exits on any job.
+    const script = join(tempDir('crashy'), 'crashy-worker.mjs');
+    writeFileSync(script, `process.on('message', (m) => {
+      if (m.type === 'init') process.send({ type: 'ready', id: m.id, pid: process.pid, provider: 'cpu', models: [], problems: [], capabilities: { classify: true, restore: false } });
+      else process.exit(9);
+    });`);
+    const acq = writeAcquisition(tempDir('acq'), { wells: 1, T: 6, oof: () => false });
+    const h = makePipeline(tempDir('ws'), { hostFactory: forkHostFactory({ script }), restartBackoffMs: 5 });
+    open.push(h);
+    await ingest(acq.root, h.db);
+    await h.pipeline.start();
+    await h.pipeline.whenIdle();
+    expect(h.pipeline.engineStatus().disabledReason).toMatch(/exit code 9; gave up after 8 restarts without progress/);
+    const failed = rows<{ id: number }>(h.db, "SELECT id FROM frame WHERE state = 'failed'");
+    expect(failed.length).toBeGreaterThan(0);
+    for (const f of failed) {
+      const a = rows<AttemptRow>(h.db, 'SELECT frame_id, kind, outcome, error FROM attempt WHERE frame_id = ?', f.id);
+      expect(a.map((x) => x.outcome)).toEqual(['crash', 'crash', 'crash']);
+    }
+    expect(rows(h.db, 'SELECT id FROM attempt WHERE finished_at IS NULL')).toHaveLength(0);
   });
 
   it('a `postfocus process` killed mid-run resumes on restart: nothing lost, nothing done twice', async () => {

@@ -1,4 +1,4 @@
-import { benchOptionsFromArgs, formatBench, runInferenceBench } from '../../../bench/inference.js';
+import { main as benchMain } from '../../../bench/inference.js';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -21,7 +21,14 @@ Options:
   --warm-t <t>         warm-start timestep (default 300)
   --threads <n>        ONNX Runtime threads (default 1; 0 = runtime default)
   --seed <n>           simulation seed of the crops (default 3)
-  --json               one JSON document on stdout (top-level "speedup")`;
+  --json               one JSON document on stdout (top-level "speedup")
+
+Memory bench (instead of the speed bench):
+  --memory <n>         process n synthetic 64² frames through ingest + pipeline + worker
+                       and report the peak RSS of the main process and of the worker
+  --oof-fraction <x>   fraction of frames written out of focus (default 0.02)
+  --sampler <name>     restoration sampler (default: the station default)
+  --restore-steps <n>  restoration steps (default: the station default)`;
 
 const command: Command = {
   summary: 'benchmark classification and restoration samplers (speed-up vs PostFocus)',
@@ -30,11 +37,10 @@ const command: Command = {
     parseArgs(argv, {
       models: { type: 'string' }, size: { type: 'string' }, crops: { type: 'string' }, ensemble: { type: 'string' },
       steps: { type: 'string' }, 'warm-steps': { type: 'string' }, 'warm-t': { type: 'string' }, threads: { type: 'string' },
-      seed: { type: 'string' }, json: { type: 'boolean' },
+      seed: { type: 'string' }, json: { type: 'boolean' }, memory: { type: 'string' }, 'oof-fraction': { type: 'string' },
+      sampler: { type: 'string' }, 'restore-steps': { type: 'string' },
     });
-    const result = await runInferenceBench(benchOptionsFromArgs(argv, (m) => process.stderr.write(`${m}\n`)));
-    console.log(argv.includes('--json') ? JSON.stringify(result) : formatBench(result));
-    return 0;
+    return benchMain(argv);
   },
 };
 export default command;

@@ -21,6 +21,8 @@ Options:
   --acq <dir>        acquisition folder to watch live (never written)
   --models <dir>     models folder (default: the app's models/)
   --no-pipeline      review only: do not classify or restore
+  --restore-steps <n>  sampler steps per restoration (default: the pipeline's)
+  --ensemble <n>     ensemble members per restoration (default: the pipeline's)
   --port <n>         port (default 0: a free one)
   --host <addr>      address to bind (default 127.0.0.1)
   --allow-remote     allow a non-loopback --host (the token still applies)
@@ -40,6 +42,8 @@ const command: Command = {
       acq: { type: 'string' },
       models: { type: 'string' },
       'no-pipeline': { type: 'boolean' },
+      'restore-steps': { type: 'string' },
+      ensemble: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       'allow-remote': { type: 'boolean' },
@@ -58,12 +62,16 @@ const command: Command = {
     if (acquisition !== undefined && !existsSync(acquisition) && !flags.json) {
       console.error(`waiting for ${acquisition} to appear (the acquisition has not started yet)`);
     }
+    const restore: { steps?: number; ensemble?: number } = {};
+    if (flags['restore-steps'] !== undefined) restore.steps = numberFlag(flags, 'restore-steps', 10, { min: 1, max: 1000, integer: true });
+    if (flags.ensemble !== undefined) restore.ensemble = numberFlag(flags, 'ensemble', 5, { min: 1, max: 64, integer: true });
     const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
     const station = await openStation({
       workspace,
       modelsDir: stringFlag(flags, 'models') ?? `${root}/models`,
       appVersion: pkg.version,
       ...(acquisition !== undefined ? { acquisition } : {}),
+      ...(Object.keys(restore).length ? { restore } : {}),
       ...(flags['no-pipeline'] ? { noPipeline: 'pipeline disabled (--no-pipeline)' } : {}),
     });
     let shell;

@@ -85,6 +85,7 @@ export class SimulationPool {
   private readonly local: TaskRunner | undefined;
   private nextId = 1;
   private failed: Error | undefined;
+  private closing = false;
 
   constructor(options: PoolOptions) {
     const fromSource = options.entryUrl.endsWith('.ts');
@@ -106,8 +107,6 @@ export class SimulationPool {
       this.idle.push(w);
     }
   }
-
-  private closing = false;
 
   /** Runs a task; resolves with its result. Order of completion is not guaranteed. */
   run(task: SimTask): Promise<SimResult> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExportSummary } from '../../../main/export/export.js';
-import { barChartSvg, reportCharts, reportHtml } from '../../../main/export/report.js';
+import { renderChartSvg } from '../../../main/imaging/chart.js';
+import { reportCharts, reportHtml } from '../../../main/export/report.js';
 import { emptyBlockStats } from '../../../main/export/yield.js';
 
 function summary(): ExportSummary {
@@ -24,19 +25,14 @@ describe('report', () => {
   it('plots OOF fraction per block, usable videos before/after (with total), decisions', () => {
     const charts = reportCharts(summary());
     expect(charts.map((c) => c.id)).toEqual(['oof-fraction', 'usable-videos', 'decisions']);
-    expect(charts[1]!.categories).toEqual(['B1', 'B2', 'total']);
-    expect(charts[1]!.series.map((s) => s.values)).toEqual([[6, 5, 11], [9, 5, 14]]);
-    expect(charts[2]!.series[0]!.values).toEqual([30, 5, 5, 1]);
-  });
-  it('SVG charts are standalone documents with escaped labels', () => {
-    const svg = barChartSvg({ id: 'x', title: 'a < b', yLabel: 'n', categories: ['B&1'], series: [{ name: 's', color: '#000', values: [3] }] });
-    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    expect(svg).toContain('a &lt; b');
-    expect(svg).toContain('B&amp;1');
+    expect(charts[0]!.spec.series[0]!.values).toEqual([5.5, 0]);
+    expect(charts[1]!.spec.categories).toEqual(['B1', 'B2', 'total']);
+    expect(charts[1]!.spec.series.map((s) => s.values)).toEqual([[6, 5, 11], [9, 5, 14]]);
+    expect(charts[2]!.spec.series[0]!.values).toEqual([30, 5, 5, 1]);
   });
   it('the page loads nothing from outside (CSP default-src none, no URLs)', () => {
     const s = summary();
-    const html = reportHtml(s, reportCharts(s).map((spec) => ({ spec, svg: barChartSvg(spec) })));
+    const html = reportHtml(s, reportCharts(s).map((c) => ({ ...c, svg: renderChartSvg(c.spec) })));
     expect(html).toContain(`content="default-src 'none'`);
     const withoutSvgNamespace = html.replaceAll('xmlns="http://www.w3.org/2000/svg"', '');
     expect(withoutSvgNamespace).not.toMatch(/https?:\/\//);

@@ -202,6 +202,46 @@ describe('probeTiff', () => {
     expect(Array.from(fp.data)).toEqual(Array.from(f32));
   });
 
+  it('reads BigTIFF (64-bit offsets) and finds its truncation', async () => {
+    // Hand-built: 'II', 43, 8, 0, first IFD at 16; 8-byte counts/offsets, 20-byte entries.
+    const width = 5;
+    const height = 3;
+    const pixels = testImage(width, height, 16, 4);
+    const tags: [number, number, number][] = [
+      [256, 3, width],
+      [257, 3, height],
+      [258, 3, 16],
+      [259, 3, 1],
+      [262, 3, 1],
+      [273, 16, 0],
+      [277, 3, 1],
+      [278, 3, height],
+      [279, 16, width * height * 2],
+    ];
+    const ifdAt = 16;
+    const dataAt = ifdAt + 8 + tags.length * 20 + 8;
+    const b = Buffer.alloc(dataAt + width * height * 2);
+    b.write('II', 0, 'latin1');
+    b.writeUInt16LE(43, 2);
+    b.writeUInt16LE(8, 4);
+    b.writeBigUInt64LE(BigInt(ifdAt), 8);
+    b.writeBigUInt64LE(BigInt(tags.length), ifdAt);
+    tags.forEach(([tag, type, value], i) => {
+      const o = ifdAt + 8 + i * 20;
+      b.writeUInt16LE(tag, o);
+      b.writeUInt16LE(type, o + 2);
+      b.writeBigUInt64LE(1n, o + 4);
+      const v = tag === 273 ? dataAt : value;
+      if (type === 3) b.writeUInt16LE(v, o + 12);
+      else b.writeBigUInt64LE(BigInt(v), o + 12);
+    });
+    pixels.forEach((v, i) => b.writeUInt16LE(v, dataAt + 2 * i));
+    const path = file(b);
+    expect(await probeTiff(path)).toMatchObject({ complete: true, bigTiff: true, pages: 1, width, height, bits: 16 });
+    expect(Array.from((await readTiffPage(path)).data)).toEqual(Array.from(pixels));
+    expect(await probeTiff(file(b.subarray(0, b.length - 1)))).toMatchObject({ complete: false, problem: 'truncated' });
+  });
+
   it('scales to [0, 1]: 8-bit / 255 and 16-bit / 65535', async () => {
     const p8 = file(encodeTestTiff({ width: 3, height: 1, data: Uint8Array.from([0, 51, 255]) }));
     expect(Array.from(await readTiffAsFloat(p8))).toEqual([0, Math.fround(51 / 255), 1]);

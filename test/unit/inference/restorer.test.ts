@@ -16,7 +16,7 @@ describe('tiled network runner', () => {
   it('plans no tiling for a frame that fits one tile, a tile grid otherwise', () => {
     expect(planFrame(30, 20, pre)).toEqual({ pw: 32, ph: 24, grid: null });
     const big = planFrame(70, 45, pre);
-    expect(big.grid).toMatchObject({ tileSize: 32, overlap: 8, cols: 3, rows: 2 });
+    expect(big.grid).toMatchObject({ tileSize: 32, overlap: 4, cols: 3, rows: 2 });
     expect([big.pw, big.ph]).toEqual([big.grid!.paddedWidth, big.grid!.paddedHeight]);
   });
 

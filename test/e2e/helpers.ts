@@ -1,0 +1,130 @@
+/**
+ * Helpers of the end-to-end tests: the real CLI (`postfocus simulate`, `postfocus
+ * serve`) as child processes, Chromium through playwright-core, and the
+ * renderer bundle built by Vite when stale.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser } from 'playwright-core';
+
+export const ROOT = resolve('.');
+export const CHROMIUM = '/usr/bin/chromium';
+export const OUTPUT = join(ROOT, 'test-output');
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
+];
+
+/** Why the browser tests cannot run here, or null. */
+export function browserMissing(): string | null {
+  return existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+}
+
+/** Trained models when installed, else the fixture models (flags only where they can tell). */
+export function modelsDir(): { dir: string; trained: boolean } {
+  if (existsSync(join(ROOT, 'models', 'manifest.json'))) return { dir: join(ROOT, 'models'), trained: true };
+  return { dir: join(ROOT, 'test/fixtures/models'), trained: false };
+}
+
+function newest(dir: string): number {
+  let n = 0;
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules') continue;
+    const p = join(dir, name);
+    const s = statSync(p);
+    n = Math.max(n, s.isDirectory() ? newest(p) : s.mtimeMs);
+  }
+  return n;
+}
+
+/** Builds dist/renderer with Vite when a renderer source is newer than the bundle. */
+export function ensureRendererBuilt(): void {
+  const index = join(ROOT, 'dist/renderer/index.html');
+  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
+  if (built >= Math.max(newest(join(ROOT, 'renderer')), statSync(join(ROOT, 'preload/api.ts')).mtimeMs)) return;
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`renderer build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export function outputPath(name: string): string {
+  mkdirSync(OUTPUT, { recursive: true });
+  return join(OUTPUT, name);
+}
+
+export interface Served {
+  child: ChildProcess;
+  url: string;
+  origin: string;
+  token: string;
+  stderr: string[];
+}
+
+/** Starts `postfocus serve` and resolves with its URL (from --json). */
+export function startServe(workspace: string, args: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/postfocus.js'), 'serve', workspace, '--json', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+  return new Promise((resolvePromise, reject) => {
+    child.once('exit', (code) => reject(new Error(`postfocus serve exited (${code}) before printing its URL:\n${stderr.join('\n')}`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      const { url } = JSON.parse(line) as { url: string };
+      const u = new URL(url);
+      resolvePromise({ child, url, origin: u.origin, token: u.searchParams.get('token')!, stderr });
+    });
+  });
+}
+
+/** Stops a child with SIGINT (graceful) and waits for it. */
+export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      done(code);
+    });
+    child.kill(signal);
+  });
+}
+
+/** Starts the virtual microscope writing live. */
+export function startSimulation(acq: string, truth: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, [join(ROOT, 'bin/postfocus.js'), 'simulate', acq, '--truth', truth, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** Calls a StationApi command through the web shell, as the renderer does. */
+export async function call<T>(served: Served, command: string, payload?: unknown): Promise<T> {
+  const res = await fetch(`${served.origin}/api/${command}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-PostFocus-Token': served.token },
+    body: payload === undefined ? '' : JSON.stringify(payload),
+  });
+  const body = (await res.json()) as { ok: boolean; result: T; error?: string };
+  if (!body.ok) throw new Error(`${command}: ${body.error}`);
+  return body.result;
+}
+
+/** Polls until `check` returns a value (not undefined/false) or the time runs out. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

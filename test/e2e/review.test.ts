@@ -1,0 +1,204 @@
+/**
+ * End to end: the virtual microscope writes an acquisition LIVE, `postfocus
+ * serve` watches, classifies and restores it, and Chromium drives the review
+ * app through the web shell. Decisions made from the keyboard must survive a
+ * restart of the server; bulk accept and the plate filters must agree with the
+ * core. Screenshots go to test-output/ (one is copied to docs/images/).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BulkPreview, FrameDetail, NanowellDetail, Overview } from '../../preload/api.js';
+import {
+  browserMissing,
+  call,
+  ensureRendererBuilt,
+  launchBrowser,
+  modelsDir,
+  outputPath,
+  ROOT,
+  startServe,
+  startSimulation,
+  stop,
+  until,
+  type Served,
+} from './helpers.js';
+
+const missing = browserMissing();
+if (missing) console.log(`skipping the review app end-to-end tests: ${missing}`);
+const models = modelsDir();
+if (!models.trained) console.log(`e2e: models/manifest.json missing, using the fixture models (${models.dir})`);
+
+// Small crops and a short sampler keep the run near a minute on two shared cores;
+// the review mechanics do not depend on the frame size.
+const SIM = ['--blocks', '2', '--wells', '12', '--frames', '16', '--rate', '12', '--preset', 'skov3', '--seed', '3', '--size', '96'];
+const SERVE = ['--models', models.dir, '--restore-steps', '5', '--ensemble', '3'];
+
+describe.skipIf(missing !== null)('review app (web shell, live acquisition)', () => {
+  let dir: string;
+  let workspace: string;
+  let acq: string;
+  let sim: ChildProcess;
+  let served: Served;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const decided: { frameId: number; wellId: number; verdict: 'accept' | 'reject' }[] = [];
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'pf-e2e-review-'));
+    acq = join(dir, 'acquisition');
+    workspace = join(dir, 'workspace');
+    sim = startSimulation(acq, join(dir, 'truth'), SIM);
+    served = await startServe(workspace, ['--acq', acq, ...SERVE]);
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(served.url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (served) await stop(served.child);
+    if (sim) await stop(sim, 'SIGTERM');
+  });
+
+  it('shows classification flags on the plate while the microscope is still writing', async () => {
+    const flagged = await until('a classified well on the plate', async () => {
+      const n = await page.locator('[data-well]:not([data-state="pending"])').count();
+      return n > 0 ? n : undefined;
+    });
+    expect(flagged).toBeGreaterThan(0);
+    // Still acquiring: the simulator has not finished writing.
+    expect(sim.exitCode).toBeNull();
+    const overview = await call<Overview>(served, 'getOverview');
+    expect(overview.totals.frames).toBeLessThan(2 * 12 * 16);
+    const label = await page.locator('[data-well]:not([data-state="pending"])').first().getAttribute('data-well');
+    expect(overview.wells.some((w) => w.label === label)).toBe(true);
+    await page.screenshot({ path: outputPath('review-live.png') });
+  });
+
+  it('accepts and rejects restored frames from the keyboard', async () => {
+    // Wait for restorations (the pipeline restores OOF frames as they are flagged).
+    const wellId = await until(
+      'a restored frame to review',
+      async () => (await call<Overview>(served, 'getOverview')).wells.find((w) => w.restored - w.accepted - w.rejected >= 2)?.id,
+      100_000,
+    );
+    const label = (await call<Overview>(served, 'getOverview')).wells.find((w) => w.id === wellId)!.label;
+    await page.locator('[data-testid="reviewer"]').fill('e2e reviewer');
+    await page.locator(`[data-well="${label}"]`).click();
+    await page.locator('[data-testid="pane-restored"] img').first().waitFor();
+    await page.locator('body').click({ position: { x: 5, y: 5 } }); // focus out of the reviewer field
+    await page.screenshot({ path: outputPath('review-compare.png') });
+
+    for (const [key, verdict] of [['a', 'accept'], ['r', 'reject']] as const) {
+      const detail = await call<NanowellDetail>(served, 'getNanowell', wellId);
+      const target = detail.frames.find((f) => f.state === 'restored' && f.review === 'undecided');
+      if (!target) break;
+      // The app opens the well on its first undecided restoration and advances after each decision.
+      await until('the undecided frame to be selected', async () =>
+        (await page.locator('[data-testid="frame-review"]').textContent())?.includes('undecided') || undefined,
+      );
+      const before = await page.locator('[data-testid="toast"]').count();
+      await page.keyboard.press(key);
+      await until(`the ${verdict} to reach the core`, async () => {
+        const f = await call<FrameDetail>(served, 'getFrame', target.id);
+        return f.review === (verdict === 'accept' ? 'accepted' : 'rejected') || undefined;
+      });
+      decided.push({ frameId: target.id, wellId, verdict });
+      expect(before).toBeGreaterThanOrEqual(0);
+    }
+    expect(decided.length).toBeGreaterThan(0);
+    const f = await call<FrameDetail>(served, 'getFrame', decided[0]!.frameId);
+    expect(f.decisions.at(-1)).toMatchObject({ verdict: decided[0]!.verdict, reviewer: 'e2e reviewer' });
+    // The UI shows the decision in the plate summary too.
+    await until('the well summary to count the decision', async () => {
+      const w = (await call<Overview>(served, 'getOverview')).wells.find((x) => x.id === wellId)!;
+      return w.accepted + w.rejected >= decided.length || undefined;
+    });
+  }, 150_000);
+
+  it('undoes with U (appending, not erasing)', async () => {
+    const last = decided.at(-1)!;
+    await page.locator(`[data-frame="${last.frameId}"]`).click();
+    await until('the decided frame to be open', async () =>
+      (await page.locator('[data-testid="frame-review"]').textContent())?.match(/accepted|rejected/) || undefined,
+    );
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('u');
+    const f = await until('the undo to reach the core', async () => {
+      const d = await call<FrameDetail>(served, 'getFrame', last.frameId);
+      return d.review === 'undecided' ? d : undefined;
+    });
+    expect(f.decisions.map((d) => d.verdict).at(-1)).toBe('clear');
+    // Decide it again so the restart check has both verdicts.
+    await page.keyboard.press(last.verdict === 'accept' ? 'a' : 'r');
+    await until('the re-decision', async () => (await call<FrameDetail>(served, 'getFrame', last.frameId)).review !== 'undecided' || undefined);
+  });
+
+  it('filters the plate: OOF only, awaiting decision, search', async () => {
+    const overview = await call<Overview>(served, 'getOverview');
+    const oofWells = overview.wells.filter((w) => w.oof > 0).length;
+    await page.locator('[data-filter="oof"]').check();
+    await until('the OOF filter to apply', async () => (await page.locator('[data-well]').count()) <= oofWells || undefined);
+    const shownStates = await page.locator('[data-well]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
+    expect(shownStates.every((s) => s !== 'pending' && s !== 'in_focus')).toBe(true);
+    await page.locator('[data-filter="oof"]').uncheck();
+
+    await page.locator('[data-testid="well-search"]').fill(overview.wells[3]!.label);
+    await until('the search to narrow the plate', async () => (await page.locator('[data-well]').count()) === 1 || undefined);
+    expect(await page.locator('[data-well]').first().getAttribute('data-well')).toBe(overview.wells[3]!.label);
+    await page.locator('[data-testid="well-search"]').fill('');
+
+    await page.locator('[data-filter="awaiting"]').check();
+    const awaiting = await page.locator('[data-well]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
+    expect(awaiting.every((s) => s === 'restored' || s === 'failed' || s === 'oof' || s === 'decided')).toBe(true);
+    await page.locator('[data-filter="awaiting"]').uncheck();
+  });
+
+  it('bulk-accepts by rule, with a preview count that matches the core', async () => {
+    await page.locator('[data-testid="bulk-p"]').fill('1');
+    await page.locator('[data-testid="bulk-spread"]').fill('1');
+    const expected = await call<BulkPreview>(served, 'previewBulk', { maxPOofAfter: 1, maxSpread: 1, undecidedOnly: true });
+    await until('the preview count', async () => (await page.locator('[data-testid="bulk-count"]').textContent()) === String(expected.count) || undefined);
+    if (expected.count === 0) return;
+    await page.locator('[data-testid="bulk-apply"]').click();
+    await page.locator('[data-testid="bulk-confirm"]').click();
+    await until('the bulk decisions to reach the core', async () => {
+      const ids = expected.frameIds.slice(0, 5);
+      const states = await Promise.all(ids.map((id) => call<FrameDetail>(served, 'getFrame', id)));
+      return states.every((f) => f.review === 'accepted') || undefined;
+    });
+    const f = await call<FrameDetail>(served, 'getFrame', expected.frameIds[0]!);
+    expect(JSON.parse(f.decisions.at(-1)!.rule!)).toMatchObject({ maxPOofAfter: 1, maxSpread: 1 });
+  });
+
+  it('keeps every decision across a restart of the server', async () => {
+    await stop(served.child);
+    served = await startServe(workspace, ['--acq', acq, ...SERVE]);
+    await page.goto(served.url);
+    await page.locator('[data-well]').first().waitFor();
+    for (const d of decided) {
+      const f = await call<FrameDetail>(served, 'getFrame', d.frameId);
+      expect(f.review, `frame ${d.frameId}`).toBe(d.verdict === 'accept' ? 'accepted' : 'rejected');
+    }
+    // And the UI shows it: open the decided frame, read its review badge and log.
+    const first = decided[0]!;
+    const label = (await call<Overview>(served, 'getOverview')).wells.find((w) => w.id === first.wellId)!.label;
+    await page.locator(`[data-well="${label}"]`).click();
+    await page.locator(`[data-frame="${first.frameId}"]`).click();
+    await until('the decision log to show the reviewer', async () =>
+      (await page.locator('[data-testid="decision-log"]').textContent())?.includes('e2e reviewer') || undefined,
+    );
+    await page.screenshot({ path: outputPath('review-after-restart.png') });
+    mkdirSync(join(ROOT, 'docs/images'), { recursive: true });
+    copyFileSync(outputPath('review-compare.png'), join(ROOT, 'docs/images/review-app.png'));
+    expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
+  });
+});
