@@ -29,6 +29,8 @@ def main():
     ap.add_argument('--lr', type=float, default=2e-4)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--ema', type=float, default=0.999)
+    ap.add_argument('--resume', action='store_true', help='continue from --out (weights, EMA, optimizer, step count)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -36,17 +38,30 @@ def main():
     ds = PairSet(a.data)
     ab = torch.tensor(cosine_alphas_cumprod(T_STEPS), dtype=torch.float32)
     model = build('ddpm')
-    ema = EMA(model, 0.999)
+    ema = EMA(model, a.ema)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
+    step, wall0, history = 0, 0.0, []
+    if a.resume and os.path.exists(a.out):
+        ck = torch.load(a.out, map_location='cpu')
+        model.load_state_dict(ck['model'])
+        opt.load_state_dict(ck['opt'])
+        ema.shadow = ck['ema']
+        step, wall0 = ck['info']['steps'], ck['info']['wall_time_s']
+        history = ck['info'].get('history') or [{'from_step': 0, 'lr': 2e-4, 'ema': 0.999}]
+        ema.n = step
+        rng = np.random.default_rng(a.seed + step)
+        torch.manual_seed(a.seed + step)
+        log(f'resumed at step {step} ({wall0:.0f} s)')
+    history.append({'from_step': step, 'lr': a.lr, 'ema': a.ema})
     t_start, t_end = time.time(), parse_deadline(a.deadline)
     budget = max(t_end - t_start, 1.0)
     log(f'ddpm params={n_params(model)} train={ds.n} budget={budget:.0f}s')
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    step, run, last_ck = 0, None, time.time()
+    run, last_ck, first = None, time.time(), step
     while step < a.max_steps and time.time() < t_end:
         frac = min((time.time() - t_start) / budget, 1.0)
         decay = 1.0 if frac < 0.7 else 0.5 * (1 + math.cos(math.pi * (frac - 0.7) / 0.3))
-        lr = a.lr * min(1.0, (step + 1) / 500) * max(decay, 0.05)
+        lr = a.lr * min(1.0, (step - first + 1) / (500 if first == 0 else 100)) * max(decay, 0.05)
         for g in opt.param_groups:
             g['lr'] = lr
         oof, foc, _ = pair_batch(ds, rng, a.batch)
@@ -66,11 +81,12 @@ def main():
         if step % 50 == 0:
             log(f'step {step} mse {run:.5f} lr {lr:.2e}')
         if time.time() - last_ck > 180:
-            save_checkpoint(a.out, model, ema, opt, dict(steps=step, wall_time_s=time.time() - t_start))
+            save_checkpoint(a.out, model, ema, opt, dict(steps=step, wall_time_s=wall0 + time.time() - t_start,
+                                                         history=history, data_seed=ds.seed))
             last_ck = time.time()
-    info = dict(steps=step, wall_time_s=round(time.time() - t_start, 1), batch=a.batch, patch=PATCH,
-                threads=a.threads, data_seed=ds.seed, params=n_params(model), lr=a.lr, ema=0.999,
-                schedule='cosine', T=T_STEPS)
+    info = dict(steps=step, wall_time_s=round(wall0 + time.time() - t_start, 1), batch=a.batch, patch=PATCH,
+                threads=a.threads, data_seed=ds.seed, params=n_params(model), lr=a.lr, ema=a.ema,
+                schedule='cosine', T=T_STEPS, history=history)
     save_checkpoint(a.out, model, ema, opt, info)
     log(f'done {info}')
 
