@@ -224,7 +224,7 @@ export interface EngineStatus {
 export type ExportLayout = 'mirror' | 'per-well';
 
 export interface ExportPolicy {
-  /** Which frames: in-focus originals + accepted restorations (default), or all non-rejected. */
+  /** Which frames: curated = in-focus originals + accepted restorations (default); all-decided = curated + originals of rejected restorations; everything = every frame (restoration where accepted). */
   include: 'curated' | 'all-decided' | 'everything';
   layout: ExportLayout;
   omeStacks: boolean;

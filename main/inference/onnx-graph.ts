@@ -235,3 +235,55 @@ export function convFlops(graph: OnnxGraph, height: number, width: number, spati
   }
   return { flops, convNodes };
 }
+
+// ------------------------------------------------------------------ writing
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  let v = n;
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return out;
+}
+const field = (num: number, wire: number) => varint(num * 8 + wire);
+const vField = (num: number, v: number) => [...field(num, 0), ...varint(v)];
+const bField = (num: number, bytes: ArrayLike<number>) => [...field(num, 2), ...varint(bytes.length), ...Array.from(bytes)];
+const sField = (num: number, s: string) => bField(num, new TextEncoder().encode(s));
+
+/**
+ * A minimal ONNX model of `layers` 3×3 'same' convolutions, C → C channels, with
+ * constant (initializer) weights, input `x` (B, C, H, W) → output `y`. Used to
+ * measure the FLOP/s this machine sustains on convolutions (weights as
+ * initializers, so ONNX Runtime pre-packs them as it does for the real networks).
+ */
+export function convStackModel(channels: number, layers: number, seed = 1): Uint8Array {
+  const C = channels;
+  const weights = new Float32Array(C * C * 9);
+  let s = seed >>> 0;
+  for (let i = 0; i < weights.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    weights[i] = (s / 2 ** 32 - 0.5) * (2 / Math.sqrt(9 * C));
+  }
+  const initializer = [
+    ...bField(1, [].concat(...[C, C, 3, 3].map((d) => varint(d)) as never[])),
+    ...vField(2, 1),
+    ...sField(8, 'w'),
+    ...bField(9, new Uint8Array(weights.buffer)),
+  ];
+  const ints = (name: string, values: number[]) => [...sField(1, name), ...bField(8, [].concat(...values.map((v) => varint(v)) as never[])), ...vField(20, 7)];
+  const nodes: number[] = [];
+  for (let l = 0; l < layers; l++) {
+    const input = l === 0 ? 'x' : `h${l}`;
+    const output = l === layers - 1 ? 'y' : `h${l + 1}`;
+    nodes.push(...bField(1, [...sField(1, input), ...sField(1, 'w'), ...sField(2, output), ...sField(3, `conv${l}`), ...sField(4, 'Conv'),
+      ...bField(5, ints('kernel_shape', [3, 3])), ...bField(5, ints('pads', [1, 1, 1, 1])), ...bField(5, ints('strides', [1, 1]))]));
+  }
+  const dims = (names: (string | number)[]) => names.map((d) => bField(1, typeof d === 'number' ? vField(1, d) : sField(2, d))).flat();
+  const valueInfo = (name: string) => [...sField(1, name), ...bField(2, bField(1, [...vField(1, 1), ...bField(2, dims(['B', C, 'H', 'W']))]))];
+  const graph = [...nodes, ...sField(2, 'conv-stack'), ...bField(5, initializer), ...bField(11, valueInfo('x')), ...bField(12, valueInfo('y'))];
+  const model = [...vField(1, 8), ...sField(2, 'postfocus-station'), ...bField(7, graph), ...bField(8, [...sField(1, ''), ...vField(2, 17)])];
+  return Uint8Array.from(model);
+}

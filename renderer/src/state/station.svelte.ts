@@ -28,6 +28,26 @@ export function blockOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * Time from a `wells-updated` event to the next painted frame, kept for the
+ * benchmark (bench/review.ts reads `window.__postfocusPerf`). Bounded; never
+ * reactive, so measuring does not itself cause updates.
+ */
+interface PerfLog {
+  wellsUpdates: { ms: number; wells: number }[];
+}
+const perf: PerfLog = { wellsUpdates: [] };
+(globalThis as unknown as { __postfocusPerf?: PerfLog }).__postfocusPerf = perf;
+
+function recordPaint(t0: number, wells: number): void {
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      perf.wellsUpdates.push({ ms: performance.now() - t0, wells });
+      if (perf.wellsUpdates.length > 2000) perf.wellsUpdates.splice(0, 1000);
+    }, 0),
+  );
+}
+
 export class StationState {
   /** Every well, in plate order; replaced (never edited) on each update. */
   wells = $state.raw<WellSummary[]>([]);
@@ -146,9 +166,12 @@ export class StationState {
 
   private onEvent(e: StationEvent): void {
     switch (e.type) {
-      case 'wells-updated':
+      case 'wells-updated': {
+        const t0 = performance.now();
         this.applyWells(e.wells);
+        recordPaint(t0, e.wells.length);
         break;
+      }
       case 'progress':
         this.progress = e.progress;
         break;
