@@ -50,7 +50,7 @@ export interface BenchOptions {
   ddimSteps: number[];
   /** Warm-start DDIM: steps and start timestep. */
   warmSteps: number[];
-  warmT: number;
+  warmT: number[];
   /** ONNX Runtime intra-op threads (0 = runtime default). */
   threads: number;
   /** Simulation seed of the crops (training used 1, the held-out evaluation 2). */
@@ -234,9 +234,9 @@ export async function runInferenceBench(o: BenchOptions): Promise<BenchResult> {
   for (const S of o.ddimSteps) {
     await runMethod(`DDIM-${S} ×${E} batched`, 'ddim', S, (i) => [{ sampler: 'ddim', steps: S, eta: 0, seeds: seedsOf(i) }], S * E, S);
   }
-  for (const S of o.warmSteps) {
-    await runMethod(`warm DDIM-${S} (t=${o.warmT}) ×${E}`, 'ddim-warm', S,
-      (i) => [{ sampler: 'ddim-warm', steps: S, eta: 0, seeds: seedsOf(i), warmStartT: o.warmT }], S * E + 1, S + 1);
+  for (const tw of o.warmT) for (const S of o.warmSteps) {
+    await runMethod(`warm DDIM-${S} (t=${tw}) ×${E}`, 'ddim-warm', S,
+      (i) => [{ sampler: 'ddim-warm', steps: S, eta: 0, seeds: seedsOf(i), warmStartT: tw }], S * E + 1, S + 1);
     // The U-Net evaluation counts at U-Net cost, the steps at DDPM cost.
     const r = rows[rows.length - 1]!;
     r.floorSeconds = (S * E * ddpmFlops + unetFlops) / sustained;
@@ -464,7 +464,7 @@ export function benchOptionsFromArgs(argv: string[], log: (m: string) => void): 
     ensemble: num('ensemble', 5),
     ddimSteps: list('steps', [5, 10, 25]),
     warmSteps: list('warm-steps', [3, 5]),
-    warmT: num('warm-t', 300),
+    warmT: list('warm-t', [300]),
     threads: num('threads', 1),
     seed: num('seed', 3),
     log,

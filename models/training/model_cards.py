@@ -27,6 +27,18 @@ def training_line(t):
             f'{t.get("params"):,} parameters, training data seed {t.get("data_seed")}, commit {t.get("commit")}')
 
 
+def history_line(t):
+    h = t.get('history') or []
+    if len(h) <= 1:
+        return f'Learning rate {t.get("lr")}, EMA {t.get("ema")}.'
+    parts = []
+    for k, e in enumerate(h):
+        end = h[k + 1]['from_step'] - 1 if k + 1 < len(h) else t.get('steps')
+        parts.append(f'steps {e["from_step"]}–{end}: lr {e["lr"]:g}, EMA {e["ema"]}')
+    return ('Schedule of the run: ' + '; '.join(parts) + ' (resumed from the checkpoint with weights, EMA and optimizer '
+            'state after the shared CPU turned out ~4x slower than measured, so the run had to learn in fewer steps).')
+
+
 def card_common(m):
     p = m['preprocess']
     return (f'- File: `{m["file"]}` ({m["bytes"]:,} bytes), sha256 `{m["sha256"]}`, ONNX opset {m["opset"]}, '
@@ -109,8 +121,8 @@ def render_readme(manifest, metrics):
               'the exact ᾱ_t table is in the manifest (`preprocess.schedule.alphas_cumprod`). Chosen over PostFocus\'s linear '
               '1e-4→0.05 because it spends more steps at intermediate noise levels, which matters for 64² training crops, '
               'and leaves ᾱ_T ≈ 0 so sampling starts from pure noise without a train/test mismatch.',
-              '- Recipe: uniform t, MSE on ε, AdamW lr 2e-4 (warm-up, constant, cosine decay over the last 30% of the wall-clock '
-              'budget), gradient clipping 1.0, EMA 0.999 of the weights shipped. Sampler used for the metrics (and to be used '
+              '- Recipe: uniform t, MSE on ε, AdamW (warm-up, constant learning rate, cosine decay over the last 30% of the '
+              'wall-clock budget), gradient clipping 1.0, EMA of the weights shipped. ' + history_line(m['training']) + ' Sampler used for the metrics (and to be used '
               'by the app): DDIM η = 0, 25 steps at round(linspace(999, 0, 25)), x0 clipped to [-1, 1]; 5 samples per frame.',
               card_common(m)]
         if r.get('ddim_subset_metrics'):

@@ -16,7 +16,7 @@ if [ ! -f "$PAIRS/test/index.json" ]; then
   node bin/postfocus.js simulate-pairs "$PAIRS/test" --n 2000 --size 96 --seed 2 --json > "$PAIRS.test.json"
 fi
 cd models/training
-CLS_S=${CLS_S:-720} UNET_S=${UNET_S:-1680} DDPM_S=${DDPM_S:-3000}
+CLS_S=${CLS_S:-720} UNET_S=${UNET_S:-2230} DDPM_S=${DDPM_S:-4500}
 "$PY" train_ddpm.py --deadline "$DDPM_S" --threads 1 > runs/ddpm.log 2>&1 &
 DDPM_PID=$!
 "$PY" train_classifier.py --deadline "$CLS_S" --threads 1 > runs/classifier.log 2>&1

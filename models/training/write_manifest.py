@@ -94,6 +94,7 @@ def main():
             'training': {'data_seed': info.get('data_seed'), 'steps': info.get('steps'), 'batch': info.get('batch'),
                          'patch': info.get('patch'), 'wall_time_s': info.get('wall_time_s'),
                          'threads': info.get('threads'), 'commit': commit, 'params': info.get('params'),
+                         **({'history': info['history']} if 'history' in info else {}),
                          **{k: info[k] for k in ('lr', 'ema', 'schedule', 'T') if k in info}},
             'reference': f'reference/{MODEL_IDS[kind]}.json',
             'metrics': metrics_for(kind, metrics),

@@ -99,4 +99,29 @@ describe('pipeline end to end on the fixture models (real forked worker)', () =>
     await h.pipeline.whenIdle();
     expect(rows(h.db, "SELECT id FROM frame WHERE state = 'pending'")).toHaveLength(0);
   });
+
+  it('cancels the restoration in flight without counting a failed try, and restores it after resuming', async () => {
+    const acq = writeAcquisition(tempDir('acq'), { wells: 1, T: 3, size: 32, oof: (_w, t) => t === 2 });
+    const h = makePipeline(tempDir('ws'), { restore: { sampler: 'ddim', steps: 400, eta: 0, ensemble: 2 } });
+    open.push(h);
+    await ingest(acq.root, h.db);
+    await h.pipeline.start();
+    const end = Date.now() + 30_000;
+    while (rows(h.db, "SELECT id FROM attempt WHERE kind = 'restore' AND finished_at IS NULL").length === 0) {
+      if (Date.now() > end) throw new Error('no restoration started');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    h.pipeline.cancel();
+    expect(h.pipeline.progress().paused).toBe(true);
+    while (rows(h.db, 'SELECT id FROM attempt WHERE finished_at IS NULL').length > 0) {
+      if (Date.now() > end) throw new Error('the cancelled restoration did not end');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(rows(h.db, "SELECT id FROM frame WHERE state = 'oof'")).toHaveLength(1);
+    h.pipeline.setPaused(false);
+    await h.pipeline.whenIdle();
+    const attempts = rows<{ outcome: string; error: string | null }>(h.db, "SELECT outcome, error FROM attempt WHERE kind = 'restore' ORDER BY id");
+    expect(attempts).toEqual([{ outcome: 'error', error: 'cancelled by the operator' }, { outcome: 'ok', error: null }]);
+    expect(rows(h.db, "SELECT id FROM frame WHERE state = 'restored'")).toHaveLength(1);
+  });
 });

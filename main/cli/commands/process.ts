@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { QueueProgress } from '../../../preload/api.js';
 import { LayoutDetectionError, ingestOnce } from '../../acquisition/ingest.js';
+import { parseLayoutChoice } from '../../acquisition/options.js';
 import { EventBus } from '../../common/event-bus.js';
 import { SAMPLERS, type SamplerName } from '../../inference/protocol.js';
 import { RESTORE_DEFAULTS } from '../../pipeline/defaults.js';
@@ -31,7 +32,8 @@ Options:
   --ensemble <n>            ensemble members per restoration (default ${RESTORE_DEFAULTS.ensemble})
   --warm-start-t <t>        warm-start timestep for ddim-warm (default ${RESTORE_DEFAULTS.warmStartT})
   --threads <n>             ONNX Runtime threads in the worker (default: runtime's choice)
-  --layout <name>           acquisition layout (default auto)
+  --layout <name>           auto (default) | timing | micromanager | stack | pattern
+  --pattern <pattern>       file-name pattern with {block} {well} {t} {channel}
   --json                    print the summary as one JSON document on stdout
   --quiet                   no progress bars on stderr
 
@@ -52,6 +54,7 @@ const command: Command = {
       'warm-start-t': { type: 'string' },
       threads: { type: 'string' },
       layout: { type: 'string' },
+      pattern: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
     });
@@ -68,7 +71,12 @@ const command: Command = {
       warmStartT: numberFlag(flags, 'warm-start-t', RESTORE_DEFAULTS.warmStartT ?? 300, { min: 0, max: 999, integer: true }),
     };
     const threads = numberFlag(flags, 'threads', 0, { min: 0, max: 256, integer: true });
-    const layout = stringFlag(flags, 'layout');
+    let layoutChoice;
+    try {
+      layoutChoice = parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const root = resolve(positionals[0]!);
     const workspace = resolve(workspaceArg);
     const modelsDir = resolve(stringFlag(flags, 'models') ?? defaultModelsDir());
@@ -89,7 +97,7 @@ const command: Command = {
     process.once('SIGTERM', onSignal);
     try {
       const ingest = await ingestOnce(root, db, {
-        ...(layout ? { layout: layout as never } : {}),
+        ...layoutChoice,
         log: (m) => line.log(m),
         onProgress: (p) => line.update(formatQueue('ingest', p)),
       });

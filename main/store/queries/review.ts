@@ -112,6 +112,7 @@ const stmts = preparedOnce((db) => ({
     `SELECT id, source, path, message, at FROM error_log WHERE id < ? ORDER BY id DESC LIMIT ?`,
   ),
   errorCount: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM error_log`),
+  latestDecision: db.prepare<[], { id: number | null }>(`SELECT max(id) AS id FROM decision`),
   errorById: db.prepare<[number], ErrorEntry>(`SELECT id, source, path, message, at FROM error_log WHERE id = ?`),
 }));
 
@@ -517,6 +518,11 @@ export function applyBulkRule(
 /** Error log entries, newest first, before an id (for paging). */
 export function listErrorEntries(db: Db, limit: number, beforeId?: number): ErrorEntry[] {
   return stmts(db).errors.all(beforeId ?? Number.MAX_SAFE_INTEGER, limit);
+}
+
+/** Id of the newest decision row (0 when none): lets a reader see a decision land. */
+export function latestDecisionId(db: Db): number {
+  return stmts(db).latestDecision.get()?.id ?? 0;
 }
 
 /** One error log entry, or undefined. */

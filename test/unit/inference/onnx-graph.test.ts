@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { convFlops, parseOnnxGraph } from '../../../main/inference/onnx-graph.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { convFlops, convStackModel, parseOnnxGraph } from '../../../main/inference/onnx-graph.js';
+import { ModelSession } from '../../../main/inference/session.js';
+import { tempDir } from './helpers.js';
 
 // Expected values: PyTorch forward hooks on the same networks (2·Cout·Cin/g·kh·kw·Hout·Wout per Conv2d).
 describe('Conv FLOPs counted from the ONNX graph', () => {
@@ -13,6 +17,17 @@ describe('Conv FLOPs counted from the ONNX graph', () => {
   });
   it('matches PyTorch for the fixture U-Net', () => {
     expect(convFlops(parseOnnxGraph(readFileSync('test/fixtures/models/unet.onnx')), 32, 48).flops).toBe(19955712);
+  });
+  it('writes a conv-stack model that ONNX Runtime runs and that counts 2·C²·9·H·W per layer', async () => {
+    const bytes = convStackModel(8, 3);
+    expect(convFlops(parseOnnxGraph(bytes), 10, 12)).toEqual({ flops: 3 * 2 * 8 * 8 * 9 * 10 * 12, convNodes: 3 });
+    const file = join(tempDir('convstack'), 'c.onnx');
+    writeFileSync(file, bytes);
+    const s = await ModelSession.open(file, { threads: 1 });
+    const out = await s.run({ x: { data: new Float32Array(2 * 8 * 10 * 12).fill(1), dims: [2, 8, 10, 12] } });
+    expect(out.y!.dims).toEqual([2, 8, 10, 12]);
+    expect(Array.from(out.y!.data).every(Number.isFinite)).toBe(true);
+    await s.close();
   });
   it('rejects bytes that are not an ONNX model', () => {
     expect(() => parseOnnxGraph(new Uint8Array([1, 2, 3]))).toThrow(/ONNX/);
