@@ -304,6 +304,8 @@ export function formatBench(r: BenchResult): string {
       ? `speed-up: ${f(r.speedup, 1)}× (${r.chosen} vs the 1000-step ancestral reference, at equal or better PSNR and edge-PCC) — goal ≥ 100×: ${r.goalMet ? 'met' : 'NOT met'}`
       : `speed-up: ${f(r.speedup, 1)}× (fastest diffusion setting; none matched the reference's PSNR and edge-PCC) — goal NOT met`,
   );
+  const d = RESTORE_DEFAULTS;
+  lines.splice(lines.length - 1, 0, `station default (main/pipeline/defaults.ts): ${d.sampler} ${d.steps} steps, η ${d.eta}, ensemble ${d.ensemble}${d.sampler === 'ddim-warm' ? `, t_w ${d.warmStartT}` : ''}`);
   return lines.join('\n');
 }
 

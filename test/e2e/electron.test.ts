@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATION_COMMANDS } from '../../preload/api.js';
 import { ensureRendererBuilt, outputPath, ROOT, startSimulation, stop } from './helpers.js';
 
+// The page-side names used inside page.evaluate (this file compiles for Node).
+declare const window: { postfocus: object; require?: unknown; process?: unknown; location: { href: string }; open(url: string): unknown };
+
 /** The Electron binary, found without require('electron') (which would download it). */
 function electronBinary(): string | null {
   const pathFile = join(ROOT, 'node_modules/electron/path.txt');
@@ -55,10 +58,10 @@ describe.skipIf(binary === null)('Electron shell', () => {
   });
 
   it('exposes exactly the StationApi to the page, and no Node', async () => {
-    const keys = await page.evaluate(() => Object.keys((window as unknown as { postfocus: object }).postfocus).sort());
+    const keys = await page.evaluate(() => Object.keys(window.postfocus).sort());
     expect(keys).toEqual([...STATION_COMMANDS, 'subscribe'].sort());
-    expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
-    expect(await page.evaluate(() => typeof (window as unknown as { process?: unknown }).process)).toBe('undefined');
+    expect(await page.evaluate(() => typeof window.require)).toBe('undefined');
+    expect(await page.evaluate(() => typeof window.process)).toBe('undefined');
   });
 
   it('refuses navigation away from the app and new windows', async () => {

@@ -4,7 +4,8 @@
  * renderer bundle built by Vite when stale.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser } from 'playwright-core';
@@ -21,10 +22,23 @@ export function browserMissing(): string | null {
   return existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
 }
 
-/** Trained models when installed, else the fixture models (flags only where they can tell). */
-export function modelsDir(): { dir: string; trained: boolean } {
-  if (existsSync(join(ROOT, 'models', 'manifest.json'))) return { dir: join(ROOT, 'models'), trained: true };
-  return { dir: join(ROOT, 'test/fixtures/models'), trained: false };
+/**
+ * The trained models, or why they cannot be used: the review tests need a
+ * classifier that flags the virtual microscope's defocus and a restorer (the
+ * fixture models cannot tell those frames apart).
+ */
+export function trainedModels(): { dir: string; problem: string | null } {
+  const dir = join(ROOT, 'models');
+  const manifestFile = join(dir, 'manifest.json');
+  if (!existsSync(manifestFile)) return { dir, problem: `${manifestFile} is missing (train the models first)` };
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { models: { id: string; file: string; sha256: string }[] };
+  for (const m of manifest.models) {
+    const file = join(dir, m.file);
+    if (!existsSync(file)) return { dir, problem: `${file} (${m.id}) is missing` };
+    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+    if (sha !== m.sha256) return { dir, problem: `${file} does not match its sha256 in the manifest (the app refuses it)` };
+  }
+  return { dir, problem: null };
 }
 
 function newest(dir: string): number {

@@ -17,7 +17,7 @@ import {
   call,
   ensureRendererBuilt,
   launchBrowser,
-  modelsDir,
+  trainedModels,
   outputPath,
   ROOT,
   startServe,
@@ -29,8 +29,7 @@ import {
 
 const missing = browserMissing();
 if (missing) console.log(`skipping the review app end-to-end tests: ${missing}`);
-const models = modelsDir();
-if (!models.trained) console.log(`e2e: models/manifest.json missing, using the fixture models (${models.dir})`);
+const models = trainedModels();
 
 // Small crops and a short sampler keep the run near a minute on two shared cores;
 // the review mechanics do not depend on the frame size.
@@ -49,6 +48,7 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
   const decided: { frameId: number; wellId: number; verdict: 'accept' | 'reject' }[] = [];
 
   beforeAll(async () => {
+    if (models.problem) throw new Error(`the review end-to-end test needs the trained models: ${models.problem}`);
     ensureRendererBuilt();
     dir = mkdtempSync(join(tmpdir(), 'pf-e2e-review-'));
     acq = join(dir, 'acquisition');

@@ -63,6 +63,17 @@ const FRAME_FACTS = `
   LEFT JOIN restoration r ON r.frame_id = f.id
   LEFT JOIN classification ca ON ca.frame_id = f.id AND ca.target = 'restored'`;
 
+/** The columns the well summaries need (no paths or probabilities: the overview of a 200,000-frame run reads them all). */
+const SUMMARY_FACTS = `
+  SELECT f.nanowell_id AS wellId, f.t, f.channel, f.state, c.oof AS oofOriginal,
+         EXISTS (SELECT 1 FROM restoration r WHERE r.frame_id = f.id) AS hasRestoration,
+         (SELECT d.verdict FROM decision d WHERE d.frame_id = f.id ORDER BY d.id DESC LIMIT 1) AS verdict
+  FROM frame f
+  LEFT JOIN classification c ON c.frame_id = f.id AND c.target = 'original'`;
+
+/** What a well summary needs of one frame. */
+type SummaryFacts = Pick<FrameFactsRow, 'wellId' | 't' | 'channel' | 'state' | 'oofOriginal' | 'hasRestoration' | 'verdict'>;
+
 const WELL_COLUMNS = `id, run_id AS runId, block, well, position`;
 
 const stmts = preparedOnce((db) => ({
@@ -71,9 +82,9 @@ const stmts = preparedOnce((db) => ({
     `SELECT ${WELL_COLUMNS} FROM nanowell WHERE id IN (SELECT value FROM json_each(?)) ORDER BY run_id, position, id`,
   ),
   wellById: db.prepare<[number], WellRow>(`SELECT ${WELL_COLUMNS} FROM nanowell WHERE id = ?`),
-  allFacts: db.prepare<[], FrameFactsRow>(`${FRAME_FACTS} ORDER BY f.nanowell_id, f.t, f.channel`),
-  factsIn: db.prepare<[string], FrameFactsRow>(
-    `${FRAME_FACTS} WHERE f.nanowell_id IN (SELECT value FROM json_each(?)) ORDER BY f.nanowell_id, f.t, f.channel`,
+  allFacts: db.prepare<[], SummaryFacts>(`${SUMMARY_FACTS} ORDER BY f.nanowell_id, f.t, f.channel`),
+  factsIn: db.prepare<[string], SummaryFacts>(
+    `${SUMMARY_FACTS} WHERE f.nanowell_id IN (SELECT value FROM json_each(?)) ORDER BY f.nanowell_id, f.t, f.channel`,
   ),
   factsOfWell: db.prepare<[number], FrameFactsRow>(`${FRAME_FACTS} WHERE f.nanowell_id = ? ORDER BY f.t, f.channel`),
   factsOfFrame: db.prepare<[number], FrameFactsRow>(`${FRAME_FACTS} WHERE f.id = ?`),
@@ -172,7 +183,7 @@ export function reviewStateOf(verdict: Verdict | null): ReviewState {
 }
 
 /** Channel a video is judged on: '0' (phase contrast) when present, else the first one. */
-function videoChannel(frames: readonly FrameFactsRow[]): string | undefined {
+function videoChannel(frames: readonly SummaryFacts[]): string | undefined {
   let first: string | undefined;
   for (const f of frames) {
     if (f.channel === '0') return '0';
@@ -181,7 +192,7 @@ function videoChannel(frames: readonly FrameFactsRow[]): string | undefined {
   return first;
 }
 
-function toFacts(f: FrameFactsRow): WellVideoFrame {
+function toFacts(f: SummaryFacts): WellVideoFrame {
   return {
     t: f.t,
     state: f.state,
@@ -206,7 +217,7 @@ export function wellStateOf(s: Pick<WellSummary, 'classified' | 'oof' | 'restore
 }
 
 /** Builds the summary of one well from its frames (any order). */
-export function summarizeWell(well: WellRow, frames: readonly FrameFactsRow[], rule: UsabilityRule): WellSummary {
+export function summarizeWell(well: WellRow, frames: readonly SummaryFacts[], rule: UsabilityRule): WellSummary {
   let classified = 0;
   let oof = 0;
   let restored = 0;
@@ -214,8 +225,11 @@ export function summarizeWell(well: WellRow, frames: readonly FrameFactsRow[], r
   let rejected = 0;
   let failed = 0;
   let oofUnrestored = 0;
+  const channel = videoChannel(frames);
+  const video: WellVideoFrame[] = [];
   for (const f of frames) {
     const facts = toFacts(f);
+    if (f.channel === channel) video.push(facts);
     const focus = focusClass(facts);
     if (focus !== 'unclassified') classified++;
     if (focus === 'oof') {
@@ -227,8 +241,6 @@ export function summarizeWell(well: WellRow, frames: readonly FrameFactsRow[], r
     else if (f.verdict === 'reject') rejected++;
     if (f.state === 'failed') failed++;
   }
-  const channel = videoChannel(frames);
-  const video = frames.filter((f) => f.channel === channel).map(toFacts);
   const usability = wellUsability(video, rule);
   const counts = { classified, oof, restored, accepted, rejected, failed };
   return {
@@ -247,8 +259,8 @@ export function summarizeWell(well: WellRow, frames: readonly FrameFactsRow[], r
   };
 }
 
-function groupByWell(rows: readonly FrameFactsRow[]): Map<number, FrameFactsRow[]> {
-  const byWell = new Map<number, FrameFactsRow[]>();
+function groupByWell<T extends { wellId: number }>(rows: readonly T[]): Map<number, T[]> {
+  const byWell = new Map<number, T[]>();
   for (const r of rows) {
     let list = byWell.get(r.wellId);
     if (!list) byWell.set(r.wellId, (list = []));
