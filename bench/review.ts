@@ -137,7 +137,8 @@ async function paintTimes(page: Page): Promise<{ ms: number; wells: number }[]> 
   });
 }
 
-const modelsDir = existsSync(join(ROOT, 'models/manifest.json')) ? join(ROOT, 'models') : join(ROOT, 'test/fixtures/models');
+// POSTFOCUS_MODELS_DIR: another trained model set; the fixture models cannot flag the microscope's defocus.
+const modelsDir = process.env.POSTFOCUS_MODELS_DIR ? resolve(process.env.POSTFOCUS_MODELS_DIR) : join(ROOT, 'models');
 const SERVE_PIPELINE = ['--models', modelsDir, '--restore-steps', '5', '--ensemble', '3'];
 
 /** Part 1: keypress → SQLite → UI, on a live-processed 24-well acquisition. */
@@ -148,13 +149,19 @@ async function decisionLatency(dir: string, page: Page) {
   const s = await serve(workspace, ['--acq', acq, ...SERVE_PIPELINE]);
   try {
     log('part 1: waiting for restorations to review…');
-    const wellId = await until(
-      'restored frames',
-      async () => (await api<Overview>(s, 'getOverview')).wells.find((w) => w.restored >= 2)?.id,
+    // A restored frame early in its video, so its filmstrip cell is on screen.
+    const { detail, frame } = await until(
+      'a restored frame to review',
+      async () => {
+        for (const w of (await api<Overview>(s, 'getOverview')).wells.filter((x) => x.restored > 0)) {
+          const d = await api<NanowellDetail>(s, 'getNanowell', w.id);
+          const f = d.frames.find((x) => x.state === 'restored' && x.t <= 8);
+          if (f) return { detail: d, frame: f };
+        }
+        return undefined;
+      },
       240_000,
     );
-    const detail = await api<NanowellDetail>(s, 'getNanowell', wellId);
-    const frame = detail.frames.find((f) => f.state === 'restored')!;
     const label = detail.well.label;
     await page.goto(s.url);
     await page.locator('[data-testid="reviewer"]').fill('bench');

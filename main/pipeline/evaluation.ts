@@ -82,7 +82,8 @@ export interface EvaluationReport {
   truth: string;
   frames: { truth: number; matched: number; classified: number; restored: number };
   detection: DetectionMetrics;
-  restoration: { n: number; input: QualityMetrics; restored: QualityMetrics; spread_mean: number };
+  /** Over restored frames that are truly OOF (restorations of in-focus frames are counted apart). */
+  restoration: { n: number; input: QualityMetrics; restored: QualityMetrics; spread_mean: number; in_focus_restored: number };
   yield: { videos: number; usable_truth: number; usable_before: number; usable_after: number; blocks: YieldBlock[]; rule: UsabilityRule };
 }
 
@@ -160,9 +161,14 @@ export async function evaluateWorkspace(db: Db, workspace: string, truthDir: str
   const inputQ: QualityMetrics[] = [];
   const restoredQ: QualityMetrics[] = [];
   const spreads: number[] = [];
+  let inFocusRestored = 0;
   for (const f of matched) {
     if (!f.meanPath) continue;
     const row = truth.get(f.path)!;
+    if (!row.oof) {
+      inFocusRestored++;
+      continue;
+    }
     const twin = await readImage(join(truthDir, row.focusPath));
     inputQ.push(quality(await readImage(join(f.root, f.path), f.page), twin));
     restoredQ.push(quality(await readImage(join(workspace, f.meanPath)), twin));
@@ -201,10 +207,10 @@ export async function evaluateWorkspace(db: Db, workspace: string, truthDir: str
       truth: truth.size,
       matched: matched.length,
       classified: matched.filter((f) => f.oofBefore !== null).length,
-      restored: restoredQ.length,
+      restored: restoredQ.length + inFocusRestored,
     },
     detection,
-    restoration: { n: restoredQ.length, input: avg(inputQ), restored: avg(restoredQ), spread_mean: mean(spreads) },
+    restoration: { n: restoredQ.length, input: avg(inputQ), restored: avg(restoredQ), spread_mean: mean(spreads), in_focus_restored: inFocusRestored },
     yield: { videos: sum('videos'), usable_truth: sum('usable_truth'), usable_before: sum('usable_before'), usable_after: sum('usable_after'), blocks: blockList, rule },
   };
 }
@@ -219,7 +225,7 @@ export function formatEvaluation(r: EvaluationReport): string {
     `OOF detection (n = ${d.n}): accuracy ${f(d.accuracy)}  precision ${f(d.precision)}  recall ${f(d.recall)}  F1 ${f(d.f1)}  balanced accuracy ${f(d.balanced_accuracy)}`,
     `  confusion: TP ${d.tp}  FP ${d.fp}  TN ${d.tn}  FN ${d.fn}`,
     '',
-    `restoration vs the in-focus twin (n = ${r.restoration.n}):`,
+    `restoration of truly OOF frames vs their in-focus twins (n = ${r.restoration.n}; ${r.restoration.in_focus_restored} in-focus frames were restored too):`,
     `  ${''.padEnd(10)}${'PSNR'.padStart(8)}${'SSIM'.padStart(8)}${'PCC'.padStart(8)}${'edge-PCC'.padStart(10)}`,
     `  ${'input'.padEnd(10)}${f(r.restoration.input.psnr, 2).padStart(8)}${f(r.restoration.input.ssim).padStart(8)}${f(r.restoration.input.pcc).padStart(8)}${f(r.restoration.input.edge_pcc).padStart(10)}`,
     `  ${'restored'.padEnd(10)}${f(r.restoration.restored.psnr, 2).padStart(8)}${f(r.restoration.restored.ssim).padStart(8)}${f(r.restoration.restored.pcc).padStart(8)}${f(r.restoration.restored.edge_pcc).padStart(10)}`,

@@ -28,7 +28,8 @@ export function browserMissing(): string | null {
  * fixture models cannot tell those frames apart).
  */
 export function trainedModels(): { dir: string; problem: string | null } {
-  const dir = join(ROOT, 'models');
+  // POSTFOCUS_MODELS_DIR: another trained model set (e.g. a candidate being evaluated).
+  const dir = process.env.POSTFOCUS_MODELS_DIR ? resolve(process.env.POSTFOCUS_MODELS_DIR) : join(ROOT, 'models');
   const manifestFile = join(dir, 'manifest.json');
   if (!existsSync(manifestFile)) return { dir, problem: `${manifestFile} is missing (train the models first)` };
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { models: { id: string; file: string; sha256: string }[] };

@@ -47,6 +47,33 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
   const consoleErrors: string[] = [];
   const decided: { frameId: number; wellId: number; verdict: 'accept' | 'reject' }[] = [];
 
+  /** Id of the frame open in the comparison view. */
+  async function openFrameId(): Promise<number | undefined> {
+    const v = await page.locator('[data-testid="compare"]').getAttribute('data-frame-id');
+    return v ? Number(v) : undefined;
+  }
+
+  /** Moves with the arrow keys (as a reviewer does) until the open frame satisfies `want`. */
+  async function moveTo(want: (frameId: number) => Promise<boolean>, frames: number): Promise<number> {
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    for (let i = 0; i < frames; i++) await page.keyboard.press('ArrowLeft');
+    for (let i = 0; i <= frames; i++) {
+      const id = await until('the frame to open', async () => {
+        const f = await openFrameId();
+        return f !== undefined && (await page.locator('[data-testid="frame-state"]').count()) > 0 ? f : undefined;
+      });
+      if (await want(id)) return id;
+      await page.keyboard.press('ArrowRight');
+      await until('the next frame', async () => ((await openFrameId()) !== id ? true : undefined), 5_000).catch(() => undefined);
+    }
+    throw new Error('no frame of the well matches');
+  }
+
+  async function isUndecidedRestoration(frameId: number): Promise<boolean> {
+    const f = await call<FrameDetail>(served, 'getFrame', frameId);
+    return f.state === 'restored' && f.review === 'undecided';
+  }
+
   beforeAll(async () => {
     if (models.problem) throw new Error(`the review end-to-end test needs the trained models: ${models.problem}`);
     ensureRendererBuilt();
@@ -98,21 +125,13 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
     await page.screenshot({ path: outputPath('review-compare.png') });
 
     for (const [key, verdict] of [['a', 'accept'], ['r', 'reject']] as const) {
-      const detail = await call<NanowellDetail>(served, 'getNanowell', wellId);
-      const target = detail.frames.find((f) => f.state === 'restored' && f.review === 'undecided');
-      if (!target) break;
-      // The app opens the well on its first undecided restoration and advances after each decision.
-      await until('the undecided frame to be selected', async () =>
-        (await page.locator('[data-testid="frame-review"]').textContent())?.includes('undecided') || undefined,
-      );
-      const before = await page.locator('[data-testid="toast"]').count();
+      const frameId = await moveTo(isUndecidedRestoration, 16);
       await page.keyboard.press(key);
       await until(`the ${verdict} to reach the core`, async () => {
-        const f = await call<FrameDetail>(served, 'getFrame', target.id);
+        const f = await call<FrameDetail>(served, 'getFrame', frameId);
         return f.review === (verdict === 'accept' ? 'accepted' : 'rejected') || undefined;
       });
-      decided.push({ frameId: target.id, wellId, verdict });
-      expect(before).toBeGreaterThanOrEqual(0);
+      decided.push({ frameId, wellId, verdict });
     }
     expect(decided.length).toBeGreaterThan(0);
     const f = await call<FrameDetail>(served, 'getFrame', decided[0]!.frameId);
@@ -126,11 +145,7 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
 
   it('undoes with U (appending, not erasing)', async () => {
     const last = decided.at(-1)!;
-    await page.locator(`[data-frame="${last.frameId}"]`).click();
-    await until('the decided frame to be open', async () =>
-      (await page.locator('[data-testid="frame-review"]').textContent())?.match(/accepted|rejected/) || undefined,
-    );
-    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await moveTo(async (id) => id === last.frameId, 16);
     await page.keyboard.press('u');
     const f = await until('the undo to reach the core', async () => {
       const d = await call<FrameDetail>(served, 'getFrame', last.frameId);
@@ -194,7 +209,7 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
     const first = decided[0]!;
     const label = (await call<Overview>(served, 'getOverview')).wells.find((w) => w.id === first.wellId)!.label;
     await page.locator(`[data-well="${label}"]`).click();
-    await page.locator(`[data-frame="${first.frameId}"]`).click();
+    await moveTo(async (id) => id === first.frameId, 16);
     await until('the decision log to show the reviewer', async () =>
       (await page.locator('[data-testid="decision-log"]').textContent())?.includes('e2e reviewer') || undefined,
     );

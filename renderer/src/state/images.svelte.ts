@@ -1,7 +1,9 @@
 /**
- * Image cache of the renderer: PNGs from the core as object URLs, kept in a
+ * Image cache of the renderer: PNGs from the core as data: URLs, kept in a
  * bounded LRU (thumbnails of a 200,000-frame run must not pile up in memory).
- * The core caches renderings on disk as well, so a miss here is cheap.
+ * data: URLs rather than blob: URLs, so an entry evicted while an <img> still
+ * shows it cannot break that image (nothing to revoke). The core caches
+ * renderings on disk as well, so a miss here is cheap.
  */
 import type { ImagePayload, ImageRequest } from '../../../preload/api.js';
 import type { Transport } from '../transport/transport.js';
@@ -17,11 +19,8 @@ function keyOf(r: ImageRequest): string {
   return `${r.frameId}:${r.kind}:${r.member ?? ''}:${r.maxSize ?? 0}`;
 }
 
-function toObjectUrl(p: ImagePayload): string {
-  const bin = atob(p.base64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return URL.createObjectURL(new Blob([bytes], { type: p.mime }));
+function toDataUrl(p: ImagePayload): string {
+  return `data:${p.mime};base64,${p.base64}`;
 }
 
 export class ImageCache {
@@ -59,7 +58,7 @@ export class ImageCache {
       p = this.transport
         .getImage(r)
         .then((payload) => {
-          const img: LoadedImage = { url: toObjectUrl(payload), width: payload.width, height: payload.height };
+          const img: LoadedImage = { url: toDataUrl(payload), width: payload.width, height: payload.height };
           if (payload.window) img.window = payload.window;
           this.entries.set(key, img);
           this.evict();
@@ -72,21 +71,17 @@ export class ImageCache {
     return p;
   }
 
-  /** Drops every image of a frame (after it was restored again). */
+  /** Drops the derived images of a frame (it was restored, possibly again); its original stays. */
   forgetFrame(frameId: number): void {
-    for (const [key, img] of this.entries) {
-      if (key.startsWith(`${frameId}:`)) {
-        URL.revokeObjectURL(img.url);
-        this.entries.delete(key);
-      }
+    for (const key of [...this.entries.keys()]) {
+      if (key.startsWith(`${frameId}:`) && !key.startsWith(`${frameId}:original:`)) this.entries.delete(key);
     }
   }
 
   private evict(): void {
     while (this.entries.size > this.capacity) {
-      const [key, img] = this.entries.entries().next().value as [string, LoadedImage];
-      URL.revokeObjectURL(img.url);
-      this.entries.delete(key);
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
     }
   }
 }
