@@ -137,7 +137,10 @@ sim.once('exit', (code, signal) => {
 const electron = flag('web') ? null : electronBinary();
 if (electron) {
   say(`starting the Electron app (${electron})`);
-  const app = run(electron, [root, '--workspace', workspace, '--acq', acq, ...(haveModels ? [] : ['--no-pipeline'])], {
+  // Chromium refuses to run as root with its OS sandbox (containers, CI).
+  const asRoot = process.platform === 'linux' && process.getuid?.() === 0;
+  if (asRoot) say('running as root: starting Electron with --no-sandbox (the OS-level sandbox is unavailable to root)');
+  const app = run(electron, [root, '--workspace', workspace, '--acq', acq, ...(haveModels ? [] : ['--no-pipeline']), ...(asRoot ? ['--no-sandbox'] : [])], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   app.once('exit', (code) => void stopAll(code ?? 0));

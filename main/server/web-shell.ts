@@ -200,7 +200,12 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     if (fromQuery) {
       res.setHeader('Set-Cookie', `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`);
     }
-    let rel = decodeURIComponent(url.pathname);
+    let rel: string;
+    try {
+      rel = decodeURIComponent(url.pathname);
+    } catch {
+      throw new HttpError(400, 'malformed path');
+    }
     if (rel === '/' || rel === '/index.html') {
       res.writeHead(200, { 'Content-Type': MIME['.html']!, 'Cache-Control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : indexHtml);

@@ -31,9 +31,11 @@ METRICS_PATH = os.path.join(RUNS_DIR, 'metrics.json')
 # ----------------------------------------------------------------------------- focus metrics
 
 def tenenbaum(x):
-    """Mean squared Sobel gradient magnitude of (N, H, W) images (3x3 Sobel, reflect)."""
-    gx = ndimage.sobel(x, axis=-1, mode='reflect')
-    gy = ndimage.sobel(x, axis=-2, mode='reflect')
+    """Mean squared Sobel gradient magnitude of each (H, W) image of (..., H, W)
+    (3x3 Sobel, border mirrored = scipy.ndimage 'reflect'); strictly per image."""
+    p = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(1, 1), (1, 1)], mode='symmetric')
+    gx = (p[..., :-2, 2:] + 2 * p[..., 1:-1, 2:] + p[..., 2:, 2:]) - (p[..., :-2, :-2] + 2 * p[..., 1:-1, :-2] + p[..., 2:, :-2])
+    gy = (p[..., 2:, :-2] + 2 * p[..., 2:, 1:-1] + p[..., 2:, 2:]) - (p[..., :-2, :-2] + 2 * p[..., :-2, 1:-1] + p[..., :-2, 2:])
     return (gx ** 2 + gy ** 2).mean(axis=(-2, -1))
 
 
@@ -160,7 +162,7 @@ def summarise(preds, gts):
 
 
 def ground_truth_tenenbaum(gts):
-    return round(float(tenenbaum(np.asarray(gts, np.float64)).mean()), 6)
+    return round(float(tenenbaum(np.asarray(gts, np.float64)).mean()), 4)
 
 
 class Sampler:

@@ -24,7 +24,7 @@ def table(rows, gt_ten=None):
 def training_line(t):
     return (f'{t.get("steps")} steps, batch {t.get("batch")}, {t.get("patch")}² crops, '
             f'{t.get("wall_time_s")} s wall time on {t.get("threads")} CPU thread(s) (shared 2-core machine), '
-            f'{t.get("params"):,} parameters, training data seed {t.get("data_seed")}, commit {t.get("commit")}')
+            f'{(t.get("params") or 0):,} parameters, training data seed {t.get("data_seed")}, commit {t.get("commit")}')
 
 
 def history_line(t):

@@ -6,7 +6,7 @@
  * core. Screenshots go to test-output/ (one is copied to docs/images/).
  */
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -192,6 +192,19 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
     });
     const f = await call<FrameDetail>(served, 'getFrame', expected.frameIds[0]!);
     expect(JSON.parse(f.decisions.at(-1)!.rule!)).toMatchObject({ maxPOofAfter: 1, maxSpread: 1 });
+  });
+
+  it('exports the curated dataset from the side panel', async () => {
+    const destination = join(dir, 'export');
+    await page.locator('[data-testid="export"] input[type="text"]').fill(destination);
+    await page.locator('[data-testid="export"] button').click();
+    await until('the export to finish', async () => (existsSync(join(destination, 'summary.json')) ? true : undefined), 60_000);
+    const summary = JSON.parse(readFileSync(join(destination, 'summary.json'), 'utf8')) as { counts: { restored: number } };
+    // Accepted restorations (keyboard + bulk) are part of the curated set.
+    expect(summary.counts.restored).toBeGreaterThan(0);
+    await until('the panel to report it', async () =>
+      (await page.locator('[data-testid="export"]').textContent())?.includes('Wrote') || undefined,
+    );
   });
 
   it('keeps every decision across a restart of the server', async () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { openStation } from '../../station/open.js';
-import { startWebShell } from '../../server/web-shell.js';
+import { isLoopbackHost, startWebShell } from '../../server/web-shell.js';
 
 const HELP = `Usage: postfocus serve <workspace> [options]
 
@@ -53,6 +53,9 @@ const command: Command = {
     const workspace = positionals[0]!;
     const port = numberFlag(flags, 'port', 0, { min: 0, max: 65535, integer: true });
     const host = stringFlag(flags, 'host') ?? '127.0.0.1';
+    if (!isLoopbackHost(host) && flags['allow-remote'] !== true) {
+      throw new UsageError(`refusing to serve on ${host}: only loopback addresses are allowed without --allow-remote`);
+    }
     const root = packageRoot();
     const rendererDir = join(root, 'dist', 'renderer');
     if (!existsSync(rendererDir)) {
