@@ -466,7 +466,7 @@ export function benchOptionsFromArgs(argv: string[], log: (m: string) => void): 
     ensemble: num('ensemble', 5),
     ddimSteps: list('steps', [5, 10, 25]),
     warmSteps: list('warm-steps', [3, 5]),
-    warmT: list('warm-t', [300]),
+    warmT: list('warm-t', [200]),
     threads: num('threads', 1),
     seed: num('seed', 3),
     log,

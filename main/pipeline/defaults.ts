@@ -14,7 +14,7 @@ export interface RestoreConfig {
   warmStartT?: number;
 }
 
-export const RESTORE_DEFAULTS: RestoreConfig = { sampler: 'ddim', steps: 10, eta: 0, ensemble: 5, warmStartT: 300 };
+export const RESTORE_DEFAULTS: RestoreConfig = { sampler: 'ddim-warm', steps: 3, eta: 0, ensemble: 5, warmStartT: 200 };
 
 /** Retries of one unit of work before the frame is recorded as failed. */
 export const MAX_TRIES = 3;

@@ -5,7 +5,7 @@
  * Skipped (with the reason printed) where the Electron binary is not installed:
  * it is never downloaded by the tests.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -32,10 +32,11 @@ describe.skipIf(binary === null)('Electron shell', () => {
   let app: ElectronApplication;
   let page: Page;
   let sim: ChildProcess;
+  let dir: string | undefined;
 
   beforeAll(async () => {
     ensureRendererBuilt();
-    const dir = mkdtempSync(join(tmpdir(), 'pf-e2e-electron-'));
+    dir = mkdtempSync(join(tmpdir(), 'pf-e2e-electron-'));
     const acq = join(dir, 'acquisition');
     sim = startSimulation(acq, join(dir, 'truth'), ['--blocks', '1', '--wells', '6', '--frames', '6', '--rate', '10', '--size', '96']);
     app = await _electron.launch({
@@ -49,6 +50,7 @@ describe.skipIf(binary === null)('Electron shell', () => {
   afterAll(async () => {
     await app?.close();
     if (sim) await stop(sim, 'SIGTERM');
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows the live plate from the app:// origin', async () => {

@@ -6,7 +6,7 @@
  * core. Screenshots go to test-output/ (one is copied to docs/images/).
  */
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -93,6 +93,7 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
     await browser?.close();
     if (served) await stop(served.child);
     if (sim) await stop(sim, 'SIGTERM');
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows classification flags on the plate while the microscope is still writing', async () => {

@@ -99,7 +99,7 @@ describe('pipeline recovery', () => {
     const acq = writeAcquisition(tempDir('acq'), { wells: 3, T: 8, size: 48 });
     const ws = tempDir('ws');
     const cli = 'bin/postfocus.js';
-    const args = [cli, 'process', acq.root, '--workspace', ws, '--models', FIXTURE_MODELS, '--steps', '40', '--ensemble', '4', '--threads', '1', '--json', '--quiet'];
+    const args = [cli, 'process', acq.root, '--workspace', ws, '--models', FIXTURE_MODELS, '--sampler', 'ddim', '--steps', '40', '--ensemble', '4', '--threads', '1', '--json', '--quiet'];
     const first = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let firstErr = '';
     first.stderr.on('data', (d) => (firstErr += d));

@@ -118,9 +118,10 @@ export class ReviewState {
   async refreshWell(): Promise<void> {
     if (this.selectedWellId === null) return;
     const token = ++this.wellToken;
-    const keep = this.currentFrame?.id;
     const detail = await this.transport.getNanowell(this.selectedWellId);
     if (token !== this.wellToken) return;
+    // The frame selected now (the reviewer may have moved while the request was out).
+    const keep = this.currentFrame?.id;
     this.detail = detail;
     const index = keep === undefined ? 0 : detail.frames.findIndex((f) => f.id === keep);
     this.frameIndex = Math.max(0, index);
@@ -171,9 +172,10 @@ export class ReviewState {
   }
 
   async decide(verdict: Exclude<Verdict, 'clear'>): Promise<void> {
-    const f = this.currentFrame;
+    // The open frame's detail is read fresh on selection; the filmstrip list can lag a live update.
+    const f = this.frame;
     if (!f) return;
-    if (f.state !== 'restored') {
+    if (!f.restoration) {
       this.flash('error', `t=${f.t} has no restoration to ${verdict}`);
       return;
     }
@@ -194,7 +196,7 @@ export class ReviewState {
   }
 
   async undo(): Promise<void> {
-    const f = this.currentFrame;
+    const f = this.frame;
     if (!f) return;
     if (!this.reviewer.trim()) {
       this.flash('error', 'enter your name as reviewer first');
@@ -274,18 +276,27 @@ export class ReviewState {
   /** Reacts to the event stream: the open well reloads when its summary changed. */
   onEvent(e: StationEvent): void {
     if (e.type === 'wells-updated' && this.selectedWellId !== null && e.wells.some((w) => w.id === this.selectedWellId)) {
-      if (!this.busy) void this.refreshWell();
+      // A decision in flight refreshes the well when it ends; remember this update for then.
+      if (this.busy) this.refreshPending = true;
+      else void this.refreshWell();
     }
   }
 
+  private refreshPending = false;
+
   private async run(action: () => Promise<void>): Promise<void> {
     this.busy = true;
+    this.refreshPending = false;
     try {
       await action();
     } catch (err) {
       this.flash('error', err instanceof Error ? err.message : String(err));
     } finally {
       this.busy = false;
+      if (this.refreshPending) {
+        this.refreshPending = false;
+        void this.refreshWell();
+      }
     }
   }
 
