@@ -28,7 +28,7 @@ import { ensembleSeeds, GaussianRng } from '../main/inference/samplers/gaussian.
 import { ingestOnce } from '../main/acquisition/ingest.js';
 import { EventBus } from '../main/common/event-bus.js';
 import { writeTiff } from '../main/imaging/tiff-write.js';
-import { RESTORE_DEFAULTS, type RestoreConfig } from '../main/pipeline/defaults.js';
+import { RESTORE_DEFAULTS, restoreConfig, type RestoreConfig } from '../main/pipeline/defaults.js';
 import { forkHostFactory } from '../main/pipeline/fork-host.js';
 import { Pipeline } from '../main/pipeline/pipeline.js';
 import { closeDb, openWorkspaceDb } from '../main/store/database.js';
@@ -466,7 +466,7 @@ export function benchOptionsFromArgs(argv: string[], log: (m: string) => void): 
     ensemble: num('ensemble', 5),
     ddimSteps: list('steps', [5, 10, 25]),
     warmSteps: list('warm-steps', [3, 5]),
-    warmT: list('warm-t', [200]),
+    warmT: list('warm-t', [200, 400]),
     threads: num('threads', 1),
     seed: num('seed', 3),
     log,
@@ -482,7 +482,7 @@ export async function memoryBenchFromArgs(argv: string[], log: (m: string) => vo
     oofFraction: Number(argValue(argv, 'oof-fraction') ?? 0.02),
     modelsDir: o.modelsDir,
     threads: o.threads,
-    restore: { sampler: (argValue(argv, 'sampler') as RestoreConfig['sampler'] | undefined) ?? RESTORE_DEFAULTS.sampler, ...(steps ? { steps: Number(steps) } : {}), ensemble: o.ensemble },
+    restore: restoreConfig({ sampler: argValue(argv, 'sampler') as RestoreConfig['sampler'] | undefined, ...(steps ? { steps: Number(steps) } : {}), ensemble: o.ensemble }),
     log,
   });
 }

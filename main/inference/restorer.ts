@@ -59,7 +59,7 @@ export interface RestoreOutput {
   sampler: SamplerName;
 }
 
-export const DEFAULT_WARM_START_T = 200;
+export const DEFAULT_WARM_START_T = 400;
 
 /**
  * Runs `net` over B planes of the same padded size by overlapping tiles (the

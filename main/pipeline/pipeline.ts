@@ -35,7 +35,7 @@ import {
   type AttemptKind,
   type WorkItem,
 } from '../store/queries/work.js';
-import { CLASSIFY_BATCH, MAX_TRIES, RESTORE_DEFAULTS, type RestoreConfig } from './defaults.js';
+import { CLASSIFY_BATCH, MAX_TRIES, restoreConfig, type RestoreConfig } from './defaults.js';
 import { wellUsability, type WellUsability } from './usability-report.js';
 import { WorkerClient, WorkerCrashedError } from './worker-client.js';
 
@@ -124,7 +124,7 @@ export class Pipeline {
     this.db = options.db;
     this.events = options.events;
     this.rule = options.usability ?? DEFAULT_USABILITY;
-    this.restoreConfig = { ...RESTORE_DEFAULTS, ...options.restore };
+    this.restoreConfig = restoreConfig(options.restore);
     // Validate the configuration the same way the worker validates a request.
     parseRestoreOptions({ ...this.restoreConfig, seeds: ensembleSeeds(1, this.restoreConfig.ensemble) }, 'restore');
     this.maxTries = options.maxTries ?? MAX_TRIES;

@@ -18,7 +18,7 @@ Options:
   --ensemble <n>       samples per frame (default 5)
   --steps <list>       DDIM step counts, e.g. 5,10,25 (default 5,10,25)
   --warm-steps <list>  warm-start DDIM step counts (default 3,5)
-  --warm-t <list>      warm-start timesteps (default 200)
+  --warm-t <list>      warm-start timesteps (default 200,400)
   --threads <n>        ONNX Runtime threads (default 1; 0 = runtime default)
   --seed <n>           simulation seed of the crops (default 3)
   --json               one JSON document on stdout (top-level "speedup")

@@ -4,7 +4,7 @@ import { LayoutDetectionError, ingestOnce } from '../../acquisition/ingest.js';
 import { parseLayoutChoice } from '../../acquisition/options.js';
 import { EventBus } from '../../common/event-bus.js';
 import { SAMPLERS, type SamplerName } from '../../inference/protocol.js';
-import { RESTORE_DEFAULTS } from '../../pipeline/defaults.js';
+import { DEFAULT_STEPS, RESTORE_DEFAULTS, restoreConfig } from '../../pipeline/defaults.js';
 import { forkHostFactory } from '../../pipeline/fork-host.js';
 import { defaultModelsDir } from '../../pipeline/paths.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
@@ -27,7 +27,7 @@ Options:
   --workspace, -w <folder>  workspace folder (created if needed)
   --models <folder>         models folder with manifest.json (default: the shipped models)
   --sampler <name>          ${SAMPLERS.join(' | ')} (default ${RESTORE_DEFAULTS.sampler})
-  --steps <n>               sampler steps (default ${RESTORE_DEFAULTS.steps})
+  --steps <n>               sampler steps (default per sampler: ${Object.entries(DEFAULT_STEPS).map(([k, v]) => `${k} ${v}`).join(', ')})
   --eta <x>                 DDIM stochasticity in [0, 1] (default ${RESTORE_DEFAULTS.eta})
   --ensemble <n>            ensemble members per restoration (default ${RESTORE_DEFAULTS.ensemble})
   --warm-start-t <t>        warm-start timestep for ddim-warm (default ${RESTORE_DEFAULTS.warmStartT})
@@ -63,13 +63,13 @@ const command: Command = {
     if (!workspaceArg) throw new UsageError('--workspace is required');
     const sampler = (stringFlag(flags, 'sampler') ?? RESTORE_DEFAULTS.sampler) as SamplerName;
     if (!SAMPLERS.includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}`);
-    const restore = {
+    const restore = restoreConfig({
       sampler,
-      steps: numberFlag(flags, 'steps', RESTORE_DEFAULTS.steps, { min: 1, max: 1000, integer: true }),
+      steps: numberFlag(flags, 'steps', DEFAULT_STEPS[sampler], { min: 1, max: 1000, integer: true }),
       eta: numberFlag(flags, 'eta', RESTORE_DEFAULTS.eta, { min: 0, max: 1 }),
       ensemble: numberFlag(flags, 'ensemble', RESTORE_DEFAULTS.ensemble, { min: 1, max: 64, integer: true }),
-      warmStartT: numberFlag(flags, 'warm-start-t', RESTORE_DEFAULTS.warmStartT ?? 300, { min: 0, max: 999, integer: true }),
-    };
+      warmStartT: numberFlag(flags, 'warm-start-t', RESTORE_DEFAULTS.warmStartT ?? 400, { min: 0, max: 999, integer: true }),
+    });
     const threads = numberFlag(flags, 'threads', 0, { min: 0, max: 256, integer: true });
     let layoutChoice;
     try {

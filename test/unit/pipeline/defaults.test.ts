@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_STEPS, RESTORE_DEFAULTS, restoreConfig } from '../../../main/pipeline/defaults.js';
+
+describe('restoration defaults', () => {
+  it('is the benchmark-chosen warm-started DDIM (3 steps from t = 400, 5 members, η = 0)', () => {
+    expect(RESTORE_DEFAULTS).toEqual({ sampler: 'ddim-warm', steps: 3, eta: 0, ensemble: 5, warmStartT: 400 });
+    expect(restoreConfig()).toEqual(RESTORE_DEFAULTS);
+  });
+  it("takes the step count of the chosen sampler unless one is given", () => {
+    expect(restoreConfig({ sampler: 'ddim' }).steps).toBe(DEFAULT_STEPS.ddim);
+    expect(restoreConfig({ sampler: 'ancestral' }).steps).toBe(1000);
+    expect(restoreConfig({ sampler: 'ddim', steps: 25, ensemble: undefined })).toMatchObject({ sampler: 'ddim', steps: 25, ensemble: 5 });
+  });
+});
