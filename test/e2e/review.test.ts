@@ -3,7 +3,7 @@
  * serve` watches, classifies and restores it, and Chromium drives the review
  * app through the web shell. Decisions made from the keyboard must survive a
  * restart of the server; bulk accept and the plate filters must agree with the
- * core. Screenshots go to test-output/ (one is copied to docs/images/).
+ * core. Screenshots go to test-output/ (UPDATE_SCREENSHOTS=1 copies one to docs/images/).
  */
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -228,7 +228,10 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
       (await page.locator('[data-testid="decision-log"]').textContent())?.includes('e2e reviewer') || undefined,
     );
     await page.screenshot({ path: outputPath('review-after-restart.png') });
-    mkdirSync(join(ROOT, 'docs/images'), { recursive: true });
-    copyFileSync(outputPath('review-compare.png'), join(ROOT, 'docs/images/review-app.png'));
+    // The README screenshot is refreshed only on request, so a test run never edits tracked files.
+    if (process.env.UPDATE_SCREENSHOTS === '1') {
+      mkdirSync(join(ROOT, 'docs/images'), { recursive: true });
+      copyFileSync(outputPath('review-compare.png'), join(ROOT, 'docs/images/review-app.png'));
+    }
   });
 });
