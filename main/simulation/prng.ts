@@ -5,22 +5,11 @@
  * stream (a nanowell, a frame's noise, a training pair) gets its own seed
  * derived by hashing, never by sharing one sequential generator.
  */
+import { MULBERRY32_INCREMENT, mulberry32Output, murmurMix } from '../common/random.js';
 
 /** Mixes integers into a well-distributed 32-bit seed (murmur3 finaliser per part). */
 export function hashSeed(...parts: number[]): number {
-  let h = 0x9e3779b9;
-  for (const part of parts) {
-    let k = Math.imul(part | 0, 0xcc9e2d51) ^ Math.imul(Math.floor(part / 0x100000000) | 0, 0x1b873593);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    h ^= k;
-    h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return murmurMix(0x9e3779b9, parts);
 }
 
 /** A seeded generator: mulberry32 for uniforms, Box–Muller for normals. */
@@ -34,11 +23,8 @@ export class Rng {
 
   /** Uniform in [0, 1), 32-bit resolution. */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.state = (this.state + MULBERRY32_INCREMENT) >>> 0;
+    return mulberry32Output(this.state) / 4294967296;
   }
 
   /** Uniform in [lo, hi). */

@@ -4,6 +4,8 @@
  * how many members run together) and a recorded seed reproduces it exactly.
  */
 
+import { MULBERRY32_INCREMENT, mulberry32Output, murmurMix } from '../../common/random.js';
+
 /** Seeded standard-normal generator: mulberry32 uniforms, Box–Muller pairs. */
 export class GaussianRng {
   private state: number;
@@ -18,11 +20,8 @@ export class GaussianRng {
 
   /** Uniform in (0, 1): never exactly 0, so log() is finite. */
   uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+    this.state = (this.state + MULBERRY32_INCREMENT) >>> 0;
+    return (mulberry32Output(this.state) + 0.5) / 4294967296;
   }
 
   /** One standard normal value. */
@@ -56,17 +55,5 @@ export function ensembleSeeds(key: number, count: number, salt = 0): number[] {
 
 /** murmur3-style 32-bit mix of integers. */
 export function mixSeed(...parts: number[]): number {
-  let h = 0x2545f491;
-  for (const part of parts) {
-    let k = Math.imul(part | 0, 0xcc9e2d51) ^ Math.imul(Math.floor(part / 0x100000000) | 0, 0x1b873593);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    h ^= k;
-    h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return murmurMix(0x2545f491, parts);
 }
