@@ -133,6 +133,9 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
         return f.review === (verdict === 'accept' ? 'accepted' : 'rejected') || undefined;
       });
       decided.push({ frameId, wellId, verdict });
+      // Let the UI settle (it re-reads the well and may advance) before navigating again.
+      const shown = verdict === 'accept' ? 'accepted' : 'rejected';
+      await until(`the ${verdict} to show in the filmstrip`, async () => ((await page.locator(`[data-frame="${frameId}"][data-review="${shown}"]`).count()) > 0 ? true : undefined));
     }
     expect(decided.length).toBeGreaterThan(0);
     const f = await call<FrameDetail>(served, 'getFrame', decided[0]!.frameId);
@@ -212,7 +215,8 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
     // The page logs connection errors while the server is down; that is expected.
     expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
     await stop(served.child);
-    served = await startServe(workspace, ['--acq', acq, ...SERVE]);
+    // Reopened as a reviewer does after the run: review only, nothing changing underneath.
+    served = await startServe(workspace, ['--models', models.dir, '--no-pipeline']);
     await page.goto(served.url);
     await page.locator('[data-well]').first().waitFor();
     for (const d of decided) {
@@ -223,7 +227,9 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
     const first = decided[0]!;
     const label = (await call<Overview>(served, 'getOverview')).wells.find((w) => w.id === first.wellId)!.label;
     await page.locator(`[data-well="${label}"]`).click();
-    await moveTo(async (id) => id === first.frameId, 16);
+    // The microscope keeps writing: walk the well's whole (grown) filmstrip.
+    const wellFrames = (await call<NanowellDetail>(served, 'getNanowell', first.wellId)).frames.length;
+    await moveTo(async (id) => id === first.frameId, wellFrames + 4);
     await until('the decision log to show the reviewer', async () =>
       (await page.locator('[data-testid="decision-log"]').textContent())?.includes('e2e reviewer') || undefined,
     );

@@ -190,6 +190,8 @@ export class ReviewState {
       await this.refreshWell();
       this.lastDecisionMs = performance.now() - t0;
       this.flash('ok', `${verdict === 'accept' ? 'accepted' : 'rejected'} t=${f.t}`);
+      // Advance to the next frame to review, unless the reviewer has already moved on.
+      if (this.currentFrame?.id !== f.id) return;
       const next = this.nextUndecided(this.frameIndex);
       if (next >= 0) await this.selectFrame(next);
     });
