@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { STATION_COMMANDS, type StationApi } from '../../../preload/api.js';
 
 // The Electron binary is not available here (and must not be downloaded):
-// the modules under test get a fake ipcMain / contextBridge / ipcRenderer.
+// the modules under test get a mocked ipcMain / contextBridge / ipcRenderer.
 const electron = vi.hoisted(() => {
   const handlers = new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>();
   const exposed: Record<string, unknown> = {};
