@@ -31,6 +31,7 @@ import type {
 import { EventBus } from '../common/event-bus.js';
 import { DEFAULT_USABILITY, validateUsabilityRule } from '../common/usability.js';
 import { closeDb, openWorkspaceDb, type Db } from '../store/database.js';
+import { acquireWorkspaceLock, WorkspaceBusyError, type WorkspaceLock } from '../store/workspace-lock.js';
 import { listRuns, toRunInfo } from '../store/queries/runs.js';
 import {
   allWellSummaries,
@@ -129,6 +130,8 @@ export class Station implements StationApi {
   private lastProgressJson = '';
   private closed = false;
   private started = false;
+  /** The workspace's processing lock, held while this station watches or processes. */
+  private lock: WorkspaceLock | null = null;
 
   constructor(options: StationOptions) {
     this.workspace = options.workspace;
@@ -145,16 +148,27 @@ export class Station implements StationApi {
     this.coalescer.prime(allWellSummaries(this.db, this.usability));
     this.unsubscribe = this.internal.subscribe((e) => this.onEvent(e));
     try {
-      if (typeof options.pipeline === 'function') {
+      // Processing (watch, classify, restore) needs the workspace to itself; reviewing does not.
+      let busy: string | null = null;
+      if (typeof options.pipeline === 'function' || options.acquisition) {
+        try {
+          this.lock = acquireWorkspaceLock(this.workspace, 'station');
+        } catch (err) {
+          if (!(err instanceof WorkspaceBusyError)) throw err;
+          busy = `${err.message}. This window can review and export; watching and processing are off`;
+        }
+      }
+      if (typeof options.pipeline === 'function' && !busy) {
         this.pipeline = options.pipeline(ctx);
         this.pipelineMissing = null;
       } else {
         this.pipeline = null;
-        this.pipelineMissing = options.pipeline ?? 'pipeline disabled for this session';
+        this.pipelineMissing = busy ?? (typeof options.pipeline === 'string' ? options.pipeline : 'pipeline disabled for this session');
       }
-      this.acquisition = options.acquisition ? options.acquisition(ctx) : null;
+      this.acquisition = options.acquisition && !busy ? options.acquisition(ctx) : null;
       this.exporter = options.exporter ? options.exporter(ctx) : null;
     } catch (err) {
+      this.lock?.release();
       this.unsubscribe();
       this.coalescer.close();
       closeDb(this.db);
@@ -380,6 +394,7 @@ export class Station implements StationApi {
       } finally {
         this.unsubscribe();
         closeDb(this.db);
+        this.lock?.release();
       }
     }
   }

@@ -3,11 +3,11 @@
 # checkpoints (models/training/runs/*.pt) into models/training/runs/metrics.json, then rewrite
 # models/manifest.json, the model cards in models/README.md and models/contact-sheet.png.
 # The DDPM's 1000-step ancestral evaluation runs as two 1-thread processes beside the
-# DDIM one.  Subset sizes: N_DDIM (default 40 pairs), N_ANC (default 8 pairs).  Not run by CI.
+# DDIM one.  Subset sizes: N_DDIM (default 40 pairs), N_ANC (default 16 pairs).  Not run by CI.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-/usr/bin/python3}
-N_DDIM=${N_DDIM:-40} N_ANC=${N_ANC:-8}
+N_DDIM=${N_DDIM:-40} N_ANC=${N_ANC:-16}
 SUB=(--n-ddim "$N_DDIM" --n-ancestral "$N_ANC")
 "$PY" evaluate.py classifier unet > runs/eval_cls_unet.log 2>&1
 "$PY" evaluate.py ddpm "${SUB[@]}" --ancestral-part 0/2 > runs/eval_anc0.log 2>&1 &

@@ -2,10 +2,16 @@
 
 Network input: concat(x_t, OOF image) (2 channels, model space [-1, 1]) and the float
 timestep index t in 0..999; output: epsilon.  Cosine noise schedule (Nichol & Dhariwal
-2021), T = 1000, uniform t, MSE on epsilon, random 64^2 crops + flips / rot90, batch 16,
-AdamW lr 6e-4 (warm-up, then constant; cosine-decayed over the last 30% of the
-wall-clock budget), EMA 0.995 of the weights (shipped).  The shipped run started with
-lr 2e-4 / EMA 0.999 and was resumed (--resume) with these values at step 405.
+2021), T = 1000, uniform t, random 64^2 crops + flips / rot90, batch 16, AdamW
+(warm-up, then constant; cosine-decayed over the last 30% of the wall-clock budget),
+EMA of the weights (shipped).
+
+Two stages (the shipped model ran both):
+  --param eps  plain epsilon backbone, MSE on epsilon -> runs/ddpm_eps.pt
+               (shipped: lr 2e-4 / EMA 0.999, resumed at step 405 with lr 6e-4 / EMA 0.995)
+  --param v    common.EpsFromV: the backbone predicts v = sqrt(ab) eps - sqrt(1-ab) x0 and
+               the model outputs eps = sqrt(1-ab) x_t + sqrt(ab) v; MSE on v; initialised
+               from the eps stage (--init) -> runs/ddpm.pt
 """
 import argparse
 import math
@@ -32,13 +38,21 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--ema', type=float, default=0.995)
     ap.add_argument('--resume', action='store_true', help='continue from --out (weights, EMA, optimizer, step count)')
+    ap.add_argument('--param', choices=['eps', 'v'], default='v')
+    ap.add_argument('--init', default=None, help='eps-stage checkpoint whose EMA weights start the v backbone')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     ds = PairSet(a.data)
     ab = torch.tensor(cosine_alphas_cumprod(T_STEPS), dtype=torch.float32)
-    model = build('ddpm')
+    model = build('ddpm' if a.param == 'v' else 'ddpm-eps')
+    init_info = None
+    if a.init and not a.resume:
+        ck = torch.load(a.init, map_location='cpu')
+        model.net.load_state_dict(ck.get('ema') or ck['model'])
+        init_info = {k: ck['info'].get(k) for k in ('steps', 'wall_time_s', 'history')}
+        log(f'initialised the v backbone from {a.init} ({init_info["steps"]} eps steps)')
     ema = EMA(model, a.ema)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
     step, wall0, history = 0, 0.0, []
@@ -49,6 +63,7 @@ def main():
         ema.shadow = ck['ema']
         step, wall0 = ck['info']['steps'], ck['info']['wall_time_s']
         history = ck['info'].get('history') or [{'from_step': 0, 'lr': 2e-4, 'ema': 0.999}]
+        init_info = ck['info'].get('init')
         ema.n = step
         rng = np.random.default_rng(a.seed + step)
         torch.manual_seed(a.seed + step)
@@ -71,7 +86,11 @@ def main():
         eps = torch.randn_like(x0)
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * eps
-        loss = F.mse_loss(model(torch.cat([xt, cond], 1), t.float()), eps)
+        if a.param == 'v':
+            v = abt.sqrt() * eps - (1 - abt).sqrt() * x0
+            loss = F.mse_loss(model.v(torch.cat([xt, cond], 1), t.float()), v)
+        else:
+            loss = F.mse_loss(model(torch.cat([xt, cond], 1), t.float()), eps)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -80,14 +99,15 @@ def main():
         step += 1
         run = loss.item() if run is None else 0.99 * run + 0.01 * loss.item()
         if step % 50 == 0:
-            log(f'step {step} mse {run:.5f} lr {lr:.2e}')
+            log(f'step {step} {a.param}-mse {run:.5f} lr {lr:.2e}')
         if time.time() - last_ck > 180:
             save_checkpoint(a.out, model, ema, opt, dict(steps=step, wall_time_s=wall0 + time.time() - t_start,
-                                                         history=history, data_seed=ds.seed))
+                                                         history=history, data_seed=ds.seed, param=a.param,
+                                                         init=init_info))
             last_ck = time.time()
     info = dict(steps=step, wall_time_s=round(wall0 + time.time() - t_start, 1), batch=a.batch, patch=PATCH,
                 threads=a.threads, data_seed=ds.seed, params=n_params(model), lr=a.lr, ema=a.ema,
-                schedule='cosine', T=T_STEPS, history=history)
+                schedule='cosine', T=T_STEPS, history=history, param=a.param, init=init_info)
     save_checkpoint(a.out, model, ema, opt, info)
     log(f'done {info}')
 

@@ -9,6 +9,7 @@ import { forkHostFactory } from '../../pipeline/fork-host.js';
 import { defaultModelsDir } from '../../pipeline/paths.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { closeDb, openWorkspaceDb } from '../../store/database.js';
+import { acquireWorkspaceLock, type WorkspaceLock } from '../../store/workspace-lock.js';
 import { countErrors } from '../../store/queries/errors.js';
 import { attemptCounts, workCounts } from '../../store/queries/work.js';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
@@ -84,12 +85,20 @@ const command: Command = {
     const started = Date.now();
 
     const db = openWorkspaceDb(workspace);
+    let lock: WorkspaceLock;
+    try {
+      lock = acquireWorkspaceLock(workspace, 'process');
+    } catch (err) {
+      closeDb(db);
+      throw err;
+    }
     const events = new EventBus();
     let pipeline: Pipeline | null = null;
     const onSignal = () => {
       line.log('stopping (work done so far is kept; run again to resume)…');
       void (pipeline?.stop() ?? Promise.resolve()).finally(() => {
         closeDb(db);
+        lock.release();
         process.exit(130);
       });
     };
@@ -168,6 +177,7 @@ const command: Command = {
       process.off('SIGTERM', onSignal);
       await pipeline?.stop();
       closeDb(db);
+      lock.release();
     }
   },
 };

@@ -3,6 +3,7 @@ import { EventBus } from '../../common/event-bus.js';
 import { parseLayoutChoice } from '../../acquisition/options.js';
 import { AcquisitionWatcher, type WatcherStatus } from '../../acquisition/watcher.js';
 import { closeDb, openWorkspaceDb } from '../../store/database.js';
+import { acquireWorkspaceLock, type WorkspaceLock } from '../../store/workspace-lock.js';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
@@ -65,6 +66,13 @@ const command: Command = {
     const settleMs = numberFlag(flags, 'settle-ms', 3000, { min: 0, max: 3_600_000, integer: true });
     const root = resolve(positionals[0]!);
     const db = openWorkspaceDb(resolve(workspace));
+    let lock: WorkspaceLock;
+    try {
+      lock = acquireWorkspaceLock(resolve(workspace), 'watch');
+    } catch (err) {
+      closeDb(db);
+      throw err;
+    }
     const line = new ProgressLine({ silent: Boolean(flags.quiet) });
     const bus = new EventBus();
     bus.subscribe((event) => {
@@ -75,6 +83,7 @@ const command: Command = {
       watcher = new AcquisitionWatcher(db, root, { ...choice, poll, rescanMs, stableMs, settleMs, bus, log: (m) => line.log(m) });
     } catch (err) {
       closeDb(db);
+      lock.release();
       throw err;
     }
     const stopped = new Promise<NodeJS.Signals>((done) => {
@@ -90,6 +99,7 @@ const command: Command = {
     const final = watcher.status();
     line.done(statusText(final));
     closeDb(db);
+    lock.release();
     line.log(`stopped on ${signal}; workspace closed`);
     if (flags.json) console.log(JSON.stringify(final));
     return ExitCode.ok;

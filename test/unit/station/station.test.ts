@@ -106,3 +106,25 @@ describe('Station without a pipeline', () => {
     expect(existsSync(join(workspace, 'postfocus.sqlite'))).toBe(true);
   });
 });
+
+describe('Two stations on one workspace', () => {
+  it('lets only the first watch and process; the second reviews and says why', async () => {
+    const acquisition = { start: async () => undefined, stop: async () => undefined };
+    const first = new Station({ workspace, pipeline: 'no models in this test', acquisition: () => acquisition });
+    const second = new Station({ workspace, pipeline: 'no models in this test', acquisition: () => acquisition });
+    try {
+      expect((await first.getEngineStatus()).acquiring).toBe(true);
+      const engine = await second.getEngineStatus();
+      expect(engine.acquiring).toBe(false);
+      expect(engine.disabledReason).toMatch(/in use by another PostFocus station \(pid \d+ .*review and export/);
+      expect((await second.getOverview()).totals.frames).toBe(12);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+    const third = new Station({ workspace, pipeline: 'no models in this test', acquisition: () => acquisition });
+    expect((await third.getEngineStatus()).acquiring).toBe(true);
+    await third.close();
+    expect(existsSync(join(workspace, 'postfocus.lock'))).toBe(false);
+  });
+});
