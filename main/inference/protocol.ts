@@ -7,6 +7,7 @@
  * Pure module (types + validation): no node, no electron, no onnxruntime.
  */
 import type { FocusMetrics, ModelStatus } from '../../preload/api.js';
+import type { RestorationOutcome } from '../common/restoration.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -115,25 +116,11 @@ export interface ClassifiedResponse {
   results: ClassifyResult[];
 }
 
-export interface RestoredResponse {
+export interface RestoredResponse extends RestorationOutcome {
   type: 'restored';
   id: number;
   frameId: number;
-  modelId: string;
-  modelSha256: string;
   sampler: SamplerName;
-  steps: number;
-  eta: number;
-  ensemble: number;
-  seeds: number[];
-  /** Paths relative to the workspace. */
-  meanPath: string;
-  spreadPath: string;
-  membersPath: string | null;
-  spreadMean: number;
-  tenenbaumBefore: number | null;
-  tenenbaumAfter: number | null;
-  durationMs: number;
   /** Network evaluations (batched calls) used. */
   evaluations: number;
 }

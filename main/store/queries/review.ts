@@ -27,6 +27,7 @@ import type {
 import { focusClass } from '../../export/policy.js';
 import { wellUsability, type WellVideoFrame } from '../../export/yield.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
+import type { RestorationOutcome } from '../../common/restoration.js';
 import { wellLabel } from './nanowells.js';
 
 /** One frame as the review summaries need it. */
@@ -137,21 +138,9 @@ interface ClassificationRow {
   laplacianVar: number | null;
 }
 
-interface RestorationRow {
-  modelId: string;
-  modelSha256: string;
-  sampler: string;
-  steps: number;
-  eta: number;
-  ensemble: number;
+interface RestorationRow extends Omit<RestorationOutcome, 'seeds'> {
+  /** JSON array as stored. */
   seeds: string;
-  meanPath: string;
-  spreadPath: string;
-  membersPath: string | null;
-  spreadMean: number;
-  tenenbaumBefore: number | null;
-  tenenbaumAfter: number | null;
-  durationMs: number;
   createdAt: string;
 }
 

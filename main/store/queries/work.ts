@@ -6,6 +6,7 @@
  * transaction, and an attempt left open by a crash is closed as 'crash' at start.
  */
 import type { FocusMetrics } from '../../../preload/api.js';
+import type { RestorationOutcome } from '../../common/restoration.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
 import { recordError } from './errors.js';
 
@@ -43,23 +44,9 @@ export interface ClassificationRecord {
   metrics: FocusMetrics;
 }
 
-export interface RestorationRecord {
+export interface RestorationRecord extends RestorationOutcome {
   attemptId: number;
   frameId: number;
-  modelId: string;
-  modelSha256: string;
-  sampler: string;
-  steps: number;
-  eta: number;
-  ensemble: number;
-  seeds: number[];
-  meanPath: string;
-  spreadPath: string;
-  membersPath: string | null;
-  spreadMean: number;
-  tenenbaumBefore: number | null;
-  tenenbaumAfter: number | null;
-  durationMs: number;
 }
 
 /** OOF flags of one frame, for the usability rule. */
