@@ -6,7 +6,7 @@
  * colour-mapped on its own range, reported with the image.
  *
  * Renderings are cached under <workspace>/thumbs/ (the acquisition folder is
- * never written). Decoding runs on the libuv pool (fs) and geotiff; frames are
+ * never written), capped in size (thumb-cache.ts: oldest renderings go first). Decoding runs on the libuv pool (fs) and geotiff; frames are
  * small crops (~281²), so one rendering takes a few milliseconds.
  */
 import { createHash } from 'node:crypto';
@@ -15,6 +15,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import type { ImagePayload, ImageRequest } from '../../preload/api.js';
 import { readTiffFloatPage } from '../imaging/tiff-read.js';
+import { DEFAULT_THUMB_CACHE_BYTES, pruneThumbCache, type PruneResult } from './thumb-cache.js';
+
+/** Cache writes between two size checks of the cache. */
+const PRUNE_EVERY_WRITES = 256;
 
 /** A float image: `(H, W)` float32, row-major. */
 export interface FloatImage {
@@ -145,8 +149,22 @@ export interface ImageSources {
 /** Renders and caches display PNGs of frames. */
 export class FrameImages {
   private readonly windows = new Map<number, DisplayWindow>();
+  private writesSincePrune = 0;
+  private pruning: Promise<PruneResult> | null = null;
 
-  constructor(private readonly workspace: string) {}
+  constructor(
+    private readonly workspace: string,
+    private readonly maxCacheBytes = DEFAULT_THUMB_CACHE_BYTES,
+  ) {}
+
+  /** Brings the disk cache under its cap (one pass at a time; never fails a request). */
+  prune(): Promise<PruneResult> {
+    this.writesSincePrune = 0;
+    this.pruning ??= pruneThumbCache(join(this.workspace, 'thumbs'), this.maxCacheBytes).finally(() => {
+      this.pruning = null;
+    });
+    return this.pruning;
+  }
 
   private derived(path: string): string {
     const abs = isAbsolute(path) ? path : resolve(this.workspace, path);
@@ -191,6 +209,7 @@ export class FrameImages {
       base64: png.toString('base64'),
     };
     await writeCacheEntry(file, meta, png, { width: scaled.width, height: scaled.height, window });
+    if (++this.writesSincePrune >= PRUNE_EVERY_WRITES) void this.prune().catch(() => undefined);
     return payload;
   }
 

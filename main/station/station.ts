@@ -103,6 +103,8 @@ export interface StationOptions {
   pipeline?: ((ctx: StationContext) => PipelineControl) | string;
   /** Builds the export service; omitted: export commands answer "export not available". */
   exporter?: (ctx: StationContext) => ExportService;
+  /** Size cap of the display-image cache in the workspace (bytes, default 1 GiB). */
+  thumbCacheBytes?: number;
   /** Minimum interval between `wells-updated` events (ms, default 250 → ≤ 4/s). */
   wellsUpdateIntervalMs?: number;
   /** Interval of `progress` events while work changes (ms, default 1000). */
@@ -138,7 +140,7 @@ export class Station implements StationApi {
     this.usability = validateUsabilityRule(options.usability ?? DEFAULT_USABILITY);
     this.db = openWorkspaceDb(options.workspace, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
     const ctx: StationContext = { db: this.db, workspace: this.workspace, events: this.internal, usability: this.usability };
-    this.images = new FrameImages(this.workspace);
+    this.images = new FrameImages(this.workspace, options.thumbCacheBytes);
     this.coalescer = new WellUpdateCoalescer({
       intervalMs: options.wellsUpdateIntervalMs ?? 250,
       load: (ids) => wellSummaries(this.db, ids, this.usability),
@@ -182,6 +184,7 @@ export class Station implements StationApi {
   async start(): Promise<void> {
     if (this.started || this.closed) return;
     this.started = true;
+    void this.images.prune().catch((err) => console.error('station: cannot prune the image cache:', err));
     await this.pipeline?.start();
     await this.acquisition?.start();
     this.emitEngine();
