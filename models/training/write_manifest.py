@@ -45,7 +45,8 @@ def preprocess(kind):
         ab = cosine_alphas_cumprod(T_STEPS)
         p['output'] = 'eps (noise prediction); x_t and cond are in model space'
         p['schedule'] = {'kind': 'cosine', 's': 0.008, 'beta_max': 0.999, 'T': T_STEPS,
-                         'prediction': 'epsilon', 't_input': 'float32 timestep index 0..T-1',
+                         'prediction': 'epsilon', 't_input': 'float32 timestep index 0..T-1 (rounded inside the graph)',
+                         'backbone': 'v-parameterised inside the graph: eps = sqrt(1 - ab_t) x_t + sqrt(ab_t) v',
                          'alphas_cumprod': [float(f'{v:.9g}') for v in ab]}
         p['sampler'] = {'ddim_steps': 25, 'eta': 0, 'timesteps': 'round(linspace(T-1, 0, steps))',
                         'clip_x0': [-1, 1], 'ensemble': 5,
@@ -95,7 +96,8 @@ def main():
                          'patch': info.get('patch'), 'wall_time_s': info.get('wall_time_s'),
                          'threads': info.get('threads'), 'commit': commit, 'params': info.get('params'),
                          **({'history': info['history']} if 'history' in info else {}),
-                         **{k: info[k] for k in ('lr', 'ema', 'schedule', 'T') if k in info}},
+                         **{k: info[k] for k in ('lr', 'ema', 'schedule', 'T', 'param') if k in info},
+                         **({'init': info['init']} if info.get('init') else {})},
             'reference': f'reference/{MODEL_IDS[kind]}.json',
             'metrics': metrics_for(kind, metrics),
         })
