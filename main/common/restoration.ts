@@ -2,24 +2,13 @@
  * What one restoration of a frame produced: the shape shared by the worker's
  * `restored` reply (inference/protocol.ts), the row the pipeline records
  * (store/queries/work.ts) and the row the review reads back (store/queries/review.ts).
+ * The UI sees the same fields without the file paths (RestorationInfo).
  */
-export interface RestorationOutcome {
-  modelId: string;
-  modelSha256: string;
-  /** Sampler name (see inference/samplers). */
-  sampler: string;
-  steps: number;
-  eta: number;
-  ensemble: number;
-  /** One seed per ensemble member. */
-  seeds: number[];
-  /** Paths relative to the workspace. */
+import type { RestorationInfo } from '../../preload/api.js';
+
+export interface RestorationOutcome extends Omit<RestorationInfo, 'createdAt'> {
+  /** Derived files, relative to the workspace. */
   meanPath: string;
   spreadPath: string;
   membersPath: string | null;
-  /** Mean per-pixel standard deviation of the members. */
-  spreadMean: number;
-  tenenbaumBefore: number | null;
-  tenenbaumAfter: number | null;
-  durationMs: number;
 }
