@@ -9,7 +9,10 @@ Restorers: OOF pairs (label 1, identical pairs excluded), full 96^2 frames: PSNR
 range 1), SSIM (skimage), PCC, edge-PCC (Pearson on the Canny edges, sigma 2, of the ground
 truth), Tenenbaum gradient (mean squared Sobel magnitude) and its ratio to the ground truth.
 DDPM: DDIM 25 steps (eta = 0), 5 samples -> mean; 1000-step ancestral, 5 samples -> mean
-on a smaller subset.  Results are merged into models/training/runs/metrics.json.
+on a smaller subset.  `x0-by-t`: PSNR of the one-step estimate x0_hat(x_t, t) (x_t made from
+the ground truth with fixed noise) per timestep, for the shipped DDPM and its epsilon stage,
+against the one-shot U-Net (what an ideal model reaches from the OOF image alone at
+t -> T).  Results are merged into models/training/runs/metrics.json.
 """
 import argparse
 import json
@@ -217,6 +220,37 @@ def run_unet(oof):
     return np.concatenate(out)
 
 
+X0_TIMESTEPS = (0, 50, 100, 200, 300, 400, 500, 600, 700, 800, 850, 900, 950, 999)
+
+
+@torch.no_grad()
+def x0_by_t(test, n=40):
+    """PSNR of x0_hat at each timestep of X0_TIMESTEPS on the DDIM subset (same noise for each model)."""
+    idx = np.nonzero((test.label == 1) & ~test.identical)[0]
+    sub = idx[np.linspace(0, len(idx) - 1, min(n, len(idx))).round().astype(int)]
+    oof, gt = np.asarray(test.oof[sub], np.float32), np.asarray(test.focus[sub], np.float32)
+    x0 = torch.from_numpy(to_model(gt)[:, None]).double()
+    cond = torch.from_numpy(to_model(oof)[:, None])
+    ab = torch.tensor(cosine_alphas_cumprod(T_STEPS), dtype=torch.float64)
+    psnr = lambda p: round(float(np.mean([image_metrics(p[i], gt[i])['psnr'] for i in range(len(p))])), 2)
+    out = {'n': int(len(sub)), 'unet_psnr': psnr(run_unet(oof)), 'timesteps': list(X0_TIMESTEPS)}
+    models = [('shipped', 'ddpm', None), ('eps_stage', 'ddpm-eps', os.path.join(RUNS_DIR, 'ddpm_eps.pt'))]
+    for name, kind, path in models:
+        if path and not os.path.exists(path):
+            continue
+        net, _ = load_checkpoint(kind, path)
+        gen, row = torch.Generator().manual_seed(123), []
+        for t in X0_TIMESTEPS:
+            e = torch.randn(x0.shape, generator=gen, dtype=torch.float64)
+            xt = ab[t].sqrt() * x0 + (1 - ab[t]).sqrt() * e
+            eh = net(torch.cat([xt.float(), cond], 1), torch.full((len(sub),), float(t))).double()
+            x0h = ((xt - (1 - ab[t]).sqrt() * eh) / ab[t].sqrt()).clamp(-1, 1)
+            row.append(psnr(from_model(x0h[:, 0].numpy())))
+        out[name] = row
+        log(f'x0 by t {name}: {row}')
+    return out
+
+
 def run_ddpm(oof, method, n_samples=5, chunk=20, seed=0):
     """(samples, N, H, W) in [0, 1]; all samples of an image are drawn in one batch."""
     net, _ = load_checkpoint('ddpm')
@@ -368,6 +402,8 @@ def main():
         t0 = time.time()
         metrics['classifier'] = eval_classifier(PairSet(a.train), test, a.threads)
         log(f'classifier {time.time() - t0:.0f}s: {json.dumps(metrics["classifier"])[:400]}')
+    if 'x0-by-t' in a.kinds:
+        metrics.setdefault('restoration', {})['x0_by_t'] = x0_by_t(test, a.n_ddim)
     rk = [k for k in a.kinds if k in ('unet', 'ddpm')]
     if rk:
         part = tuple(map(int, a.ancestral_part.split('/'))) if a.ancestral_part else None

@@ -66,8 +66,8 @@ def history_line(t):
     for k, e in enumerate(h):
         end = h[k + 1]['from_step'] - 1 if k + 1 < len(h) else t.get('steps')
         parts.append(f'steps {e["from_step"]}–{end}: lr {e["lr"]:g}, EMA {e["ema"]}')
-    return ('Schedule of the run: ' + '; '.join(parts) + ' (resumed from the checkpoint with weights, EMA and optimizer '
-            'state after the shared CPU turned out ~4x slower than measured, so the run had to learn in fewer steps).')
+    return ('schedule: ' + '; '.join(parts) + '; each change resumed from the checkpoint with weights, EMA and '
+            'optimizer state (see Notes).')
 
 
 def card_common(m):
@@ -143,19 +143,42 @@ def render_readme(manifest, metrics):
     if 'ddpm' in by:
         m = by['ddpm']
         sch = m['preprocess']['schedule']
+        t = m['training']
+        init = t.get('init') or {}
         s += ['## pf-ddpm-v1 — conditional diffusion restorer', '',
               '- Intended use: restoration of flagged OOF frames (as PostFocus); sample several members (one batch) '
               'and show their mean and per-pixel spread as an uncertainty map.',
               '- Architecture: the shared U-Net backbone with a sinusoidal timestep embedding → MLP → per-block bias; '
-              'input = concat(x_t, OOF image) (2 channels), output = ε.',
+              'input = concat(x_t, OOF image) (2 channels), output = ε (what every sampler of the app consumes). '
+              'Inside the graph the backbone is v-parameterised (Salimans & Ho 2022): ε̂ = √(1−ᾱ_t)·x_t + √ᾱ_t·v̂. '
+              'Why: a plain ε backbone cannot express E[x0 | OOF image] where ᾱ_t → 0 — its x0 estimate carries the ε error '
+              'times √((1−ᾱ)/ᾱ) — so the first DDIM steps fixed wrong low frequencies (brightness drift, blur). '
+              'See "x0 estimate per timestep" below.',
               f'- Schedule: {sch["kind"]} (Nichol & Dhariwal 2021, s = 0.008, β clipped at 0.999), T = {sch["T"]}; '
               'the exact ᾱ_t table is in the manifest (`preprocess.schedule.alphas_cumprod`). Chosen over PostFocus\'s linear '
               '1e-4→0.05 because it spends more steps at intermediate noise levels, which matters for 64² training crops, '
               'and leaves ᾱ_T ≈ 0 so sampling starts from pure noise without a train/test mismatch.',
-              '- Recipe: uniform t, MSE on ε, AdamW (warm-up, constant learning rate, cosine decay over the last 30% of the '
-              'wall-clock budget), gradient clipping 1.0, EMA of the weights shipped. ' + history_line(m['training']) + ' Sampler used for the metrics (and to be used '
-              'by the app): DDIM η = 0, 25 steps at round(linspace(999, 0, 25)), x0 clipped to [-1, 1]; 5 samples per frame.',
+              '- Recipe: uniform t, AdamW (warm-up, constant learning rate, cosine decay over the last 30% of each '
+              'wall-clock budget), gradient clipping 1.0, EMA of the weights shipped. '
+              + (f'Stage 1 (plain ε backbone, MSE on ε): {init.get("steps"):,} steps, {init.get("wall_time_s")} s on 1 CPU thread '
+                 f'({history_line({"history": init.get("history"), "steps": init.get("steps")}).rstrip(".")}). '
+                 f'Stage 2 (v backbone initialised from stage 1\'s EMA weights, MSE on v): {t.get("steps"):,} steps, '
+                 f'{t.get("wall_time_s")} s on {t.get("threads")} CPU threads ({history_line(t).rstrip(".")}). '
+                 if init else history_line(t) + ' ')
+              + 'Sampler used for the metrics (and by the app\'s `ddim` sampler): DDIM η = 0, 25 steps at '
+              'round(linspace(999, 0, 25)), x0 clipped to [-1, 1]; 5 samples per frame.',
               card_common(m)]
+        x0 = r.get('x0_by_t')
+        if x0 and 'shipped' in x0:
+            s += [f'x0 estimate per timestep: PSNR of x̂0(x_t, t) against the ground truth, x_t made from the ground truth '
+                  f'with fixed noise ({x0["n"]} held-out OOF pairs). An ideal model reaches at least the one-shot U-Net '
+                  f'({x0["unet_psnr"]} dB, from the OOF image alone) at every t.', '',
+                  '| t | ' + ' | '.join(str(v) for v in x0['timesteps']) + ' |',
+                  '|---|' + '---|' * len(x0['timesteps']),
+                  '| shipped (v backbone) | ' + ' | '.join(f'{v:.1f}' for v in x0['shipped']) + ' |']
+            if 'eps_stage' in x0:
+                s.append('| stage 1 (ε backbone) | ' + ' | '.join(f'{v:.1f}' for v in x0['eps_stage']) + ' |')
+            s.append('')
         if r.get('ddim_subset_metrics'):
             s += [f'Held-out OOF pairs, full 96² frames; DDIM subset: {r["ddim_subset"]} pairs evenly spaced over the '
                   f'{r["pairs"]} OOF pairs (DDIM wall time for all 5 × {r["ddim_subset"]} samples: {r.get("ddim_wall_time_s")} s on 1 CPU thread):', '',
@@ -168,12 +191,8 @@ def render_readme(manifest, metrics):
         found = ddpm_findings(r)
         if found:
             s += ['Findings (computed from the tables):', ''] + [f'- {f}' for f in found] + ['']
-            s += ['Why the DDPM does not reach the one-shot U-Net here: it was trained for only '
-                  f'{m["training"]["steps"]:,} steps of batch 16 on one shared CPU thread (PostFocus trained far longer on a GPU); '
-                  'its training ε-MSE had not levelled off when the wall-clock budget ended (see Notes). Single samples reproduce the ground truth\'s '
-                  'sharpness (Tenenbaum ratio ≈ 1, the U-Net\'s is lower), but they also carry invented texture, '
-                  'sensor-like noise and, with DDIM-25, occasional global brightness drift, which PSNR / PCC / edge-PCC '
-                  'penalise; the mean of 5 removes part of that but is smoother. More training is the remedy; the U-Net is the better preview model for now.', '']
+        if metrics.get('ddpm_verdict'):
+            s += [metrics['ddpm_verdict'], '']
         s += ['Limits: simulation-trained and trained briefly on CPU (see steps above), far less than PostFocus; '
               'the samples are plausible in-focus images, not measurements: detail that the OOF frame does not '
               'constrain is invented (see the spread column). Not for quantitative morphology without validation.', '']
