@@ -15,6 +15,7 @@ A0=$!
 "$PY" evaluate.py ddpm "${SUB[@]}" --ancestral-part 1/2 > runs/eval_anc1.log 2>&1 &
 A1=$!
 "$PY" evaluate.py unet ddpm "${SUB[@]}" --no-ancestral > runs/eval_ddim.log 2>&1
+"$PY" evaluate.py x0-by-t --n-ddim "$N_DDIM" > runs/eval_x0.log 2>&1
 wait "$A0" "$A1"
 "$PY" evaluate.py ddpm "${SUB[@]}" --ancestral-collect 2 > runs/eval_collect.log 2>&1
 "$PY" write_manifest.py
