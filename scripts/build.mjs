@@ -12,6 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const entries = {
   'main/cli': 'main/cli/index.ts',
   'main/inference-worker': 'main/inference/worker.ts',
+  'main/export-worker': 'main/export/worker.ts',
   'electron/main': 'main/electron/main.ts',
   'bench/ingest': 'bench/ingest.ts',
   'bench/simulate': 'bench/simulate.ts',

@@ -4,22 +4,12 @@
  * utilityProcess (main/electron/).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { findMainBundle } from '../common/bundles.js';
 import type { WorkerHost, WorkerHostFactory, WorkerRequest } from '../inference/protocol.js';
 
 /** dist/main/inference-worker.js, found next to the running bundle or from the repository root. */
 export function defaultWorkerScript(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(here, 'inference-worker.js'), // running from dist/main/cli.js
-    join(here, '..', '..', 'dist', 'main', 'inference-worker.js'), // running from sources (vitest)
-    join(here, '..', 'main', 'inference-worker.js'), // running from dist/bench/*.js
-  ];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`inference worker bundle not found (looked in ${candidates.join(', ')}); run \`npm run build\``);
-  return found;
+  return findMainBundle('inference-worker.js', 'inference worker');
 }
 
 export interface ForkHostOptions {

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import type { ExportPolicy, UsabilityRule } from '../../preload/api.js';
 import type { WorkerHostFactory } from '../inference/protocol.js';
 import { AcquisitionWatcher } from '../acquisition/watcher.js';
-import { exportDataset, previewExport } from '../export/export.js';
+import { previewExport } from '../export/export.js';
+import { exportInThread } from '../export/thread.js';
 import { forkHostFactory } from '../pipeline/fork-host.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { Station, type ExportService, type StationContext, type StationOptions } from './station.js';
@@ -35,20 +36,25 @@ export interface OpenStationOptions {
   log?: (message: string) => void;
 }
 
-function exporter(appVersion: string) {
+/** Previews run on the station's connection; the export itself runs in a worker thread. */
+function exporter(appVersion: string, nativeBinding: string | undefined) {
   return (ctx: StationContext): ExportService => ({
     preview: (policy: ExportPolicy) => previewExport(ctx.db, policy),
     start: (input) =>
-      exportDataset({
-        db: ctx.db,
-        workspace: ctx.workspace,
-        destination: input.destination,
-        policy: input.policy,
-        merge: input.merge ?? false,
-        usability: ctx.usability,
-        appVersion,
-        onProgress: (p) => ctx.events.emit({ type: 'export', ...p }),
-      }),
+      exportInThread(
+        {
+          workspace: ctx.workspace,
+          ...(nativeBinding ? { nativeBinding } : {}),
+          options: {
+            destination: input.destination,
+            policy: input.policy,
+            merge: input.merge ?? false,
+            usability: ctx.usability,
+            appVersion,
+          },
+        },
+        (p) => ctx.events.emit({ type: 'export', ...p }),
+      ),
   });
 }
 
@@ -65,7 +71,7 @@ export function pipelineUnavailableReason(options: OpenStationOptions): string |
 export async function openStation(options: OpenStationOptions): Promise<Station> {
   const stationOptions: StationOptions = {
     workspace: resolve(options.workspace),
-    exporter: exporter(options.appVersion ?? 'unknown'),
+    exporter: exporter(options.appVersion ?? 'unknown', options.nativeBinding),
   };
   if (options.nativeBinding) stationOptions.nativeBinding = options.nativeBinding;
   if (options.usability) stationOptions.usability = options.usability;

@@ -163,9 +163,12 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
 
   it('filters the plate: OOF only, awaiting decision, search', async () => {
     const overview = await call<Overview>(served, 'getOverview');
-    const oofWells = overview.wells.filter((w) => w.oof > 0).length;
     await page.locator('[data-filter="oof"]').check();
-    await until('the OOF filter to apply', async () => (await page.locator('[data-well]').count()) <= oofWells || undefined);
+    // The microscope may still be writing: compare with the OOF wells of the moment, not of the start.
+    await until('the OOF filter to apply', async () => {
+      const oofWells = (await call<Overview>(served, 'getOverview')).wells.filter((w) => w.oof > 0).length;
+      return (await page.locator('[data-well]').count()) <= oofWells || undefined;
+    });
     const shownStates = await page.locator('[data-well]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
     expect(shownStates.every((s) => s !== 'pending' && s !== 'in_focus')).toBe(true);
     await page.locator('[data-filter="oof"]').uncheck();
