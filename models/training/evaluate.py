@@ -164,6 +164,22 @@ def summarise(preds, gts):
     return out
 
 
+def paired_vs(preds, refs, gts):
+    """Per-pair differences pred - ref (mean and 95% CI, normal approximation) of edge-PCC and of the
+    Tenenbaum closeness to the ground truth (-|ratio - 1|; positive = pred is closer)."""
+    out = {}
+    P = [image_metrics(p, g) for p, g in zip(preds, gts)]
+    R = [image_metrics(r, g) for r, g in zip(refs, gts)]
+    for name, f in (('edge_pcc', lambda m: m['edge_pcc']), ('tenenbaum_closeness', lambda m: -abs(m['tenenbaum_ratio'] - 1)),
+                    ('psnr', lambda m: m['psnr'])):
+        d = np.array([f(p) - f(r) for p, r in zip(P, R)], np.float64)
+        d = d[np.isfinite(d)]
+        se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float('nan')
+        out[name] = {'mean_diff': round(float(d.mean()), 4), 'ci95': [round(float(d.mean() - 1.96 * se), 4),
+                                                                     round(float(d.mean() + 1.96 * se), 4)], 'n': int(len(d))}
+    return out
+
+
 def ground_truth_tenenbaum(gts):
     return round(float(tenenbaum(np.asarray(gts, np.float64)).mean()), 4)
 
@@ -299,6 +315,11 @@ def eval_restorers(test, kinds, n_ddim, n_anc, run_ancestral=True, ancestral_par
                'ancestral_subset_metrics': {'ddpm_ancestral1000_mean5': summarise(a.mean(0), gt[sub_a]),
                                             'ddpm_ancestral1000_single': summarise(a[0], gt[sub_a]),
                                             'ddpm_ancestral1000_spread_mean_std': round(float(a.std(0).mean()), 5)}}
+        try:
+            u = np.load(os.path.join(RUNS_DIR, 'eval_arrays.npz'))['unet']
+            res['ancestral_subset_metrics']['ddpm_ancestral1000_mean5_minus_unet'] = paired_vs(a.mean(0), u[sub_a], gt[sub_a])
+        except (OSError, KeyError):
+            log('no U-Net arrays (run the DDIM evaluation first): no paired comparison')
         np.savez_compressed(os.path.join(RUNS_DIR, 'eval_arrays_ancestral.npz'), anc=a, sub_a=sub_a, idx=idx)
         return res, oof, gt, {}
     if 'unet' in kinds:
@@ -314,6 +335,8 @@ def eval_restorers(test, kinds, n_ddim, n_anc, run_ancestral=True, ancestral_par
         res['ddim_subset_metrics']['ddpm_ddim25_mean5'] = summarise(d.mean(0), gt[sub])
         res['ddim_subset_metrics']['ddpm_ddim25_single'] = summarise(d[0], gt[sub])
         res['ddim_subset_metrics']['ddpm_ddim25_spread_mean_std'] = round(float(d.std(0).mean()), 5)
+        if 'unet' in kinds:
+            res['ddim_subset_metrics']['ddpm_ddim25_mean5_minus_unet'] = paired_vs(d.mean(0), u[sub], gt[sub])
         arrays['ddim'] = d
         pos = np.searchsorted(sub, sub_a)
         res['ancestral_subset_metrics']['ddpm_ddim25_mean5'] = summarise(d[:, pos].mean(0), gt[sub_a])
