@@ -4,7 +4,7 @@
  * utilityProcess (main/electron/).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { findMainBundle } from '../common/bundles.js';
+import { findMainBundle } from './bundles.js';
 import type { WorkerHost, WorkerHostFactory, WorkerRequest } from '../inference/protocol.js';
 
 /** dist/main/inference-worker.js, found next to the running bundle or from the repository root. */
