@@ -44,7 +44,7 @@ def ddpm_findings(r):
 def table(rows, gt_ten=None):
     out = ['| method | n | ' + ' | '.join(c[1] for c in COLS) + ' |', '|---|---|' + '---|' * len(COLS)]
     for key, r in rows.items():
-        if not isinstance(r, dict) or 'psnr' not in r:
+        if not isinstance(r, dict) or 'psnr' not in r or 'n' not in r:  # skips the paired-difference dicts
             continue
         out.append(f'| {LABELS.get(key, key)} | {r["n"]} | ' + ' | '.join(f'{r[c]:.4g}' for c, _ in COLS) + ' |')
     if gt_ten is not None:
@@ -54,7 +54,7 @@ def table(rows, gt_ten=None):
 
 def training_line(t):
     return (f'{t.get("steps")} steps, batch {t.get("batch")}, {t.get("patch")}² crops, '
-            f'{t.get("wall_time_s")} s wall time on {t.get("threads")} CPU thread(s) (shared 2-core machine), '
+            f'{t.get("wall_time_s")} s wall time on {t.get("threads")} CPU thread(s) of the 2-core machine, '
             f'{(t.get("params") or 0):,} parameters, training data seed {t.get("data_seed")}, commit {t.get("commit")}')
 
 
@@ -165,8 +165,9 @@ def render_readme(manifest, metrics):
                  f'Stage 2 (v backbone initialised from stage 1\'s EMA weights, MSE on v): {t.get("steps"):,} steps, '
                  f'{t.get("wall_time_s")} s on {t.get("threads")} CPU threads ({history_line(t).rstrip(".")}). '
                  if init else history_line(t) + ' ')
-              + 'Sampler used for the metrics (and by the app\'s `ddim` sampler): DDIM η = 0, 25 steps at '
-              'round(linspace(999, 0, 25)), x0 clipped to [-1, 1]; 5 samples per frame.',
+              + 'Sampler used for the metrics: DDIM η = 0, 25 steps at round(linspace(999, 0, 25)), x0 clipped to [-1, 1]; '
+              '5 samples per frame. The app\'s `ddim` sampler is the same algorithm in TypeScript; the station '
+              'defaults to 5 steps (chosen by `npm run bench`, see the main README).',
               card_common(m)]
         x0 = r.get('x0_by_t')
         if x0 and 'shipped' in x0:
