@@ -1,13 +1,12 @@
 /**
  * Default restoration settings of the station, chosen from `postfocus bench`
- * (bench/inference.ts; shipped models, 2 simulated OOF crops of 64², 2-core CPU
- * shared with a model evaluation while measuring):
+ * (bench/inference.ts; shipped models, 2 simulated OOF crops of 64², 2-core CPU):
  *
- *   PostFocus 1000-step ancestral ×5   37.75 s/frame  PSNR 29.51  edge-PCC 0.932
- *   DDIM-5 ×5 batched                   0.19 s/frame  PSNR 30.11  edge-PCC 0.937  (197× faster)
- *   DDIM-10 ×5 batched                  0.36 s/frame  PSNR 29.94  edge-PCC 0.933
+ *   PostFocus 1000-step ancestral ×5   36.01 s/frame  PSNR 29.51  edge-PCC 0.932
+ *   DDIM-5 ×5 batched                   0.17 s/frame  PSNR 30.11  edge-PCC 0.937  (213× faster)
+ *   DDIM-10 ×5 batched                  0.33 s/frame  PSNR 29.94  edge-PCC 0.933
  *   warm DDIM-3 (t=400) ×5              0.11 s/frame  PSNR 29.32  edge-PCC 0.918
- *   U-Net one-shot                      0.009 s/frame PSNR 26.43  edge-PCC 0.820
+ *   U-Net one-shot                      0.008 s/frame PSNR 26.43  edge-PCC 0.820
  *
  * DDIM-5 from pure noise, the 5 members as one batch, is the fastest setting at
  * equal or better PSNR and edge-PCC than the reference. The warm start (U-Net
