@@ -74,6 +74,8 @@ export class ReviewState {
 
   private frameToken = 0;
   private wellToken = 0;
+  /** Reviewer navigations so far (a decision auto-advances only if none happened meanwhile). */
+  private navigations = 0;
 
   private readonly transport: Transport;
   private readonly station: StationState;
@@ -103,6 +105,7 @@ export class ReviewState {
 
   /** Opens a well; selects its first frame that needs review (else the first OOF, else t=1). */
   async openWell(wellId: number, frameId?: number): Promise<void> {
+    this.navigations++;
     const token = ++this.wellToken;
     this.selectedWellId = wellId;
     const detail = await this.transport.getNanowell(wellId);
@@ -149,8 +152,14 @@ export class ReviewState {
     if (token === this.frameToken) this.frame = detail;
   }
 
+  /** The reviewer picks a frame (keys, timeline, filmstrip): cancels a pending auto-advance. */
+  goToFrame(index: number): Promise<void> {
+    this.navigations++;
+    return this.selectFrame(index);
+  }
+
   moveFrame(delta: number): void {
-    void this.selectFrame(this.frameIndex + delta);
+    void this.goToFrame(this.frameIndex + delta);
   }
 
   /** Next/previous well in the filtered plate order. */
@@ -184,14 +193,16 @@ export class ReviewState {
       return;
     }
     const t0 = performance.now();
+    const navigations = this.navigations;
     await this.run(async () => {
       await this.transport.decide({ frameIds: [f.id], verdict, reviewer: this.reviewer.trim(), note: this.note });
       this.note = '';
       await this.refreshWell();
       this.lastDecisionMs = performance.now() - t0;
       this.flash('ok', `${verdict === 'accept' ? 'accepted' : 'rejected'} t=${f.t}`);
-      // Advance to the next frame to review, unless the reviewer has already moved on.
-      if (this.currentFrame?.id !== f.id) return;
+      // Advance to the next frame to review, unless the reviewer has navigated since the keypress
+      // (even back to this frame: a late jump would move the frame under their next key).
+      if (this.navigations !== navigations || this.currentFrame?.id !== f.id) return;
       const next = this.nextUndecided(this.frameIndex);
       if (next >= 0) await this.selectFrame(next);
     });
