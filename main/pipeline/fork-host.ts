@@ -32,6 +32,10 @@ class ForkHost implements WorkerHost {
       execArgv: options.execArgv ?? [],
       serialization: 'advanced', // structured clone: typed arrays would survive, big JSON is cheaper
       stdio: ['ignore', 'ignore', options.stderr ?? 'inherit', 'ipc'],
+      // Own process group: a Ctrl-C in the terminal reaches the station, which stops the
+      // worker in order, instead of killing it mid-job (a counted failed try). The worker
+      // exits by itself when the station's IPC channel closes, even if the station is killed.
+      detached: true,
     });
     // A send to a worker that just died must not crash the station.
     this.child.on('error', () => undefined);
