@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   ingest: () => import('./commands/ingest.js'),
   watch: () => import('./commands/watch.js'),
   status: () => import('./commands/status.js'),
+  frames: () => import('./commands/frames.js'),
   export: () => import('./commands/export.js'),
   serve: () => import('./commands/serve.js'),
   'simulate-pairs': () => import('./commands/simulate-pairs.js'),
