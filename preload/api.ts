@@ -179,6 +179,25 @@ export interface BulkPreview {
   frameIds: number[];
 }
 
+/**
+ * Confirmation of a bulk rule: the frames the operator previewed (the preview's
+ * `frameIds`). Exactly those are decided; a frame restored after the preview is
+ * not, and a previewed frame that no longer matches the rule is skipped.
+ */
+export interface BulkApplyInput {
+  rule: BulkRule;
+  frameIds: number[];
+  reviewer: string;
+  note?: string;
+}
+
+export interface BulkApplyResult {
+  /** Frames accepted (previewed and still matching the rule). */
+  count: number;
+  /** Previewed frames left alone because they no longer match (decided or re-restored meanwhile). */
+  skipped: number[];
+}
+
 export interface ErrorEntry {
   id: number;
   source: string;
@@ -267,7 +286,8 @@ export interface StationApi {
   /** Reverts the latest decision of each frame (appends the previous verdict, or 'clear'). */
   undo(input: { frameIds: number[]; reviewer: string }): Promise<{ decisionIds: number[] }>;
   previewBulk(rule: BulkRule): Promise<BulkPreview>;
-  applyBulk(input: { rule: BulkRule; reviewer: string; note?: string }): Promise<{ count: number }>;
+  /** Accepts exactly the previewed frames that still match the rule. */
+  applyBulk(input: BulkApplyInput): Promise<BulkApplyResult>;
   listErrors(input: { limit: number; beforeId?: number }): Promise<ErrorEntry[]>;
   getProgress(): Promise<Progress>;
   getEngineStatus(): Promise<EngineStatus>;

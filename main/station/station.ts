@@ -9,6 +9,8 @@
  * or with Electron's utilityProcess instead of child_process for the worker.
  */
 import type {
+  BulkApplyInput,
+  BulkApplyResult,
   BulkPreview,
   BulkRule,
   DecisionInput,
@@ -326,13 +328,13 @@ export class Station implements StationApi {
     return previewBulkRule(this.db, rule);
   }
 
-  async applyBulk(input: { rule: BulkRule; reviewer: string; note?: string }): Promise<{ count: number }> {
+  async applyBulk(input: BulkApplyInput): Promise<BulkApplyResult> {
     this.assertOpen();
     const result = applyBulkRule(this.db, input);
     if (result.count > 0) {
       this.afterDecision(result.frameIds, 'accept', input.reviewer, result.wellIds);
     }
-    return { count: result.count };
+    return { count: result.count, skipped: result.skipped };
   }
 
   private afterDecision(frameIds: number[], verdict: DecisionInput['verdict'], reviewer: string, wellIds: number[]): void {

@@ -190,9 +190,11 @@ const validators: Validators = {
   },
   previewBulk: (p) => bulkRule(p, 'previewBulk'),
   applyBulk(p) {
-    const o = object(p, 'applyBulk', ['rule', 'reviewer'], ['note']);
+    const o = object(p, 'applyBulk', ['rule', 'frameIds', 'reviewer'], ['note']);
     const input: CommandArgs['applyBulk'] = {
       rule: bulkRule(o.rule, 'applyBulk.rule'),
+      // The frames the operator previewed: a bulk decision never reaches a frame nobody saw counted.
+      frameIds: ids(o.frameIds, 'applyBulk.frameIds'),
       reviewer: reviewer(o.reviewer, 'applyBulk.reviewer'),
     };
     if (o.note !== undefined) input.note = text(o.note, 'applyBulk.note', LIMITS.maxNoteLength);

@@ -493,26 +493,29 @@ export function previewBulkRule(db: Db, rule: BulkRule): BulkPreview {
   return { count: matches.length, frameIds: matches.map((m) => m.id) };
 }
 
-/** Accepts every frame the rule matches, in one transaction (the rule is kept on each row). */
+/**
+ * Accepts the previewed frames (`frameIds`) that the rule still matches, in one
+ * transaction (the rule is kept on each row). A frame restored after the
+ * preview is never decided by it; a previewed frame that stopped matching
+ * (decided or restored again meanwhile) is skipped and reported.
+ */
 export function applyBulkRule(
   db: Db,
-  input: { rule: BulkRule; reviewer: string; note?: string },
-): DecisionWrite & { count: number; frameIds: number[] } {
+  input: { rule: BulkRule; frameIds: readonly number[]; reviewer: string; note?: string },
+): DecisionWrite & { count: number; frameIds: number[]; skipped: number[] } {
   return db.transaction(() => {
-    const matches = bulkMatches(db, input.rule);
+    const matching = new Set(bulkMatches(db, input.rule).map((m) => m.id));
+    const frameIds = input.frameIds.filter((id) => matching.has(id));
+    const skipped = input.frameIds.filter((id) => !matching.has(id));
     const rule = JSON.stringify({
       maxPOofAfter: input.rule.maxPOofAfter,
       maxSpread: input.rule.maxSpread,
       undecidedOnly: input.rule.undecidedOnly ?? true,
     });
-    const write = appendDecisions(db, {
-      frameIds: matches.map((m) => m.id),
-      verdict: 'accept',
-      reviewer: input.reviewer,
-      note: input.note ?? '',
-      rule,
-    });
-    return { ...write, count: matches.length, frameIds: matches.map((m) => m.id) };
+    const write = frameIds.length
+      ? appendDecisions(db, { frameIds, verdict: 'accept', reviewer: input.reviewer, note: input.note ?? '', rule })
+      : { decisionIds: [], wellIds: [] };
+    return { ...write, count: frameIds.length, frameIds, skipped };
   })();
 }
 

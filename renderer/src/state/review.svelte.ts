@@ -231,18 +231,35 @@ export class ReviewState {
     }
   }
 
+  /** The preview the operator is confirming: exactly its frames are decided (never a newer count). */
+  bulkConfirm = $state.raw<BulkPreview | null>(null);
+
+  /** Freezes the current preview for confirmation. */
+  askBulk(): void {
+    if (this.bulkPreview && this.bulkPreview.count > 0) this.bulkConfirm = this.bulkPreview;
+  }
+
+  cancelBulk(): void {
+    this.bulkConfirm = null;
+  }
+
   async applyBulk(): Promise<void> {
+    const snapshot = this.bulkConfirm;
+    this.bulkConfirm = null;
+    if (!snapshot || snapshot.count === 0) return;
     if (!this.reviewer.trim()) {
       this.flash('error', 'enter your name as reviewer first');
       return;
     }
     await this.run(async () => {
-      const { count } = await this.transport.applyBulk({
+      const { count, skipped } = await this.transport.applyBulk({
         rule: { ...this.bulkRule },
+        frameIds: snapshot.frameIds,
         reviewer: this.reviewer.trim(),
         note: this.note,
       });
-      this.flash('ok', `bulk rule accepted ${count} restored frame${count === 1 ? '' : 's'}`);
+      const left = skipped.length ? `; ${skipped.length} previewed frame${skipped.length === 1 ? '' : 's'} no longer matched and stayed as they were` : '';
+      this.flash('ok', `bulk rule accepted ${count} restored frame${count === 1 ? '' : 's'}${left}`);
       await this.previewBulk();
       await this.refreshWell();
     });
@@ -288,6 +305,8 @@ export class ReviewState {
 
   /** Reacts to the event stream: the open well reloads when its summary changed. */
   onEvent(e: StationEvent): void {
+    // The bulk count follows frames as they are restored or decided (a confirmation keeps its own snapshot).
+    if (e.type === 'wells-updated') this.schedulePreviewBulk();
     if (e.type === 'wells-updated' && this.selectedWellId !== null && e.wells.some((w) => w.id === this.selectedWellId)) {
       // A decision in flight refreshes the well when it ends; remember this update for then.
       if (this.busy) this.refreshPending = true;
@@ -296,6 +315,15 @@ export class ReviewState {
   }
 
   private refreshPending = false;
+  private bulkTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private schedulePreviewBulk(): void {
+    if (this.bulkTimer) return;
+    this.bulkTimer = setTimeout(() => {
+      this.bulkTimer = null;
+      void this.previewBulk();
+    }, 500);
+  }
 
   private async run(action: () => Promise<void>): Promise<void> {
     this.busy = true;

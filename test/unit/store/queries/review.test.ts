@@ -16,6 +16,9 @@ import {
 } from '../../../../main/store/queries/review.js';
 import { recordError } from '../../../../main/store/queries/errors.js';
 import { processedWorkspace } from '../../station/fixture.js';
+import { recordClassification, recordRestoration, startAttempts } from '../../../../main/store/queries/work.js';
+import { createTestWorkspace, frameKey } from '../../../helpers/export/workspace.js';
+import { tempDir } from '../../../helpers/workspace.js';
 
 let db: Db;
 let restoredIds: number[];
@@ -141,8 +144,9 @@ describe('bulk rule', () => {
     expect(previewBulkRule(db, { maxPOofAfter: 0, maxSpread: 1 }).count).toBe(0);
     expect(previewBulkRule(db, { maxPOofAfter: 1, maxSpread: 0 }).count).toBe(0);
 
-    const applied = applyBulkRule(db, { rule: everything, reviewer: 'cy', note: 'bulk' });
+    const applied = applyBulkRule(db, { rule: everything, frameIds: preview.frameIds, reviewer: 'cy', note: 'bulk' });
     expect(applied.count).toBe(preview.count);
+    expect(applied.skipped).toEqual([]);
     for (const id of undecided) {
       const d = frameDetail(db, id);
       expect(d.review).toBe('accepted');
@@ -160,5 +164,48 @@ describe('errors', () => {
     const page = listErrorEntries(db, 2);
     expect(page.map((e) => e.path)).toEqual(['bad-2.tif', 'bad-1.tif']);
     expect(listErrorEntries(db, 2, page[1]!.id).map((e) => e.path)).toEqual(['bad-0.tif']);
+  });
+});
+
+describe('bulk rule confirmation (issue 14 item 3)', () => {
+  it('decides exactly the previewed frames: a frame restored after the preview is left undecided, one decided meanwhile is skipped', () => {
+    const dir = tempDir('pf-bulk-snapshot-');
+    const w = createTestWorkspace(dir.dir, {
+      wells: [{ block: '1', well: 'imgNo1', frames: [1, 2, 3, 4].map((t) => ({ t, kind: 'oof' as const, restored: t <= 3 })) }],
+    });
+    try {
+      const rule = { maxPOofAfter: 0.5, maxSpread: 0.05, undecidedOnly: true };
+      const preview = previewBulkRule(w.db, rule);
+      const [t1, t2, t3, t4] = [1, 2, 3, 4].map((t) => w.frameIds.get(frameKey('1', 'imgNo1', t))!);
+      expect(preview.frameIds).toEqual([t1, t2, t3]);
+
+      // Between preview and confirmation: t4 is restored and re-classified in focus (as the pipeline writes it),
+      // and another reviewer rejects t2.
+      const restoreAttempt = startAttempts(w.db, [t4!], 'restore')[0]!;
+      recordRestoration(w.db, {
+        attemptId: restoreAttempt, frameId: t4!, modelId: 'pf-ddpm-v1', modelSha256: 'dd9e', sampler: 'ddim', steps: 5, eta: 0,
+        ensemble: 3, seeds: [1, 2, 3], meanPath: 'restored/t4-mean.tif', spreadPath: 'restored/t4-spread.tif', membersPath: null,
+        spreadMean: 0.01, tenenbaumBefore: 1, tenenbaumAfter: 3, durationMs: 10,
+      });
+      const reclassAttempt = startAttempts(w.db, [t4!], 'reclassify')[0]!;
+      recordClassification(w.db, {
+        attemptId: reclassAttempt, frameId: t4!, target: 'restored', modelId: 'pf-classifier-v1', modelSha256: 'c1a55', pOof: 0.1, oof: false,
+        metrics: { tenenbaum: 3, vollathF4: null, vollathF5: null, normVariance: null, laplacianVar: null },
+      });
+      appendDecisions(w.db, { frameIds: [t2!], verdict: 'reject', reviewer: 'other' });
+      expect(previewBulkRule(w.db, rule).frameIds).toEqual([t1, t3, t4]);
+
+      const applied = applyBulkRule(w.db, { rule, frameIds: preview.frameIds, reviewer: 'cy' });
+      expect(applied.count).toBe(2);
+      expect(applied.frameIds).toEqual([t1, t3]);
+      expect(applied.skipped).toEqual([t2]);
+      expect(frameDetail(w.db, t1!).review).toBe('accepted');
+      expect(frameDetail(w.db, t2!).review).toBe('rejected');
+      expect(frameDetail(w.db, t3!).review).toBe('accepted');
+      expect(frameDetail(w.db, t4!).review).toBe('undecided');
+    } finally {
+      closeDb(w.db);
+      dir.cleanup();
+    }
   });
 });
