@@ -29,7 +29,15 @@ import {
   type ExportRunRow,
   type ExportWellRow,
 } from '../store/queries/exports.js';
-import { checkDestination, createPartialDir, ExportRefusedError, partialPathFor, publishPartial, removePartialDir } from './destination.js';
+import {
+  checkDestination,
+  createPartialDir,
+  ExportRefusedError,
+  partialPathFor,
+  publishPartial,
+  removePartialDir,
+  writeWrittenFiles,
+} from './destination.js';
 import { FileHasher, readOriginal, readRestored, samplesToFloat, sha256Hex, type Samples } from './frame-source.js';
 import { frameOutputPath, omeStackPath, blockFolder } from './layout.js';
 import { ManifestWriter, readManifestRows, type ManifestRow } from './manifest.js';
@@ -294,6 +302,8 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       unclassified: 0,
     };
     const writtenPaths = new Set<string>();
+    /** sha256 of the files written so far (export-files.json lists every file with its sha256). */
+    const writtenSha = new Map<string, string>();
     let wellsExported = 0;
     let omeStacks = 0;
     let done = 0;
@@ -318,7 +328,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
           excluded++;
           excludedByReason[disposition.reason]++;
         } else {
-          page = await exportFrame({ frame, well, ctx, disposition, partial, workspace, policy, multiRun, hasher, manifest, writtenPaths });
+          page = await exportFrame({ frame, well, ctx, disposition, partial, workspace, policy, multiRun, hasher, manifest, writtenPaths, writtenSha });
           exported++;
           if (policy.omeStacks) stack.push({ t: frame.t, channel: frame.channel, page, kind: disposition.kind });
         }
@@ -337,7 +347,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       if (stack.length > 0) {
         wellsExported++;
         if (policy.omeStacks) {
-          writeOmeStack({ partial, well, ctx, stack, frames, multiRun, policy, appVersion, writtenPaths });
+          writeOmeStack({ partial, well, ctx, stack, frames, multiRun, policy, appVersion, writtenPaths, writtenSha });
           omeStacks++;
         }
       }
@@ -388,6 +398,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
     };
     writeFileSync(join(partial, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     await writeReport(partial, summary);
+    writeWrittenFiles(partial, writtenSha, merge && existsSync(destination) ? destination : undefined);
 
     publishPartial(partial, destination, merge);
     partial = null;
@@ -440,6 +451,7 @@ interface FrameJob {
   hasher: FileHasher;
   manifest: ManifestWriter;
   writtenPaths: Set<string>;
+  writtenSha: Map<string, string>;
 }
 
 /** Writes one frame's TIFF and its manifest row; returns the decoded page (for the OME stack). */
@@ -470,6 +482,7 @@ async function exportFrame(job: FrameJob): Promise<TiffPage> {
   }
   const outputSha256 = writeOutput(job.partial, outputPath, encodeSingle(page, ctx.pixelSizeUm));
   job.writtenPaths.add(outputPath);
+  job.writtenSha.set(outputPath, outputSha256);
   const row: ManifestRow = {
     frameId: frame.frameId,
     runId: well.runId,
@@ -522,6 +535,7 @@ function writeOmeStack(input: {
   policy: ExportPolicy;
   appVersion: string;
   writtenPaths: Set<string>;
+  writtenSha: Map<string, string>;
 }): void {
   const { well, stack, frames } = input;
   const first = stack[0]!.page;
@@ -572,7 +586,7 @@ function writeOmeStack(input: {
     annotations: { policy: input.policy.include, block: well.block, well: well.well, tOffset: String(tOffset) },
   });
   const rel = omeStackPath(well.runId, well.block, well.well, input.multiRun);
-  writeOutput(input.partial, rel, encodeStack(pages, xml, input.ctx.pixelSizeUm));
+  input.writtenSha.set(rel, writeOutput(input.partial, rel, encodeStack(pages, xml, input.ctx.pixelSizeUm)));
   input.writtenPaths.add(rel);
 }
 

@@ -378,6 +378,8 @@ export class Station implements StationApi {
   async startExport(input: { destination: string; policy: ExportPolicy; merge?: boolean }): Promise<ExportResult> {
     this.assertOpen();
     if (!this.exporter) throw new Error('export not available');
+    // A relative path would land under the server's working folder, which the operator never sees.
+    if (!isAbsolute(input.destination)) throw new Error(`export destination must be an absolute folder path, got "${input.destination}"`);
     return this.exporter.start(input);
   }
 

@@ -117,6 +117,18 @@ function ids(value: unknown, where: string): number[] {
   return out;
 }
 
+/**
+ * An absolute path (POSIX `/…`, Windows `C:\…` or `\\server\…`): the app never
+ * resolves a relative one against the server's working folder.
+ */
+function absolutePath(value: unknown, where: string): string {
+  const path = text(value, where, LIMITS.maxPathLength, { nonEmpty: true }).trim();
+  if (!/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path)) {
+    throw new ValidationError(`${where} must be an absolute folder path, got "${path}" (start with / or a drive letter)`);
+  }
+  return path;
+}
+
 function reviewer(value: unknown, where: string): string {
   return text(value, where, LIMITS.maxReviewerLength, { nonEmpty: true }).trim();
 }
@@ -214,7 +226,7 @@ const validators: Validators = {
   startExport(p) {
     const o = object(p, 'startExport', ['destination', 'policy'], ['merge']);
     const input: CommandArgs['startExport'] = {
-      destination: text(o.destination, 'startExport.destination', LIMITS.maxPathLength, { nonEmpty: true }),
+      destination: absolutePath(o.destination, 'startExport.destination'),
       policy: exportPolicy(o.policy, 'startExport.policy'),
     };
     if (o.merge !== undefined) input.merge = boolean(o.merge, 'startExport.merge');

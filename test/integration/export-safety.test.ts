@@ -56,7 +56,7 @@ describe('refusals', () => {
     const dest = join(root, 'existing');
     mkdirSync(dest);
     writeFileSync(join(dest, 'keep.txt'), 'mine');
-    await expect(exportDataset({ db: ws.db, workspace: ws.workspace, destination: dest })).rejects.toThrow(/already exists.*--merge/);
+    await expect(exportDataset({ db: ws.db, workspace: ws.workspace, destination: dest })).rejects.toThrow(/already exists.*merge into it/);
     expect(readdirSync(dest)).toEqual(['keep.txt']);
     expect(lastExport().status).toBe('failed');
     noPartialLeft(root);
@@ -80,6 +80,43 @@ describe('merge', () => {
     expect(sha256File(join(dest, 'manifest.json'))).toBe(second.manifestSha256);
     expect(lastExport()).toMatchObject({ status: 'done', manifestSha256: second.manifestSha256 });
     noPartialLeft(root);
+  });
+
+  it('never deletes or overwrites a file it did not write: a user file B1 where a folder goes, a user file under an export name', async () => {
+    const dest = join(root, 'merge-user-files');
+    mkdirSync(dest);
+    writeFileSync(join(dest, 'B1'), 'user data');
+    writeFileSync(join(dest, 'summary.json'), 'user summary');
+    writeFileSync(join(dest, 'notes.txt'), 'lab notes');
+    await expect(
+      exportDataset({ db: ws.db, workspace: ws.workspace, destination: dest, merge: true, policy: { include: 'curated', layout: 'per-well' } }),
+    ).rejects.toThrow(/cannot merge[\s\S]*B1 \(a file where the export puts a folder\)[\s\S]*summary\.json \(not written by an export\)/);
+    expect(readdirSync(dest).sort()).toEqual(['B1', 'notes.txt', 'summary.json']);
+    expect(readFileSync(join(dest, 'B1'), 'utf8')).toBe('user data');
+    expect(readFileSync(join(dest, 'summary.json'), 'utf8')).toBe('user summary');
+    expect(lastExport()).toMatchObject({ status: 'failed' });
+    noPartialLeft(root);
+  });
+
+  it('merges again into its own export (files it wrote and left unchanged are replaced)', async () => {
+    const dest = join(root, 'merge-twice');
+    await exportDataset({ db: ws.db, workspace: ws.workspace, destination: dest, policy: { include: 'curated', layout: 'per-well' } });
+    const listed = JSON.parse(readFileSync(join(dest, 'export-files.json'), 'utf8')) as { files: Record<string, string> };
+    expect(Object.keys(listed.files)).toEqual(expect.arrayContaining(['manifest.json', 'summary.json', 'report.html', 'B1/imgNo1/t1.tif']));
+    for (const [rel, sha] of Object.entries(listed.files)) expect(sha256File(join(dest, rel)), rel).toBe(sha);
+    await exportDataset({ db: ws.db, workspace: ws.workspace, destination: dest, merge: true, policy: { include: 'curated', layout: 'per-well' } });
+    // A user edit to an exported file turns it into theirs: the next merge refuses to replace it.
+    writeFileSync(join(dest, 'B1', 'imgNo1', 't1.tif'), 'edited by hand');
+    await expect(
+      exportDataset({ db: ws.db, workspace: ws.workspace, destination: dest, merge: true, policy: { include: 'curated', layout: 'per-well' } }),
+    ).rejects.toThrow(/B1\/imgNo1\/t1\.tif \(changed since the export wrote it\)/);
+    expect(readFileSync(join(dest, 'B1', 'imgNo1', 't1.tif'), 'utf8')).toBe('edited by hand');
+  });
+
+  it('refuses the workspace and any folder inside it as a destination', async () => {
+    await expect(exportDataset({ db: ws.db, workspace: ws.workspace, destination: ws.workspace, merge: true })).rejects.toThrow(/workspace/);
+    await expect(exportDataset({ db: ws.db, workspace: ws.workspace, destination: join(ws.workspace, 'exports', 'x') })).rejects.toThrow(/inside the workspace/);
+    expect(existsSync(join(ws.workspace, 'exports'))).toBe(false);
   });
 
   it('keeps rows of files the new export did not write', async () => {
@@ -166,6 +203,11 @@ describe('CLI', () => {
     const r = spawnSync(process.execPath, [cli, 'export', ws.workspace, join(ws.acquisition, 'x')], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/inside the acquisition folder/);
+    const exists = join(root, 'cli-exists');
+    mkdirSync(exists);
+    const again = spawnSync(process.execPath, [cli, 'export', ws.workspace, exists], { encoding: 'utf8' });
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/already exists.*add --merge to merge/);
     const bad = spawnSync(process.execPath, [cli, 'export', ws.workspace, join(root, 'y'), '--policy', 'some'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--policy must be one of curated, all-decided, everything/);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ExportPolicy } from '../../../preload/api.js';
+import { DESTINATION_EXISTS, ExportRefusedError } from '../../export/destination.js';
 import { exportDataset, type ExportProgress } from '../../export/export.js';
 import { EXPORT_INCLUDES, EXPORT_LAYOUTS, normalizeExportPolicy, POLICY_HELP } from '../../export/policy.js';
 import { DEFAULT_TRAINING_SIZE } from '../../export/training-pack.js';
@@ -26,7 +27,9 @@ Options:
                        (OOF original -> accepted restoration) plus identical in-focus pairs
                        (25 % of the pack), centre-cropped / mirror-padded to S x S
   --training-size <S>  side of the training-pack frames (default ${DEFAULT_TRAINING_SIZE})
-  --merge              add to / replace files in an existing destination (manifest rewritten)
+  --merge              add to an existing destination, replacing only files an earlier export
+                       wrote and left unchanged (listed in export-files.json); any other file in
+                       the way refuses the merge, naming it, before anything is written
   --json               print the result as one JSON document on stdout
 
 ${POLICY_HELP}
@@ -36,8 +39,8 @@ and TimeIncrement hold in Fiji and napari; the excluded T indices are listed in 
 OME MapAnnotation "excludedT" and absent from the manifest.
 
 The export is written to <destination>.partial-<pid> and renamed when complete; a
-destination inside the acquisition folder, or an existing one without --merge, is
-refused. On any error (a full disk included) the partial output is removed and the
+destination inside the acquisition folder or the workspace, or an existing one
+without --merge, is refused. On any error (a full disk included) the partial output is removed and the
 export is recorded as failed in the workspace.`;
 
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, fallback: T): T {
@@ -116,6 +119,12 @@ const command: Command = {
         );
       }
       return ExitCode.ok;
+    } catch (err) {
+      // The core offers "merge into it" in words; on the command line that is --merge.
+      if (err instanceof ExportRefusedError && err.message.includes(DESTINATION_EXISTS) && !flags.merge) {
+        throw new ExportRefusedError(`${err.message} — add --merge to merge`);
+      }
+      throw err;
     } finally {
       closeDb(db);
     }

@@ -100,6 +100,14 @@ describe('web shell', () => {
     expect((await fetch(`${base}/api/getOverview`, { headers: { 'X-PostFocus-Token': shell.token } })).status).toBe(405);
   });
 
+  it('refuses a relative export destination (it would land under the server\'s working folder)', async () => {
+    const policy = { include: 'curated', layout: 'mirror', omeStacks: false, trainingPack: false };
+    const relative = await api('startExport', { destination: 'my-export', policy });
+    expect(relative.status).toBe(400);
+    expect(((await relative.json()) as { error: string }).error).toMatch(/absolute folder path, got "my-export"/);
+    await expect(station.startExport({ destination: 'my-export', policy: policy as never })).rejects.toThrow(/absolute folder path/);
+  });
+
   it('caps the request body', async () => {
     const huge = await api('decide', { frameIds: [1], verdict: 'accept', reviewer: 'a', note: 'x'.repeat(2 * 1024 * 1024) });
     expect(huge.status).toBe(413);

@@ -56,6 +56,9 @@ describe('validateCommand', () => {
     ['setPaused', { paused: 'yes' }, /paused must be true or false/],
     ['previewExport', { ...policy, include: 'all' }, /include must be one of/],
     ['startExport', { destination: '', policy }, /destination must not be empty/],
+    ['startExport', { destination: 'exports/run1', policy }, /destination must be an absolute folder path, got "exports\/run1"/],
+    ['startExport', { destination: './out', policy }, /absolute folder path/],
+    ['startExport', { destination: '..\\out', policy }, /absolute folder path/],
   ];
   for (const [command, payload, message] of bad) {
     it(`rejects ${command} ${JSON.stringify(payload)?.slice(0, 60)}`, () => {
@@ -63,6 +66,12 @@ describe('validateCommand', () => {
       expect(() => validateCommand(command as never, payload)).toThrow(message);
     });
   }
+
+  it('accepts absolute export destinations on POSIX and Windows', () => {
+    for (const destination of ['/data/exports/run1', 'C:\\data\\out', 'd:/out', '\\\\server\\share\\out']) {
+      expect(validateCommand('startExport', { destination, policy }).destination).toBe(destination);
+    }
+  });
 
   it('rejects objects with a non-plain prototype', () => {
     const payload = Object.create({ inherited: true }) as object;
