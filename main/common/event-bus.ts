@@ -3,7 +3,7 @@
  * transports, CLI progress lines) subscribe; a throwing listener is isolated so
  * one faulty consumer cannot stop the others.
  */
-import type { StationEvent } from '../../preload/api.js';
+import type { StationEvent } from './domain.js';
 
 export type Listener = (event: StationEvent) => void;
 

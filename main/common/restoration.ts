@@ -4,7 +4,7 @@
  * (store/queries/work.ts) and the row the review reads back (store/queries/review.ts).
  * The UI sees the same fields without the file paths (RestorationInfo).
  */
-import type { RestorationInfo } from '../../preload/api.js';
+import type { RestorationInfo } from './domain.js';
 
 export interface RestorationOutcome extends Omit<RestorationInfo, 'createdAt'> {
   /** Derived files, relative to the workspace. */

@@ -3,7 +3,7 @@
  * contact detection when more than `maxOofFraction` of its frames are out of
  * focus, or when `maxConsecutiveOof` frames in a row are.
  */
-import type { UsabilityRule } from '../../preload/api.js';
+import type { UsabilityRule } from './domain.js';
 
 export const DEFAULT_USABILITY: UsabilityRule = { maxOofFraction: 0.05, maxConsecutiveOof: 2 };
 

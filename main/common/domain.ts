@@ -1,0 +1,275 @@
+/**
+ * Domain types of the station: runs, nanowells, frames, classifications,
+ * restorations, decisions, progress, exports and the event stream. Pure types
+ * (no node, no electron). The contract file (preload/api.ts) re-exports them for
+ * the renderer; main/ imports them from here.
+ */
+
+export type FrameState = 'pending' | 'in_focus' | 'oof' | 'restored' | 'failed';
+export type Verdict = 'accept' | 'reject' | 'clear';
+/** Effective review state of a frame: the latest decision, or undecided. */
+export type ReviewState = 'accepted' | 'rejected' | 'undecided';
+/** Summary state of a nanowell shown in the plate grid. */
+export type WellState = 'pending' | 'in_focus' | 'oof' | 'restored' | 'decided' | 'failed';
+
+export interface RunInfo {
+  id: number;
+  root: string;
+  layout: string;
+  createdAt: string;
+  ignoredFiles: number;
+}
+
+export interface UsabilityRule {
+  /** A video is unusable above this fraction of OOF frames (PostFocus: 0.05). */
+  maxOofFraction: number;
+  /** ...or with this many consecutive OOF frames (PostFocus: 2). */
+  maxConsecutiveOof: number;
+}
+
+export interface WellSummary {
+  id: number;
+  runId: number;
+  block: string;
+  well: string;
+  /** Nanowell label shown to users and used in `data-well`: `B<block>-<well>`. */
+  label: string;
+  position: number;
+  frames: number;
+  classified: number;
+  oof: number;
+  restored: number;
+  accepted: number;
+  rejected: number;
+  failed: number;
+  /** OOF frames / classified frames (0 when none classified). */
+  oofFraction: number;
+  usableBefore: boolean | null;
+  usableAfter: boolean | null;
+  state: WellState;
+}
+
+export interface Totals {
+  frames: number;
+  classified: number;
+  oof: number;
+  restored: number;
+  accepted: number;
+  rejected: number;
+  errors: number;
+  wells: number;
+  usableBefore: number;
+  usableAfter: number;
+}
+
+export interface Overview {
+  workspace: string;
+  runs: RunInfo[];
+  totals: Totals;
+  wells: WellSummary[];
+  usability: UsabilityRule;
+}
+
+export interface FrameSummary {
+  id: number;
+  wellId: number;
+  t: number;
+  channel: string;
+  path: string;
+  state: FrameState;
+  pOof: number | null;
+  pOofAfter: number | null;
+  review: ReviewState;
+}
+
+export interface NanowellDetail {
+  well: WellSummary;
+  frames: FrameSummary[];
+}
+
+export interface FocusMetrics {
+  tenenbaum: number | null;
+  vollathF4: number | null;
+  vollathF5: number | null;
+  normVariance: number | null;
+  laplacianVar: number | null;
+}
+
+export interface RestorationInfo {
+  modelId: string;
+  modelSha256: string;
+  sampler: string;
+  steps: number;
+  eta: number;
+  ensemble: number;
+  seeds: number[];
+  spreadMean: number;
+  tenenbaumBefore: number | null;
+  tenenbaumAfter: number | null;
+  durationMs: number;
+  createdAt: string;
+}
+
+export interface DecisionEntry {
+  id: number;
+  frameId: number;
+  verdict: Verdict;
+  reviewer: string;
+  note: string;
+  at: string;
+  rule: string | null;
+}
+
+export interface FrameDetail extends FrameSummary {
+  width: number;
+  height: number;
+  bits: number;
+  classification: (FocusMetrics & { pOof: number; modelId: string }) | null;
+  classificationAfter: (FocusMetrics & { pOof: number; modelId: string }) | null;
+  restoration: RestorationInfo | null;
+  decisions: DecisionEntry[];
+}
+
+export type ImageKind = 'original' | 'restored' | 'spread' | 'member';
+
+export interface ImageRequest {
+  frameId: number;
+  kind: ImageKind;
+  /** Ensemble member index, for kind = 'member'. */
+  member?: number;
+  /** Longest side in pixels; thumbnails are cached in the workspace. */
+  maxSize?: number;
+}
+
+export interface ImagePayload {
+  mime: 'image/png';
+  width: number;
+  height: number;
+  /**
+   * Display window in intensity units: grey images map [low, high] to black…white
+   * (original, restored and members of a frame share it); the spread map maps
+   * [low, high] through its colour map.
+   */
+  window?: { low: number; high: number };
+  /** base64-encoded PNG. */
+  base64: string;
+}
+
+export interface DecisionInput {
+  frameIds: number[];
+  verdict: Verdict;
+  reviewer: string;
+  note?: string;
+}
+
+export interface BulkRule {
+  /** Restored frames whose p(OOF) after restoration is below this. */
+  maxPOofAfter: number;
+  /** ...and whose mean ensemble spread is below this (intensity units, 0..1). */
+  maxSpread: number;
+  /** Only frames without a decision yet (default true). */
+  undecidedOnly?: boolean;
+}
+
+export interface BulkPreview {
+  count: number;
+  frameIds: number[];
+}
+
+/**
+ * Confirmation of a bulk rule: the frames the operator previewed (the preview's
+ * `frameIds`). Exactly those are decided; a frame restored after the preview is
+ * not, and a previewed frame that no longer matches the rule is skipped.
+ */
+export interface BulkApplyInput {
+  rule: BulkRule;
+  frameIds: number[];
+  reviewer: string;
+  note?: string;
+}
+
+export interface BulkApplyResult {
+  /** Frames accepted (previewed and still matching the rule). */
+  count: number;
+  /** Previewed frames left alone because they no longer match (decided or re-restored meanwhile). */
+  skipped: number[];
+}
+
+export interface ErrorEntry {
+  id: number;
+  source: string;
+  path: string | null;
+  message: string;
+  at: string;
+}
+
+export interface QueueProgress {
+  done: number;
+  total: number;
+  /** Frames per second over the last minute. */
+  rate: number;
+  /** Seconds to finish at the current rate, null when unknown. */
+  etaSeconds: number | null;
+}
+
+export interface Progress {
+  ingest: QueueProgress;
+  classify: QueueProgress;
+  restore: QueueProgress;
+  paused: boolean;
+}
+
+export interface ModelStatus {
+  id: string;
+  kind: 'classifier' | 'ddpm' | 'unet';
+  sha256: string;
+  loaded: boolean;
+  error: string | null;
+}
+
+export interface EngineStatus {
+  /** Execution provider in use: cuda | dml | coreml | cpu, or null before start. */
+  provider: string | null;
+  models: ModelStatus[];
+  workerPid: number | null;
+  acquiring: boolean;
+  /** Why classification/restoration is not running (no models, disabled by options), if so. */
+  disabledReason?: string | null;
+}
+
+export type ExportLayout = 'mirror' | 'per-well';
+
+export interface ExportPolicy {
+  /** Which frames: curated = in-focus originals + accepted restorations (default); all-decided = curated + originals of rejected restorations; everything = every frame (restoration where accepted). */
+  include: 'curated' | 'all-decided' | 'everything';
+  layout: ExportLayout;
+  omeStacks: boolean;
+  trainingPack: boolean;
+}
+
+export interface ExportPreview {
+  originals: number;
+  restored: number;
+  excluded: number;
+  wells: number;
+}
+
+export interface ExportResult {
+  exportId: number;
+  destination: string;
+  framesExported: number;
+  framesExcluded: number;
+  manifestSha256: string;
+}
+
+export type StationEvent =
+  | { type: 'frame-ingested'; frameId: number; wellId: number; t: number; path: string }
+  | { type: 'frame-classified'; frameId: number; wellId: number; pOof: number; oof: boolean; target: 'original' | 'restored' }
+  | { type: 'frame-restored'; frameId: number; wellId: number; spreadMean: number }
+  | { type: 'frame-failed'; frameId: number; wellId: number; reason: string }
+  | { type: 'decision'; frameIds: number[]; verdict: Verdict; reviewer: string }
+  | { type: 'wells-updated'; wells: WellSummary[] }
+  | { type: 'error'; entry: ErrorEntry }
+  | { type: 'progress'; progress: Progress }
+  | { type: 'engine'; status: EngineStatus }
+  | { type: 'export'; phase: 'started' | 'progress' | 'done' | 'failed'; done: number; total: number; message?: string };
