@@ -16,6 +16,7 @@ import type { EventBus } from '../common/event-bus.js';
 import { DEFAULT_USABILITY } from '../common/usability.js';
 import type { ReadyResponse, WorkerHostFactory } from '../inference/protocol.js';
 import { parseRestoreOptions } from '../inference/protocol.js';
+import { frameSeedKey } from '../common/shard.js';
 import { ensembleSeeds } from '../inference/samplers/gaussian.js';
 import type { Db } from '../store/database.js';
 import {
@@ -406,7 +407,8 @@ export class Pipeline {
   private async runRestore(client: WorkerClient, item: WorkItem, signal: AbortSignal): Promise<void> {
     const [attemptId] = startAttempts(this.db, [item.frameId], 'restore');
     const cfg = this.restoreConfig;
-    const seeds = ensembleSeeds(item.frameId, cfg.ensemble);
+    // Seeds follow the frame's place in the acquisition, not its row id: shards restore it as a whole run would.
+    const seeds = ensembleSeeds(frameSeedKey(item.path, item.page), cfg.ensemble);
     try {
       const r = await client.restore(
         {
