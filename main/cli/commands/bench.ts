@@ -1,4 +1,6 @@
-import { main as benchMain } from '../../../bench/inference.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -30,6 +32,22 @@ Memory bench (instead of the speed bench):
   --sampler <name>     restoration sampler (default: the station default)
   --restore-steps <n>  restoration steps (default: the station default)`;
 
+/**
+ * Runs the benchmark bundle (dist/bench/inference.js, built with the CLI) in its own
+ * process: the app does not import bench/, and a packaged app ships without it.
+ */
+function runBenchmark(argv: string[]): Promise<number> {
+  const script = fileURLToPath(new URL('../bench/inference.js', import.meta.url));
+  if (!existsSync(script)) {
+    throw new Error(`the benchmark is not built (${script} missing): run it from a source checkout (npm run bench)`);
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...argv], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
 const command: Command = {
   summary: 'benchmark classification and restoration samplers (speed-up vs PostFocus)',
   help,
@@ -40,7 +58,7 @@ const command: Command = {
       seed: { type: 'string' }, json: { type: 'boolean' }, memory: { type: 'string' }, 'oof-fraction': { type: 'string' },
       sampler: { type: 'string' }, 'restore-steps': { type: 'string' },
     });
-    return benchMain(argv);
+    return runBenchmark(argv);
   },
 };
 export default command;
