@@ -2,6 +2,7 @@
 // benchmarks) with esbuild. Dependencies stay external: native modules are
 // loaded from node_modules by the runtime that runs the bundle.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -87,6 +88,43 @@ export async function ensureBuilt({ quiet = true } = {}) {
   return true;
 }
 
+/** Newest modification time of any file under `dir` (node_modules skipped). */
+function newestFileMtime(dir) {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules') continue;
+    const p = join(dir, name);
+    const s = statSync(p);
+    newest = Math.max(newest, s.isDirectory() ? newestFileMtime(p) : s.mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the renderer (Vite) into dist/renderer when one of its sources (renderer/,
+ * the contract file, the domain types it re-exports) is newer than the bundle.
+ * Returns whether it built. Throws with Vite's output when the build fails.
+ */
+export function ensureRendererBuilt({ quiet = true } = {}) {
+  const index = join(root, 'dist/renderer/index.html');
+  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
+  const sources = Math.max(
+    newestFileMtime(join(root, 'renderer')),
+    newestFileMtime(join(root, 'main/common')),
+    statSync(join(root, 'preload/api.ts')).mtimeMs,
+  );
+  if (built >= sources) return false;
+  if (!quiet) console.error('building the renderer (vite)…');
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`the renderer build failed:\n${r.stdout}\n${r.stderr}`);
+  return true;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await buildAll({ quiet: process.argv.includes('--quiet') });
+  const quiet = process.argv.includes('--quiet');
+  await buildAll({ quiet });
+  ensureRendererBuilt({ quiet });
 }

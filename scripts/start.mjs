@@ -6,13 +6,13 @@
 //
 // Options: --keep  --web (force the web shell)  --rate <frames/s> (default 10)
 //          --blocks <n> (2)  --wells <n> (36)  --frames <n> (73)  --port <n> (0)
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { buildAll } from './build.mjs';
+import { buildAll, ensureRendererBuilt } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -23,29 +23,9 @@ const option = (name, fallback) => {
 };
 const say = (message) => console.log(`[start] ${message}`);
 
-function newestMtime(dir) {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    if (name === 'node_modules') continue;
-    const p = join(dir, name);
-    const s = statSync(p);
-    newest = Math.max(newest, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
-  }
-  return newest;
-}
-
 /** Builds the renderer with Vite when a renderer source (or the API types) is newer than the bundle. */
 function ensureRenderer() {
-  const index = join(root, 'dist/renderer/index.html');
-  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
-  const sources = Math.max(newestMtime(join(root, 'renderer')), statSync(join(root, 'preload/api.ts')).mtimeMs);
-  if (built >= sources) return;
-  say('building the renderer (vite)…');
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (r.status !== 0) throw new Error('the renderer build failed (see above)');
+  if (ensureRendererBuilt({ quiet: true })) say('renderer built (vite)');
 }
 
 /**

@@ -3,12 +3,13 @@
  * serve`) as child processes, Chromium through playwright-core, and the
  * renderer bundle built by Vite when stale.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser } from 'playwright-core';
+import { ensureRendererBuilt as buildRendererIfStale } from '../../scripts/build.mjs';
 
 export const ROOT = resolve('.');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -42,27 +43,9 @@ export function trainedModels(): { dir: string; problem: string | null } {
   return { dir, problem: null };
 }
 
-function newest(dir: string): number {
-  let n = 0;
-  for (const name of readdirSync(dir)) {
-    if (name === 'node_modules') continue;
-    const p = join(dir, name);
-    const s = statSync(p);
-    n = Math.max(n, s.isDirectory() ? newest(p) : s.mtimeMs);
-  }
-  return n;
-}
-
 /** Builds dist/renderer with Vite when a renderer source is newer than the bundle. */
 export function ensureRendererBuilt(): void {
-  const index = join(ROOT, 'dist/renderer/index.html');
-  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
-  if (built >= Math.max(newest(join(ROOT, 'renderer')), statSync(join(ROOT, 'preload/api.ts')).mtimeMs)) return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`renderer build failed:\n${r.stdout}\n${r.stderr}`);
+  buildRendererIfStale({ quiet: true });
 }
 
 export function outputPath(name: string): string {
