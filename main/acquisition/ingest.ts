@@ -48,6 +48,8 @@ export interface IngestOptions {
   concurrency?: number;
   /** Informational messages (layout detected, folder back, ...). */
   log?: (message: string) => void;
+  /** Only frames of the nanowells this accepts are ingested (a shard: `--shard i/N`); default all. */
+  nanowells?: (block: string, well: string) => boolean;
 }
 
 /** Counters of one pass (ingestOnce) or of a watcher's lifetime. */
@@ -203,10 +205,13 @@ export class AcquisitionIngestor {
     }
     const known = this.known.get(relPath);
     if (known && !this.layout.stacks) return;
-    if (!this.layout.match(relPath) || this.ignored.has(relPath)) {
+    const loc = this.layout.match(relPath);
+    if (!loc || this.ignored.has(relPath)) {
       this.markIgnored(relPath);
       return;
     }
+    // Another shard's nanowell: not ours to ingest, and not an ignored file either.
+    if (this.options.nanowells && !this.options.nanowells(loc.block, loc.well)) return;
     const failed = this.failed.get(relPath);
     this.candidates.set(relPath, {
       size: known?.size ?? failed?.size ?? -1,

@@ -15,6 +15,8 @@ import { attemptCounts, workCounts } from '../../store/queries/work.js';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
+import { formatShard, inShard, parseShard, type ShardSpec } from '../../common/shard.js';
+import { claimShard } from '../../store/queries/shards.js';
 
 const help = `Usage: postfocus process <acquisition> --workspace <folder> [options]
 
@@ -35,6 +37,8 @@ Options:
   --threads <n>             ONNX Runtime threads in the worker (default: runtime's choice)
   --layout <name>           auto (default) | timing | micromanager | stack | pattern
   --pattern <pattern>       file-name pattern with {block} {well} {t} {channel}
+  --shard <i/N>             only shard i of N: the nanowells whose stable hash of (block, well)
+                            mod N is i (see postfocus merge, postfocus cluster)
   --json                    print the summary as one JSON document on stdout
   --quiet                   no progress bars on stderr
 
@@ -56,6 +60,7 @@ const command: Command = {
       threads: { type: 'string' },
       layout: { type: 'string' },
       pattern: { type: 'string' },
+      shard: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
     });
@@ -77,6 +82,12 @@ const command: Command = {
       layoutChoice = parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'));
     } catch (err) {
       throw new UsageError((err as Error).message);
+    }
+    let shard: ShardSpec | null = null;
+    try {
+      shard = flags.shard === undefined ? null : parseShard(stringFlag(flags, 'shard') ?? '');
+    } catch (err) {
+      throw new UsageError(`--shard: ${(err as Error).message}`);
     }
     const root = resolve(positionals[0]!);
     const workspace = resolve(workspaceArg);
@@ -105,12 +116,15 @@ const command: Command = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
+      claimShard(db, workspace, root, shard);
       const ingest = await ingestOnce(root, db, {
         ...layoutChoice,
+        ...(shard ? { nanowells: (block: string, well: string) => inShard(shard, block, well) } : {}),
         log: (m) => line.log(m),
         onProgress: (p) => line.update(formatQueue('ingest', p)),
       });
-      line.update(`ingest: ${ingest.ingested} new frame(s), ${ingest.knownFiles} known`, true);
+      claimShard(db, workspace, root, shard);
+      line.update(`ingest: ${ingest.ingested} new frame(s), ${ingest.knownFiles} known${shard ? ` (shard ${formatShard(shard)})` : ''}`, true);
 
       pipeline = new Pipeline({
         db,
