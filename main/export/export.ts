@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ExportPolicy, ExportPreview, ExportResult, UsabilityRule } from '../../preload/api.js';
-import { DEFAULT_USABILITY, validateUsabilityRule } from '../common/usability.js';
+import { DEFAULT_USABILITY, validateUsabilityRule, videoUsability, type VideoFrame } from '../common/usability.js';
 import type { TiffPage } from '../imaging/tiff-read.js';
 import type { Db } from '../store/database.js';
 import {
@@ -42,7 +42,7 @@ import { FileHasher, readOriginal, readRestored, samplesToFloat, sha256Hex, type
 import { frameOutputPath, omeStackPath, blockFolder } from './layout.js';
 import { ManifestWriter, readManifestRows, type ManifestRow } from './manifest.js';
 import { buildOmeXml, type OmePixelType } from './ome-xml.js';
-import { focusClass, frameDisposition, normalizeExportPolicy, type Disposition, type ExclusionReason, type FrameFacts } from './policy.js';
+import { focusClass, frameDisposition, normalizeExportPolicy, videoFrameOf, type Disposition, type ExclusionReason, type FrameFacts } from '../common/export-policy.js';
 import { writeReport } from './report.js';
 import { encodeStack, encodeSingle } from './tiff-out.js';
 import {
@@ -54,7 +54,7 @@ import {
   TRAINING_PACK_DIR,
   TrainingPackWriter,
 } from './training-pack.js';
-import { addFrameToStats, addWellToStats, emptyBlockStats, totalStats, wellUsability, type BlockStats } from './yield.js';
+import { addFrameToStats, addWellToStats, emptyBlockStats, totalStats, type BlockStats } from './yield.js';
 
 /** Defaults when the run settings do not say: the virtual microscope's camera and TIMING's 5-minute interval. */
 export const DEFAULT_PIXEL_SIZE_UM = 0.325;
@@ -315,14 +315,13 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       if (!stats) blocks.set(blockKey, (stats = emptyBlockStats(blockKey)));
       const frames = listWellExportFrames(db, well.id);
       const stack: StackPage[] = [];
-      const phaseChannel = frames.some((f) => f.channel === '0') ? '0' : frames[0]?.channel;
-      const video: (FrameFacts & { t: number })[] = [];
+      const video: VideoFrame[] = [];
 
       for (const frame of frames) {
         const facts = factsOf(frame);
         const disposition = frameDisposition(facts, policy.include);
         addFrameToStats(stats, facts, disposition);
-        if (frame.channel === phaseChannel) video.push({ ...facts, t: frame.t });
+        video.push(videoFrameOf({ ...facts, t: frame.t, channel: frame.channel }));
         let page: TiffPage | null = null;
         if (disposition.kind === 'excluded') {
           excluded++;
@@ -343,7 +342,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
         }
         done++;
       }
-      addWellToStats(stats, wellUsability(video, ctx.usability));
+      addWellToStats(stats, videoUsability(video, ctx.usability, 'review'));
       if (stack.length > 0) {
         wellsExported++;
         if (policy.omeStacks) {

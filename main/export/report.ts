@@ -1,7 +1,7 @@
 /**
  * report.html: a self-contained page (no external resource; a CSP forbids any)
- * with the export's counts and three plots — OOF fraction per block, usable
- * videos before/after restoration per block (as PostFocus Fig. 8), review
+ * with the export's counts and three plots — OOF fraction per block (percent
+ * axis from 0), usable videos before restoration / after review per block (as PostFocus Fig. 8), review
  * decisions — drawn as inline SVG, and the same plots as plots/<id>.png (and
  * plots/<id>.svg) next to it.
  */
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { renderChartPng, renderChartSvg, type BarChartSpec } from '../imaging/chart.js';
 import type { ExportSummary } from './export.js';
 import { escapeXml } from './ome-xml.js';
-import { POLICY_HELP } from './policy.js';
+import { POLICY_HELP } from '../common/export-policy.js';
 
 /** A chart of the report: its file stem under plots/ and its main/imaging/chart.ts description. */
 export interface ReportChart {
@@ -24,6 +24,7 @@ export function reportCharts(summary: ExportSummary): ReportChart[] {
   const cats = blocks.map((b) => b.block);
   const t = summary.yield.total;
   const percent = (v: number): number => Math.round(1000 * v) / 10;
+  const oofPercents = blocks.map((b) => percent(b.oofFraction));
   return [
     {
       id: 'oof-fraction',
@@ -32,7 +33,9 @@ export function reportCharts(summary: ExportSummary): ReportChart[] {
         title: 'Out-of-focus fraction per block',
         yLabel: '% of classified frames',
         categories: cats,
-        series: [{ name: 'OOF', color: '#d95f02', values: blocks.map((b) => percent(b.oofFraction)) }],
+        series: [{ name: 'OOF', color: '#d95f02', values: oofPercents }],
+        // A percent axis from 0, never auto-fitted to the largest bar (1% must not look like a full bar).
+        ...percentAxis(oofPercents, 100 * summary.usability.maxOofFraction),
         showValues: true,
       },
     },
@@ -40,12 +43,12 @@ export function reportCharts(summary: ExportSummary): ReportChart[] {
       id: 'usable-videos',
       spec: {
         kind: 'bar',
-        title: 'Usable videos before / after restoration',
+        title: 'Usable videos before restoration / after review',
         yLabel: 'usable nanowell videos',
         categories: [...cats, 'total'],
         series: [
           { name: 'before', color: '#7570b3', values: [...blocks.map((b) => b.usableBefore), t.usableBefore] },
-          { name: 'after', color: '#1b9e77', values: [...blocks.map((b) => b.usableAfter), t.usableAfter] },
+          { name: 'after review', color: '#1b9e77', values: [...blocks.map((b) => b.usableAfter), t.usableAfter] },
         ],
         showValues: true,
       },
@@ -62,6 +65,15 @@ export function reportCharts(summary: ExportSummary): ReportChart[] {
       },
     },
   ];
+}
+
+/**
+ * y range of a percent chart: 0 to the next multiple of 10 above the largest
+ * value and twice the usability threshold (so the threshold's scale stays readable).
+ */
+export function percentAxis(values: readonly number[], thresholdPercent: number): { yMin: number; yMax: number } {
+  const top = Math.max(2 * thresholdPercent, ...values.filter(Number.isFinite), 1);
+  return { yMin: 0, yMax: Math.min(100, Math.ceil(top / 10) * 10) };
 }
 
 function table(headers: string[], rows: (string | number)[][]): string {
@@ -103,7 +115,7 @@ ${table(['excluded because', 'frames'], Object.entries(c.excludedByReason).map((
 <h2>Plots</h2>
 <div class="plots">${charts.map((ch) => `<figure id="${ch.id}">${ch.svg}</figure>`).join('')}</div>
 <h2>Per block</h2>
-${table(['block', 'wells', 'frames', 'OOF', 'accepted', 'rejected', 'undecided', 'evaluated videos', 'usable before', 'usable after', 'originals', 'restored', 'excluded'], blockRows)}
+${table(['block', 'wells', 'frames', 'OOF', 'accepted', 'rejected', 'undecided', 'evaluated videos', 'usable before', 'usable after review', 'originals', 'restored', 'excluded'], blockRows)}
 <h2>Policy</h2>
 <pre>${escapeXml(POLICY_HELP)}</pre>
 <p>Files: manifest.csv / manifest.json (one row per exported frame, with checksums), summary.json,

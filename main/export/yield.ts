@@ -1,35 +1,12 @@
 /**
  * Per-block statistics of an export: OOF fraction, review decisions and the
- * usable-video yield before/after restoration (PostFocus Fig. 8).
- * Pure module (no node).
- *
- * A nanowell video is judged on its phase-contrast channel (channel '0', else the
- * first channel). Before restoration, every OOF original counts as OOF; after,
- * an OOF frame whose restoration a reviewer accepted counts as in focus. A video
- * with a frame not classified yet has no verdict (counted as `unknown`).
+ * usable-video yield before restoration and after review (PostFocus Fig. 8).
+ * Pure module (no node). Each video's verdicts come from the one usability
+ * rule (main/common/usability.ts, basis `review`: an OOF frame counts as in
+ * focus once a reviewer accepted its restoration).
  */
-import type { UsabilityRule } from '../../preload/api.js';
-import { isUsable } from '../common/usability.js';
-import { focusClass, hasAcceptedRestoration, reviewClass, type Disposition, type FrameFacts } from './policy.js';
-
-export interface WellVideoFrame extends FrameFacts {
-  t: number;
-}
-
-export interface WellUsability {
-  before: boolean | null;
-  after: boolean | null;
-}
-
-/** Usability of one nanowell video before and after restoration (frames in any order). */
-export function wellUsability(frames: readonly WellVideoFrame[], rule: UsabilityRule): WellUsability {
-  if (frames.length === 0) return { before: null, after: null };
-  const ordered = [...frames].sort((a, b) => a.t - b.t);
-  if (ordered.some((f) => focusClass(f) === 'unclassified')) return { before: null, after: null };
-  const before = ordered.map((f) => focusClass(f) === 'oof');
-  const after = ordered.map((f) => focusClass(f) === 'oof' && !hasAcceptedRestoration(f));
-  return { before: isUsable(before, rule), after: isUsable(after, rule) };
-}
+import type { VideoUsability } from '../common/usability.js';
+import { focusClass, reviewClass, type Disposition, type FrameFacts } from '../common/export-policy.js';
 
 export interface BlockStats {
   block: string;
@@ -37,6 +14,7 @@ export interface BlockStats {
   /** Wells whose every frame is classified. */
   evaluated: number;
   usableBefore: number;
+  /** Usable after review (accepted restorations count as in focus). */
   usableAfter: number;
   frames: number;
   classified: number;
@@ -75,8 +53,8 @@ export function addFrameToStats(stats: BlockStats, frame: FrameFacts, dispositio
   else stats.excluded++;
 }
 
-/** Adds one well's video verdicts to a block's stats. */
-export function addWellToStats(stats: BlockStats, usability: WellUsability): void {
+/** Adds one well's video verdicts (basis `review`) to a block's stats. */
+export function addWellToStats(stats: BlockStats, usability: VideoUsability): void {
   stats.wells++;
   if (usability.before === null || usability.after === null) return;
   stats.evaluated++;

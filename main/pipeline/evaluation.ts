@@ -10,12 +10,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UsabilityRule } from '../../preload/api.js';
-import { DEFAULT_USABILITY, isUsable } from '../common/usability.js';
+import { DEFAULT_USABILITY, isUsable, USABLE_AFTER_LABEL, videoUsability } from '../common/usability.js';
 import type { Image } from '../imaging/image.js';
 import { edgePcc, pcc, psnr, ssim } from '../imaging/metrics/quality.js';
 import { readTiffFloatPage } from '../imaging/tiff-read.js';
 import type { Db } from '../store/database.js';
-import { oofAfterRestoration } from './usability-report.js';
+import { videoFrameOfFlags } from './usability-report.js';
 
 export interface TruthRow {
   path: string;
@@ -73,7 +73,7 @@ export interface YieldBlock {
   usable_truth: number;
   /** Usable by the classifier's flags, before restoration. */
   usable_before: number;
-  /** Usable after restoration (restored frames re-classified in focus no longer count). */
+  /** Usable after model re-check (basis `model-recheck`: restored frames re-classified in focus no longer count as OOF). */
   usable_after: number;
 }
 
@@ -92,6 +92,8 @@ interface FrameFacts {
   wellId: number;
   block: string;
   t: number;
+  channel: string;
+  state: string;
   root: string;
   path: string;
   page: number;
@@ -142,7 +144,7 @@ export async function evaluateWorkspace(db: Db, workspace: string, truthDir: str
   const truth = readTruthCsv(truthDir);
   const facts = db
     .prepare(
-      `SELECT f.id, f.nanowell_id AS wellId, n.block, f.t, r.root, f.path, f.page,
+      `SELECT f.id, f.nanowell_id AS wellId, n.block, f.t, f.channel, f.state, r.root, f.path, f.page,
               co.oof AS oofBefore, cr.oof AS oofRestored, x.mean_path AS meanPath, x.spread_mean AS spreadMean
          FROM frame f JOIN nanowell n ON n.id = f.nanowell_id JOIN run r ON r.id = n.run_id
          LEFT JOIN classification co ON co.frame_id = f.id AND co.target = 'original'
@@ -191,10 +193,9 @@ export async function evaluateWorkspace(db: Db, workspace: string, truthDir: str
     const b = blocks.get(video[0]!.block) ?? { block: video[0]!.block, videos: 0, usable_truth: 0, usable_before: 0, usable_after: 0 };
     b.videos++;
     if (isUsable(video.map((f) => truth.get(f.path)!.oof), rule)) b.usable_truth++;
-    if (video.every((f) => f.oofBefore !== null)) {
-      if (isUsable(video.map((f) => f.oofBefore === 1), rule)) b.usable_before++;
-      if (isUsable(video.map((f) => oofAfterRestoration(f)), rule)) b.usable_after++;
-    }
+    const usability = videoUsability(video.map(videoFrameOfFlags), rule, 'model-recheck');
+    if (usability.before) b.usable_before++;
+    if (usability.after) b.usable_after++;
     blocks.set(b.block, b);
     i = j;
   }
@@ -232,9 +233,9 @@ export function formatEvaluation(r: EvaluationReport): string {
     `  mean ensemble spread ${f(r.restoration.spread_mean, 4)}`,
     '',
     `usable videos (> ${r.yield.rule.maxOofFraction * 100}% OOF or ${r.yield.rule.maxConsecutiveOof} OOF in a row = unusable):`,
-    `  ${'block'.padEnd(8)}${'videos'.padStart(8)}${'truth'.padStart(8)}${'before'.padStart(8)}${'after'.padStart(8)}`,
-    ...r.yield.blocks.map((b) => `  ${b.block.padEnd(8)}${String(b.videos).padStart(8)}${String(b.usable_truth).padStart(8)}${String(b.usable_before).padStart(8)}${String(b.usable_after).padStart(8)}`),
-    `  ${'all'.padEnd(8)}${String(r.yield.videos).padStart(8)}${String(r.yield.usable_truth).padStart(8)}${String(r.yield.usable_before).padStart(8)}${String(r.yield.usable_after).padStart(8)}`,
+    `  ${'block'.padEnd(8)}${'videos'.padStart(8)}${'truth'.padStart(8)}${'before'.padStart(8)}${'re-check'.padStart(10)}   (re-check = ${USABLE_AFTER_LABEL['model-recheck']})`,
+    ...r.yield.blocks.map((b) => `  ${b.block.padEnd(8)}${String(b.videos).padStart(8)}${String(b.usable_truth).padStart(8)}${String(b.usable_before).padStart(8)}${String(b.usable_after).padStart(10)}`),
+    `  ${'all'.padEnd(8)}${String(r.yield.videos).padStart(8)}${String(r.yield.usable_truth).padStart(8)}${String(r.yield.usable_before).padStart(8)}${String(r.yield.usable_after).padStart(10)}`,
   ];
   return lines.join('\n');
 }

@@ -1,49 +1,60 @@
 /**
- * Per-nanowell OOF fraction and video usability before and after restoration,
- * from the stored classifications (PostFocus rule, main/common/usability.ts).
- * A frame counts as OOF after restoration unless it was restored and its
- * restoration re-classified in focus.
+ * Per-nanowell OOF counts and video usability before restoration and after
+ * model re-check, from the stored classifications: the one rule of
+ * main/common/usability.ts with the `model-recheck` basis (a restored frame
+ * counts as in focus when its restoration was re-classified in focus). What the
+ * models alone achieve; the review app and exports count "usable after review".
  */
-import type { UsabilityRule } from '../../preload/api.js';
-import { DEFAULT_USABILITY, isUsable } from '../common/usability.js';
+import type { UsabilityRule } from '../common/domain.js';
+import { DEFAULT_USABILITY, oofAfterRestoration, videoChannel, videoUsability, type VideoFrame } from '../common/usability.js';
 import type { Db } from '../store/database.js';
 import { iterateFrameFlags, type FrameFlags } from '../store/queries/work.js';
 
 export interface WellUsability {
   wellId: number;
+  /** Frames of the video (its phase-contrast channel). */
   frames: number;
   classified: number;
   oofBefore: number;
-  oofAfter: number;
+  /** Frames still OOF after model re-check (pending re-checks not counted). */
+  oofAfterRecheck: number;
   /** OOF frames / classified frames before restoration (0 when none classified). */
   oofFraction: number;
-  /** null until every frame of the well is classified. */
+  /** null until every frame of the video is classified. */
   usableBefore: boolean | null;
-  /** null until every frame is classified and every OOF frame restored-and-reclassified or failed. */
-  usableAfter: boolean | null;
+  /** "Usable after model re-check"; null until every OOF frame is restored-and-re-checked or failed. */
+  usableAfterRecheck: boolean | null;
 }
 
-/** OOF flag of a frame after restoration (see the module comment). */
-export function oofAfterRestoration(f: Pick<FrameFlags, 'oofBefore' | 'oofRestored'>): boolean {
-  return f.oofBefore === 1 && f.oofRestored !== 0;
+/** A stored frame as the usability rule sees it. */
+export function videoFrameOfFlags(f: FrameFlags): VideoFrame {
+  return {
+    t: f.t,
+    channel: f.channel,
+    oof: f.oofBefore === null ? null : f.oofBefore === 1,
+    restored: f.oofRestored !== null || f.state === 'restored',
+    oofRestored: f.oofRestored === null ? null : f.oofRestored === 1,
+    verdict: null,
+    failed: f.state === 'failed',
+  };
 }
 
 function summarise(wellId: number, rows: FrameFlags[], rule: UsabilityRule): WellUsability {
-  const classified = rows.filter((r) => r.oofBefore !== null);
-  const before = classified.map((r) => r.oofBefore === 1);
-  const after = classified.map(oofAfterRestoration);
-  const complete = classified.length === rows.length;
-  const settled = complete && rows.every((r) => r.oofBefore === 0 || r.oofRestored !== null || r.state === 'failed');
-  const oofBefore = before.filter(Boolean).length;
+  const all = rows.map(videoFrameOfFlags);
+  const channel = videoChannel(all);
+  const video = all.filter((f) => f.channel === channel);
+  const classified = video.filter((f) => f.oof !== null);
+  const oofBefore = classified.filter((f) => f.oof).length;
+  const usability = videoUsability(video, rule, 'model-recheck');
   return {
     wellId,
-    frames: rows.length,
+    frames: video.length,
     classified: classified.length,
     oofBefore,
-    oofAfter: after.filter(Boolean).length,
+    oofAfterRecheck: classified.filter((f) => oofAfterRestoration(f, 'model-recheck') === true).length,
     oofFraction: classified.length ? oofBefore / classified.length : 0,
-    usableBefore: complete ? isUsable(before, rule) : null,
-    usableAfter: settled ? isUsable(after, rule) : null,
+    usableBefore: usability.before,
+    usableAfterRecheck: usability.after,
   };
 }
 

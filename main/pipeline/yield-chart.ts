@@ -13,13 +13,13 @@ export function yieldChartSpec(r: EvaluationReport): BarChartSpec {
   const pct = (n: number, of: number) => (of > 0 ? (100 * n) / of : null);
   return {
     kind: 'bar',
-    title: 'Usable videos before / after restoration',
+    title: 'Usable videos before restoration / after model re-check',
     xLabel: 'block',
     yLabel: '% of videos usable',
     categories: blocks.map((b) => (b.block === 'all' ? 'all' : `B${b.block}`)),
     series: [
       { name: 'before (classifier flags)', values: blocks.map((b) => pct(b.usable_before, b.videos)) },
-      { name: 'after restoration', values: blocks.map((b) => pct(b.usable_after, b.videos)) },
+      { name: 'after model re-check', values: blocks.map((b) => pct(b.usable_after, b.videos)) },
       { name: 'true flags (no restoration)', values: blocks.map((b) => pct(b.usable_truth, b.videos)) },
     ],
     yMin: 0,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ExportPolicy } from '../../../preload/api.js';
 import { DESTINATION_EXISTS, ExportRefusedError } from '../../export/destination.js';
 import { exportDataset, type ExportProgress } from '../../export/export.js';
-import { EXPORT_INCLUDES, EXPORT_LAYOUTS, normalizeExportPolicy, POLICY_HELP } from '../../export/policy.js';
+import { EXPORT_INCLUDES, EXPORT_LAYOUTS, normalizeExportPolicy, POLICY_HELP } from '../../common/export-policy.js';
 import { DEFAULT_TRAINING_SIZE } from '../../export/training-pack.js';
 import { closeDb, DATABASE_FILE, openWorkspaceDb } from '../../store/database.js';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';

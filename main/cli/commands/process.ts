@@ -17,6 +17,7 @@ import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
 import { formatShard, inShard, parseShard, type ShardSpec } from '../../common/shard.js';
 import { claimShard } from '../../store/queries/shards.js';
+import { USABLE_AFTER_LABEL } from '../../common/usability.js';
 
 const help = `Usage: postfocus process <acquisition> --workspace <folder> [options]
 
@@ -162,7 +163,8 @@ const command: Command = {
         wells: {
           count: wells.length,
           usableBefore: wells.filter((w) => w.usableBefore).length,
-          usableAfter: wells.filter((w) => w.usableAfter).length,
+          /** Usable after model re-check (restorations re-classified in focus); exports count "usable after review". */
+          usableAfterRecheck: wells.filter((w) => w.usableAfterRecheck).length,
         },
         attempts: attemptCounts(db),
         errors: countErrors(db),
@@ -175,7 +177,11 @@ const command: Command = {
             `(${counts.restored} restored, ${counts.reclassified} re-classified), ${counts.pending} unclassified, ${counts.failed} failed ` +
             `[${((Date.now() - started) / 1000).toFixed(1)} s on ${engine.provider ?? 'no provider'}]`,
         );
-        console.log(`usable videos: ${summary.wells.usableBefore}/${wells.length} before restoration, ${summary.wells.usableAfter}/${wells.length} after`);
+        console.log(
+          `usable videos: ${summary.wells.usableBefore}/${wells.length} before restoration, ` +
+            `${summary.wells.usableAfterRecheck}/${wells.length} ${USABLE_AFTER_LABEL['model-recheck']} ` +
+            `(an export counts only restorations accepted in review: postfocus serve, then postfocus export)`,
+        );
         if (engine.disabledReason) console.log(`warning: ${engine.disabledReason}`);
       }
       return counts.failed > 0 || engine.disabledReason ? ExitCode.completedWithErrors : ExitCode.ok;

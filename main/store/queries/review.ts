@@ -4,9 +4,9 @@
  * rules and the error list. Reads and writes behind typed functions; statements
  * are prepared once per connection.
  *
- * Usability before/after follows the export rule (main/export/yield.ts): a video
- * is judged on its phase-contrast channel; after restoration an OOF frame whose
- * restoration a reviewer accepted counts as in focus.
+ * Usability follows the one rule of main/common/usability.ts with the `review`
+ * basis (as exports count it): a video is judged on its phase-contrast channel;
+ * after review an OOF frame whose restoration a reviewer accepted counts as in focus.
  */
 import type {
   BulkPreview,
@@ -24,8 +24,8 @@ import type {
   WellState,
   WellSummary,
 } from '../../../preload/api.js';
-import { focusClass } from '../../export/policy.js';
-import { wellUsability, type WellVideoFrame } from '../../export/yield.js';
+import { focusClass, videoFrameOf, type FrameFacts } from '../../common/export-policy.js';
+import { videoUsability, type VideoFrame } from '../../common/usability.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
 import type { RestorationOutcome } from '../../common/restoration.js';
 import { wellLabel } from './nanowells.js';
@@ -171,19 +171,8 @@ export function reviewStateOf(verdict: Verdict | null): ReviewState {
   return verdict === 'accept' ? 'accepted' : verdict === 'reject' ? 'rejected' : 'undecided';
 }
 
-/** Channel a video is judged on: '0' (phase contrast) when present, else the first one. */
-function videoChannel(frames: readonly SummaryFacts[]): string | undefined {
-  let first: string | undefined;
-  for (const f of frames) {
-    if (f.channel === '0') return '0';
-    if (first === undefined || f.channel < first) first = f.channel;
-  }
-  return first;
-}
-
-function toFacts(f: SummaryFacts): WellVideoFrame {
+function toFacts(f: SummaryFacts): FrameFacts {
   return {
-    t: f.t,
     state: f.state,
     oofOriginal: f.oofOriginal === null ? null : f.oofOriginal === 1,
     hasRestoration: f.hasRestoration === 1,
@@ -214,11 +203,10 @@ export function summarizeWell(well: WellRow, frames: readonly SummaryFacts[], ru
   let rejected = 0;
   let failed = 0;
   let oofUnrestored = 0;
-  const channel = videoChannel(frames);
-  const video: WellVideoFrame[] = [];
+  const video: VideoFrame[] = [];
   for (const f of frames) {
     const facts = toFacts(f);
-    if (f.channel === channel) video.push(facts);
+    video.push(videoFrameOf({ ...facts, t: f.t, channel: f.channel }));
     const focus = focusClass(facts);
     if (focus !== 'unclassified') classified++;
     if (focus === 'oof') {
@@ -230,7 +218,7 @@ export function summarizeWell(well: WellRow, frames: readonly SummaryFacts[], ru
     else if (f.verdict === 'reject') rejected++;
     if (f.state === 'failed') failed++;
   }
-  const usability = wellUsability(video, rule);
+  const usability = videoUsability(video, rule, 'review');
   const counts = { classified, oof, restored, accepted, rejected, failed };
   return {
     id: well.id,

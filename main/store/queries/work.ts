@@ -53,6 +53,7 @@ export interface RestorationRecord extends RestorationOutcome {
 export interface FrameFlags {
   wellId: number;
   t: number;
+  channel: string;
   state: string;
   /** Classification of the original: 1 OOF, 0 in focus, null not classified yet. */
   oofBefore: number | null;
@@ -116,7 +117,7 @@ const stmts = preparedOnce((db) => ({
   oofOriginal: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM classification WHERE target = 'original' AND oof = 1`),
   reclassified: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM classification WHERE target = 'restored'`),
   flags: db.prepare<[], FrameFlags>(
-    `SELECT f.nanowell_id AS wellId, f.t, f.state, co.oof AS oofBefore, cr.oof AS oofRestored
+    `SELECT f.nanowell_id AS wellId, f.t, f.channel, f.state, co.oof AS oofBefore, cr.oof AS oofRestored
        FROM frame f
        LEFT JOIN classification co ON co.frame_id = f.id AND co.target = 'original'
        LEFT JOIN classification cr ON cr.frame_id = f.id AND cr.target = 'restored'

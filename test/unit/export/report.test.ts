@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExportSummary } from '../../../main/export/export.js';
 import { renderChartSvg } from '../../../main/imaging/chart.js';
-import { reportCharts, reportHtml } from '../../../main/export/report.js';
+import { percentAxis, reportCharts, reportHtml } from '../../../main/export/report.js';
 import { emptyBlockStats } from '../../../main/export/yield.js';
 
 function summary(): ExportSummary {
@@ -29,6 +29,23 @@ describe('report', () => {
     expect(charts[1]!.spec.categories).toEqual(['B1', 'B2', 'total']);
     expect(charts[1]!.spec.series.map((s) => s.values)).toEqual([[6, 5, 11], [9, 5, 14]]);
     expect(charts[2]!.spec.series[0]!.values).toEqual([30, 5, 5, 1]);
+  });
+  it('plots the OOF fraction on a percent axis from 0 (1 % is a tenth of the axis, not a full bar)', () => {
+    const s = summary();
+    s.yield.blocks[0]!.oofFraction = 0.01;
+    s.yield.blocks[1]!.oofFraction = 0.004;
+    const oof = reportCharts(s)[0]!.spec;
+    expect(oof.series[0]!.values).toEqual([1, 0.4]);
+    expect([oof.yMin, oof.yMax]).toEqual([0, 10]);
+    const svg = renderChartSvg(oof);
+    expect(svg).toMatch(/>10</);
+    expect(percentAxis([37.2], 5)).toEqual({ yMin: 0, yMax: 40 });
+    expect(percentAxis([100], 5)).toEqual({ yMin: 0, yMax: 100 });
+  });
+  it('names the yield after review (the export basis)', () => {
+    const usable = reportCharts(summary())[1]!.spec;
+    expect(usable.title).toMatch(/after review/);
+    expect(usable.series.map((x) => x.name)).toEqual(['before', 'after review']);
   });
   it('the page loads nothing from outside (CSP default-src none, no URLs)', () => {
     const s = summary();

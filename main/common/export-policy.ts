@@ -3,7 +3,8 @@
  * dataset. Pure module (no node): the same rule drives the export, its preview
  * counts, the usable-video yield and the CLI help text.
  */
-import type { ExportLayout, ExportPolicy, FrameState, Verdict } from '../../preload/api.js';
+import type { ExportLayout, ExportPolicy, FrameState, Verdict } from './domain.js';
+import type { VideoFrame } from './usability.js';
 
 export type ExportInclude = ExportPolicy['include'];
 
@@ -61,6 +62,24 @@ export function reviewClass(verdict: Verdict | null): ReviewClass {
 /** A restoration that a reviewer accepted and is still in force. */
 export function hasAcceptedRestoration(f: FrameFacts): boolean {
   return f.hasRestoration && f.verdict === 'accept';
+}
+
+/**
+ * A frame as the usability rule sees it under the `review` basis (the one
+ * exports and the review app use): focus from {@link focusClass}, the
+ * restoration and the verdict in force. Re-check flags are not needed there.
+ */
+export function videoFrameOf(f: FrameFacts & { t: number; channel: string }): VideoFrame {
+  const focus = focusClass(f);
+  return {
+    t: f.t,
+    channel: f.channel,
+    oof: focus === 'unclassified' ? null : focus === 'oof',
+    restored: f.hasRestoration,
+    oofRestored: null,
+    verdict: f.verdict,
+    failed: f.state === 'failed',
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   POLICY_HELP,
   type ExportInclude,
   type FrameFacts,
-} from '../../../main/export/policy.js';
+} from '../../../main/common/export-policy.js';
 
 const inFocus: FrameFacts = { state: 'in_focus', oofOriginal: false, hasRestoration: false, verdict: null };
 const accepted: FrameFacts = { state: 'restored', oofOriginal: true, hasRestoration: true, verdict: 'accept' };
