@@ -257,7 +257,7 @@ export function wellSignedDistance(x: number, y: number): number {
 }
 
 /** Smooth, seeded value noise in [−1, 1] with a feature size of `scalePx` pixels. */
-function valueNoise(w: number, h: number, scalePx: number, seed: number): Float32Array {
+export function valueNoise(w: number, h: number, scalePx: number, seed: number): Float32Array {
   const gw = Math.ceil(w / scalePx) + 2;
   const gh = Math.ceil(h / scalePx) + 2;
   const rng = new Rng(seed);
@@ -376,7 +376,7 @@ function textureOf(o: SceneObject): Texture {
 }
 
 /** Per-render constants of an object (so the per-pixel work stays small). */
-interface Prepared {
+export interface Prepared {
   o: SceneObject;
   tex: Texture;
   a: number;
@@ -386,7 +386,7 @@ interface Prepared {
   prot: { ca: number; sa: number; edge: number; p: Protrusion }[];
 }
 
-function prepare(o: SceneObject, wiggle: number): Prepared {
+export function prepare(o: SceneObject, wiggle: number): Prepared {
   const a = o.radiusUm;
   const b = o.radiusUm * o.aspect;
   const hmax = 1 + Math.abs(o.harmonics[0]!) + Math.abs(o.harmonics[1]!) + Math.abs(o.harmonics[2]!);
@@ -405,7 +405,7 @@ function prepare(o: SceneObject, wiggle: number): Prepared {
  * across, both in µm, relative to its centre). Round objects: sphere chord;
  * adherent cells: a flattened dome with a nucleus and tapered protrusions.
  */
-function thicknessAt(q: Prepared, u: number, v: number): number {
+export function thicknessAt(q: Prepared, u: number, v: number): number {
   const { o, tex, a, b } = q;
   const un = u / a;
   const vn = v / b;
@@ -468,7 +468,7 @@ function thicknessAt(q: Prepared, u: number, v: number): number {
 }
 
 /** Bounding radius (µm) of an object, protrusions included. */
-function extentUm(o: SceneObject): number {
+export function extentUm(o: SceneObject): number {
   let r = o.radiusUm * 1.12;
   for (const p of o.protrusions) r = Math.max(r, o.radiusUm + p.lengthUm + 1);
   return r;

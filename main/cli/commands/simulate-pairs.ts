@@ -4,7 +4,7 @@ import { ExitCode, type Command } from '../command.js';
 import { isSimulationWorker, serveSimulationWorker, defaultThreads } from '../../simulation/node/pool.js';
 import { writePairs } from '../../simulation/node/pairs-writer.js';
 
-const HELP = `Usage: postfocus simulate-pairs <dir> [--n 20000] [--size 96] [--seed N] [--threads N] [--force] [--json]
+const HELP = `Usage: postfocus simulate-pairs <dir> [--n 20000] [--size 96] [--seed N] [--varied train|holdout] [--threads N] [--force] [--json]
 
 Writes training pairs from the virtual microscope into <dir>:
   oof.f32     float32 little-endian, n × size × size: noisy input (defocused, or
@@ -15,6 +15,18 @@ Writes training pairs from the virtual microscope into <dir>:
               "oof_threshold_um":5,"files":{...},"items":[{"dz_um","oof","kind","identical"}]}
 Intensities are 8-bit values / 255. Mix: 25% identical in-focus, ~15% near focus
 (0 < |Δz| ≤ 2.5 µm), ~60% out of focus (5 ≤ |Δz| ≤ 10 µm, oof = 1).
+
+ --varied train: randomised microscopes and scenes instead of the TIMING 20×
+phase-contrast optics: phase contrast and bright field (Köhler, partially
+coherent), 10×/20×/40× objectives at 0.15–1 µm/px, random condenser, camera
+noise/offset/bit depth (8/12/16, values / (2^bits − 1)), illumination gradients;
+nanowells, empty nanowells, dense monolayers, sparse fields, debris, scratches.
+Δz is drawn in depths of field (DOF) of each pair's optics; OOF iff |Δz| ≥ 0.885
+DOF (5 µm at the reference optics) and the defocus visibly changes the frame.
+Items add dz_dof, dof_um, oof_dz, modality, objective, profile, pixel_size_um,
+na, condenser_na, bits; "kind" is the scene type.
+ --varied holdout: a microscope no model trains on (bright field, 60×/0.8–0.9
+air, 0.09–0.12 µm/px), for calibration checks.
 
 Options:
   --n N         number of pairs (default 20000)
@@ -37,6 +49,7 @@ const command: Command = {
       size: { type: 'string' },
       seed: { type: 'string' },
       threads: { type: 'string' },
+      varied: { type: 'string' },
       force: { type: 'boolean' },
       json: { type: 'boolean' },
     });
@@ -45,6 +58,12 @@ const command: Command = {
     const size = numberFlag(flags, 'size', 96, { min: 8, max: 1024, integer: true });
     const seed = numberFlag(flags, 'seed', 1, { min: 0, max: 2 ** 32 - 1, integer: true });
     const threads = numberFlag(flags, 'threads', defaultThreads(), { min: 1, max: 64, integer: true });
+    const variedFlag = flags.varied;
+    if (variedFlag !== undefined && variedFlag !== 'train' && variedFlag !== 'holdout') {
+      throw new UsageError(`--varied must be 'train' or 'holdout', got '${String(variedFlag)}'`);
+    }
+    const varied = variedFlag as 'train' | 'holdout' | undefined;
+    if (varied && size > 96) throw new UsageError(`--varied supports --size up to 96, got ${size}`);
     const dir = resolve(positionals[0]!);
     const json = flags.json === true;
     let lastReport = 0;
@@ -56,6 +75,7 @@ const command: Command = {
       entryUrl: import.meta.url,
       command: 'simulate-pairs',
       force: flags.force === true,
+      varied,
       onProgress(done, total) {
         const now = Date.now();
         if (now - lastReport > 2000 || done === total) {

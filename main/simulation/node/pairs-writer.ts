@@ -13,6 +13,8 @@ import { writeFileAtomic } from '../../imaging/tiff-write.js';
 import { OOF_THRESHOLD_UM } from '../focus.js';
 import { DEFAULT_PIXEL_SIZE_UM } from '../microscope.js';
 import { PAIRS_PER_SCENE, type PairItem } from '../pairs.js';
+import { OOF_THRESHOLD_DOF } from '../depth-of-field.js';
+import { VARIED_PAIRS_PER_SCENE, type ProfileSet, type VariedPairItem } from '../varied.js';
 import { SimulationPool } from './pool.js';
 
 export interface PairsIndex {
@@ -20,10 +22,15 @@ export interface PairsIndex {
   size: number;
   count: number;
   seed: number;
-  pixel_size_um: number;
-  oof_threshold_um: number;
+  /** Reference pairs: the one pixel size; varied pairs: null (per item). */
+  pixel_size_um: number | null;
+  /** Reference pairs: 5 µm; varied pairs: null (their label is in DOF units). */
+  oof_threshold_um: number | null;
+  /** Varied pairs only: the profile set and the OOF threshold in depths of field. */
+  variant?: `varied-${ProfileSet}`;
+  oof_threshold_dof?: number;
   files: { oof: string; focus: string };
-  items: PairItem[];
+  items: (PairItem | VariedPairItem)[];
 }
 
 export interface WritePairsOptions {
@@ -35,6 +42,8 @@ export interface WritePairsOptions {
   command?: string;
   /** Replace existing pair files. */
   force?: boolean;
+  /** Randomised microscopes and scenes (varied.ts) instead of the reference TIMING optics. */
+  varied?: ProfileSet;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -52,6 +61,7 @@ export interface WritePairsResult {
 
 /** Pairs per task: whole scene groups, large enough to amortise messaging. */
 const CHUNK = PAIRS_PER_SCENE * 16;
+const VARIED_CHUNK = VARIED_PAIRS_PER_SCENE * 8;
 
 export async function writePairs(dir: string, options: WritePairsOptions): Promise<WritePairsResult> {
   const { count, size, seed } = options;
@@ -69,19 +79,23 @@ export async function writePairs(dir: string, options: WritePairsOptions): Promi
   const focusTmp = join(dir, 'focus.f32.tmp');
   const fdOof = openSync(oofTmp, 'w');
   const fdFocus = openSync(focusTmp, 'w');
-  const items: PairItem[] = new Array(count);
+  const items: (PairItem | VariedPairItem)[] = new Array(count);
+  const varied = options.varied;
+  const chunk = varied ? VARIED_CHUNK : CHUNK;
   let done = 0;
   try {
     const starts: number[] = [];
-    for (let s = 0; s < count; s += CHUNK) starts.push(s);
+    for (let s = 0; s < count; s += chunk) starts.push(s);
     let next = 0;
     const inFlight = Math.max(2, pool.threads * 2);
     const runOne = async (): Promise<void> => {
       while (next < starts.length) {
         const start = starts[next++]!;
-        const n = Math.min(CHUNK, count - start);
-        const r = await pool.run({ type: 'pairs', seed, patch: size, start, count: n });
-        if (r.type !== 'pairs') throw new Error('unexpected result type');
+        const n = Math.min(chunk, count - start);
+        const r = await pool.run(
+          varied ? { type: 'varied-pairs', set: varied, seed, patch: size, start, count: n } : { type: 'pairs', seed, patch: size, start, count: n },
+        );
+        if (r.type !== 'pairs' && r.type !== 'varied-pairs') throw new Error('unexpected result type');
         writeSync(fdOof, new Uint8Array(r.oof.buffer, r.oof.byteOffset, r.oof.byteLength), 0, r.oof.byteLength, start * bytesPerPair);
         writeSync(fdFocus, new Uint8Array(r.focus.buffer, r.focus.byteOffset, r.focus.byteLength), 0, r.focus.byteLength, start * bytesPerPair);
         for (let k = 0; k < n; k++) items[start + k] = r.items[k]!;
@@ -103,8 +117,9 @@ export async function writePairs(dir: string, options: WritePairsOptions): Promi
     size,
     count,
     seed,
-    pixel_size_um: DEFAULT_PIXEL_SIZE_UM,
-    oof_threshold_um: OOF_THRESHOLD_UM,
+    pixel_size_um: varied ? null : DEFAULT_PIXEL_SIZE_UM,
+    oof_threshold_um: varied ? null : OOF_THRESHOLD_UM,
+    ...(varied ? { variant: `varied-${varied}` as const, oof_threshold_dof: OOF_THRESHOLD_DOF } : {}),
     files: { oof: 'oof.f32', focus: 'focus.f32' },
     items,
   };
