@@ -37,6 +37,9 @@ import {
   type WorkItem,
 } from '../store/queries/work.js';
 import { CLASSIFY_BATCH, MAX_TRIES, restoreConfig, type RestoreConfig } from './defaults.js';
+import { evaluateGuards, judgeAfterClassification } from './judge.js';
+import { listGuards } from '../store/queries/calibration.js';
+import { allRunIds } from '../store/queries/judgements.js';
 import { wellUsability, type WellUsability } from './usability-report.js';
 import { WorkerClient, WorkerCrashedError } from './worker-client.js';
 
@@ -50,6 +53,8 @@ export interface PipelineOptions {
   hostFactory: WorkerHostFactory;
   usability?: UsabilityRule;
   restore?: Partial<RestoreConfig>;
+  /** Classify only (triage): OOF frames wait for a later run without this. */
+  noRestore?: boolean;
   /** Frames per classification batch (default 32). */
   classifyBatch?: number;
   /** Tries per unit of work before a frame is failed (default 3). */
@@ -143,6 +148,8 @@ export class Pipeline {
     this.stopping = false;
     const interrupted = closeInterruptedAttempts(this.db);
     if (interrupted) this.log('info', `${interrupted} attempt(s) interrupted by the previous stop will be retried`);
+    // Runs classified before the guard existed, or left pending by a stop, are judged now.
+    for (const g of evaluateGuards(this.db, allRunIds(this.db))) this.log('warn', `domain guard tripped on run ${g.runId}: ${g.reason}`);
     this.lastFrameCount = workCounts(this.db).frames;
     await this.startWorker();
     this.schedule();
@@ -199,6 +206,9 @@ export class Pipeline {
     if (this.ready && !this.ready.capabilities.classify) reasons.push(`classification disabled: ${this.problemOf('classifier')}`);
     if (this.ready && !this.ready.capabilities.restore) reasons.push(`restoration disabled: ${this.problemOf('ddpm')}`);
     if (!this.client?.alive && this.lastExit) reasons.push(`inference worker not running (${this.lastExit})`);
+    for (const g of listGuards(this.db)) {
+      if (g.state === 'tripped') reasons.push(`restoration held by the domain guard (run ${g.runId}): ${g.reason ?? ''}`);
+    }
     return {
       provider: this.ready?.provider ?? null,
       models: this.ready?.models ?? [],
@@ -337,7 +347,7 @@ export class Pipeline {
       else items = items.filter((i) => i.failures === 0);
       if (items.length) this.classifyJob = this.runClassify(client, kind, items).finally(() => this.jobDone('classify'));
     }
-    if (ready.capabilities.restore && !this.restoreJob) {
+    if (ready.capabilities.restore && !this.options.noRestore && !this.restoreJob) {
       const [item] = restoreWork(this.db, 1);
       if (item) {
         const abort = new AbortController();
@@ -362,7 +372,7 @@ export class Pipeline {
       const caps = this.ready?.capabilities;
       if (!caps) return;
       if (caps.classify && (classifyWork(this.db, 1).length || reclassifyWork(this.db, 1).length)) return;
-      if (caps.restore && restoreWork(this.db, 1).length) return;
+      if (caps.restore && !this.options.noRestore && restoreWork(this.db, 1).length) return;
     }
     for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -396,6 +406,7 @@ export class Pipeline {
         });
         this.events.emit({ type: 'frame-classified', frameId: it.frameId, wellId: it.wellId, pOof: r.pOof, oof: r.oof, target });
       });
+      if (target === 'original') this.judge(items.map((i) => i.frameId));
       this.rates.classify.add(items.length);
       this.consecutiveCrashes = 0;
     } catch (err) {
@@ -448,6 +459,14 @@ export class Pipeline {
       }
       this.recordFailure(item, 'restore', attemptId!, err instanceof WorkerCrashedError ? 'crash' : 'error', message);
     }
+  }
+
+  /** The judgement in force (temporal rule / calibration) and the domain guard, after a batch of originals. */
+  private judge(frameIds: number[]): void {
+    const { moved, tripped } = judgeAfterClassification(this.db, frameIds);
+    if (moved) this.log('info', `${moved} frame(s) re-judged against their nanowell's recent frames or the calibration`);
+    for (const g of tripped) this.log('warn', `domain guard tripped on run ${g.runId}: ${g.reason}`);
+    if (tripped.length) this.emitEngine();
   }
 
   private recordFailure(item: WorkItem, kind: AttemptKind, attemptId: number, outcome: 'error' | 'crash', message: string): void {
