@@ -84,6 +84,7 @@ const stmts = preparedOnce((db) => ({
   restore: db.prepare<[number], WorkItem>(
     `SELECT ${ITEM('restore')} WHERE f.state = 'oof'
        AND NOT EXISTS (SELECT 1 FROM restoration x WHERE x.frame_id = f.id)
+       AND n.run_id NOT IN (SELECT run_id FROM restore_held_run)
        AND ${NOT_IN_FLIGHT} ORDER BY f.id LIMIT ?`,
   ),
   startAttempt: db.prepare<[number, AttemptKind, string]>(`INSERT INTO attempt (frame_id, kind, started_at) VALUES (?, ?, ?)`),
@@ -114,12 +115,17 @@ const stmts = preparedOnce((db) => ({
     `SELECT n.run_id AS runId, f.path FROM frame f JOIN nanowell n ON n.id = f.nanowell_id WHERE f.id = ?`,
   ),
   states: db.prepare<[], { state: string; n: number }>(`SELECT state, count(*) AS n FROM frame GROUP BY state`),
-  oofOriginal: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM classification WHERE target = 'original' AND oof = 1`),
+  // OOF by the judgement in force (temporal rule / calibration), the model's where none was written.
+  oofOriginal: db.prepare<[], { n: number }>(
+    `SELECT count(*) AS n FROM classification c LEFT JOIN judgement j ON j.frame_id = c.frame_id
+      WHERE c.target = 'original' AND coalesce(j.oof, c.oof) = 1`,
+  ),
   reclassified: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM classification WHERE target = 'restored'`),
   flags: db.prepare<[], FrameFlags>(
-    `SELECT f.nanowell_id AS wellId, f.t, f.channel, f.state, co.oof AS oofBefore, cr.oof AS oofRestored
+    `SELECT f.nanowell_id AS wellId, f.t, f.channel, f.state, coalesce(j.oof, co.oof) AS oofBefore, cr.oof AS oofRestored
        FROM frame f
        LEFT JOIN classification co ON co.frame_id = f.id AND co.target = 'original'
+       LEFT JOIN judgement j ON j.frame_id = f.id
        LEFT JOIN classification cr ON cr.frame_id = f.id AND cr.target = 'restored'
       ORDER BY f.nanowell_id, f.t, f.channel`,
   ),
