@@ -18,7 +18,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ErrorEntry, QueueProgress } from '../../preload/api.js';
+import type { ErrorEntry, QueueProgress } from '../common/domain.js';
 import type { EventBus } from '../common/event-bus.js';
 import { probeTiff, unsupportedReason, type TiffProbe } from '../imaging/tiff-read.js';
 import type { Db } from '../store/database.js';

@@ -16,7 +16,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { QueueProgress } from '../../preload/api.js';
+import type { QueueProgress } from '../common/domain.js';
 import type { Db } from '../store/database.js';
 import { AcquisitionIngestor, type IngestCounters, type IngestOptions } from './ingest.js';
 import { listTree } from './scan.js';

@@ -3,7 +3,7 @@
  * results and `--json`). On a terminal one line is redrawn in place; otherwise
  * (logs, CI, a parent process) a plain line is written at most every few seconds.
  */
-import type { QueueProgress } from '../../preload/api.js';
+import type { QueueProgress } from '../common/domain.js';
 
 /** `[#####.....]` bar of `width` cells for done/total (empty total → empty bar). */
 export function progressBar(done: number, total: number, width = 24): string {

@@ -11,7 +11,7 @@
  * A workspace holding more than one acquisition run gets a `run<id>/` prefix so
  * the runs cannot overwrite each other.
  */
-import type { ExportLayout } from '../../preload/api.js';
+import type { ExportLayout } from '../common/domain.js';
 
 export interface FrameLocation {
   runId: number;

@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { resolve } from 'node:path';
-import type { ExportResult } from '../../preload/api.js';
+import type { ExportResult } from '../common/domain.js';
 import { findMainBundle } from '../pipeline/bundles.js';
 import { ExportRefusedError } from './destination.js';
 import type { ExportOptions, ExportProgress } from './export.js';

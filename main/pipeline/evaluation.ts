@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { UsabilityRule } from '../../preload/api.js';
+import type { UsabilityRule } from '../common/domain.js';
 import { DEFAULT_USABILITY, isUsable, USABLE_AFTER_LABEL, videoUsability } from '../common/usability.js';
 import type { Image } from '../imaging/image.js';
 import { edgePcc, pcc, psnr, ssim } from '../imaging/metrics/quality.js';

@@ -11,7 +11,7 @@
  * then the frame is recorded as failed (frame.state = 'failed' + error_log).
  */
 import { join } from 'node:path';
-import type { EngineStatus, Progress, QueueProgress, UsabilityRule } from '../../preload/api.js';
+import type { EngineStatus, Progress, QueueProgress, UsabilityRule } from '../common/domain.js';
 import type { EventBus } from '../common/event-bus.js';
 import { DEFAULT_USABILITY } from '../common/usability.js';
 import type { ReadyResponse, WorkerHostFactory } from '../inference/protocol.js';

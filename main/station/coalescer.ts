@@ -4,7 +4,7 @@
  * Under a 10 frames/s acquisition this turns ~30 events/s (ingest, classify,
  * restore) into ≤ 4 small batches per second for the UI.
  */
-import type { WellSummary } from '../../preload/api.js';
+import type { WellSummary } from '../common/domain.js';
 
 export interface CoalescerOptions {
   /** Minimum time between two flushes (ms); 250 gives ≤ 4 updates per second. */

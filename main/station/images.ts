@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
-import type { ImagePayload, ImageRequest } from '../../preload/api.js';
+import type { ImagePayload, ImageRequest } from '../common/domain.js';
 import { readTiffFloatPage } from '../imaging/tiff-read.js';
 import { DEFAULT_THUMB_CACHE_BYTES, pruneThumbCache, type PruneResult } from './thumb-cache.js';
 

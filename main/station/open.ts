@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ExportPolicy, UsabilityRule } from '../../preload/api.js';
+import type { ExportPolicy, UsabilityRule } from '../common/domain.js';
 import type { WorkerHostFactory } from '../inference/protocol.js';
 import { AcquisitionWatcher } from '../acquisition/watcher.js';
 import { previewExport } from '../export/export.js';

@@ -2,7 +2,7 @@
  * Throughput over a sliding window, for the progress bars' rate and ETA.
  * Pure module.
  */
-import type { QueueProgress } from '../../preload/api.js';
+import type { QueueProgress } from '../common/domain.js';
 
 export class SlidingRate {
   private readonly stamps: number[] = [];

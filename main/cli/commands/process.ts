@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { QueueProgress } from '../../../preload/api.js';
+import type { QueueProgress } from '../../common/domain.js';
 import { LayoutDetectionError, ingestOnce } from '../../acquisition/ingest.js';
 import { parseLayoutChoice } from '../../acquisition/options.js';
 import { EventBus } from '../../common/event-bus.js';

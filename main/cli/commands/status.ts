@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { FrameState } from '../../../preload/api.js';
+import type { FrameState } from '../../common/domain.js';
 import { closeDb, DATABASE_FILE, openWorkspaceDb } from '../../store/database.js';
 import { countErrors, listErrors } from '../../store/queries/errors.js';
 import { countFramesByState } from '../../store/queries/frames.js';

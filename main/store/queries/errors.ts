@@ -3,7 +3,7 @@
  * error is recorded once per (run, source, path) by the `error_log_path_once`
  * unique index, so a watcher rescanning a corrupt file does not flood the log.
  */
-import type { ErrorEntry } from '../../../preload/api.js';
+import type { ErrorEntry } from '../../common/domain.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
 
 export interface NewError {

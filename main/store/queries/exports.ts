@@ -4,7 +4,7 @@
  * force), a light pass over all frames for preview counts, and the `export`
  * table's lifecycle (running → done | failed).
  */
-import type { FrameState, Verdict } from '../../../preload/api.js';
+import type { FrameState, Verdict } from '../../common/domain.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
 
 export interface ExportRunRow {

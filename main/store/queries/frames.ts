@@ -2,7 +2,7 @@
  * Frames: one row per (file, page) ingested from an acquisition, keyed in its
  * nanowell by (t, channel). Inserts come in batches, one transaction each.
  */
-import type { FrameState } from '../../../preload/api.js';
+import type { FrameState } from '../../common/domain.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
 import { ensureNanowell } from './nanowells.js';
 

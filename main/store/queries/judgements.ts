@@ -3,7 +3,7 @@
  * model's classification of the original, the station's calibration, or the
  * nanowell's temporal rule. Read by `postfocus frames --json` and calibration.
  */
-import type { FrameState } from '../../../preload/api.js';
+import type { FrameState } from '../../common/domain.js';
 import type { FrameJudgement, JudgementBasis, MetricsLike } from '../../common/focus-judgement.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
 

@@ -23,7 +23,7 @@ import type {
   Verdict,
   WellState,
   WellSummary,
-} from '../../../preload/api.js';
+} from '../../common/domain.js';
 import { focusClass, videoFrameOf, type FrameFacts } from '../../common/export-policy.js';
 import { videoUsability, type VideoFrame } from '../../common/usability.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';

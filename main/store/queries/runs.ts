@@ -2,7 +2,7 @@
  * Runs: one acquisition root each, with the layout its files are read with
  * and the count of files seen that match no frame of the layout.
  */
-import type { RunInfo } from '../../../preload/api.js';
+import type { RunInfo } from '../../common/domain.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
 
 export interface RunRow {

@@ -5,7 +5,7 @@
  * resumes exactly: a result and the end of its attempt are written in one
  * transaction, and an attempt left open by a crash is closed as 'crash' at start.
  */
-import type { FocusMetrics } from '../../../preload/api.js';
+import type { FocusMetrics } from '../../common/domain.js';
 import type { RestorationOutcome } from '../../common/restoration.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
 import { recordError } from './errors.js';
