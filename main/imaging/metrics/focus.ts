@@ -288,13 +288,18 @@ export function powerLogLogSlope(img: Image, options: PowerSpectrumOptions = {})
   return sxy / sxx;
 }
 
+/** The focus metrics computed in the image domain (everything but the power-spectrum slope). */
+export type SpatialFocusMetrics = Omit<FocusMetrics, 'powerLogLogSlope'>;
+
 /**
- * All focus metrics of one (H, W) float32 row-major frame, sharing the 3×3
- * stencil pass and the mean/variance between metrics. Both sides ≥ 8 (for the
- * power spectrum); see the individual functions for definitions.
+ * The image-domain focus metrics of one (H, W) float32 row-major frame (at
+ * least 3×3), sharing one 3×3 stencil pass and the mean/variance. This is what
+ * the station stores per classified frame: the power-spectrum slope needs a
+ * zero-padded 2-D FFT (512² for a 281² crop), about 3× the cost of the rest,
+ * and is not stored, so the classification hot path skips it.
  */
-export function focusMetrics(img: Image, options: PowerSpectrumOptions = {}): FocusMetrics {
-  assertValidImage(img, 'focusMetrics: image', MIN_SPECTRUM_SIDE);
+export function spatialFocusMetrics(img: Image): SpatialFocusMetrics {
+  check(img, 'spatialFocusMetrics');
   const n = img.data.length;
   const { sobelSq, lapSum, lapSq } = stencilSums(img);
   const stats = meanAndVariance(img.data);
@@ -306,6 +311,15 @@ export function focusMetrics(img: Image, options: PowerSpectrumOptions = {}): Fo
     vollathF5: lag1 / n - stats.mean * stats.mean,
     normalizedVariance: normalizedVarianceOf(stats),
     laplacianVariance: Math.max(0, lapSq / n - lapMean * lapMean),
-    powerLogLogSlope: powerLogLogSlope(img, options),
   };
+}
+
+/**
+ * All focus metrics of one (H, W) float32 row-major frame, sharing the 3×3
+ * stencil pass and the mean/variance between metrics. Both sides ≥ 8 (for the
+ * power spectrum); see the individual functions for definitions.
+ */
+export function focusMetrics(img: Image, options: PowerSpectrumOptions = {}): FocusMetrics {
+  assertValidImage(img, 'focusMetrics: image', MIN_SPECTRUM_SIDE);
+  return { ...spatialFocusMetrics(img), powerLogLogSlope: powerLogLogSlope(img, options) };
 }

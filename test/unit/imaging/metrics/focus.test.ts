@@ -6,6 +6,7 @@ import {
   normalizedVariance,
   powerLogLogSlope,
   radialPowerSpectrum,
+  spatialFocusMetrics,
   tenenbaum,
   vollathF4,
   vollathF5,
@@ -112,5 +113,23 @@ describe('input validation', () => {
   });
   it('rejects a negative-mean image for the normalised variance', () => {
     expect(() => normalizedVariance(makeImage(3, 3, Float32Array.from([-1, -1, -1, 0, 0, 0, -1, -1, -1])))).toThrow(/positive mean/);
+  });
+});
+
+describe('spatialFocusMetrics (the metrics the station stores)', () => {
+  it('equals focusMetrics without the spectrum slope on every fixture', () => {
+    for (const name of names) {
+      const img = fixtureImage(name);
+      const { powerLogLogSlope: _slope, ...spatial } = focusMetrics(img);
+      expect(spatialFocusMetrics(img), name).toEqual(spatial);
+    }
+  });
+  it('works on frames too small for the spectrum (3×3) and rejects 2×N', () => {
+    const img = makeImage(3, 3, Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]));
+    const m = spatialFocusMetrics(img);
+    expect(m.tenenbaum).toBeCloseTo(tenenbaum(img), 12);
+    expect(m.vollathF4).toBeCloseTo(vollathF4(img), 12);
+    expect(m.laplacianVariance).toBeCloseTo(laplacianVariance(img), 12);
+    expect(() => spatialFocusMetrics(makeImage(2, 5))).toThrow(/at least 3×3/);
   });
 });
