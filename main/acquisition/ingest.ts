@@ -19,6 +19,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ErrorEntry, QueueProgress } from '../common/domain.js';
+import { queueProgress, SlidingRate } from '../common/rate.js';
 import type { EventBus } from '../common/event-bus.js';
 import { probeTiff, unsupportedReason, type TiffProbe } from '../imaging/tiff-read.js';
 import type { Db } from '../store/database.js';
@@ -95,7 +96,6 @@ interface FailedFile {
 }
 
 const DEFAULTS = { stableMs: 300, settleMs: 3000, concurrency: 16 };
-const RATE_WINDOW_MS = 60_000;
 const INSERT_BATCH = 1000;
 /** Files checked per slice of a processing round (one insert transaction each). */
 const PROCESS_SLICE = 512;
@@ -129,7 +129,7 @@ export class AcquisitionIngestor {
   private ignoredDirty = false;
   private readonly errorKeys = new Set<string>();
   private readonly passErrorKeys = new Set<string>();
-  private readonly ingestTimes: number[] = [];
+  private readonly ingestRate = new SlidingRate();
   private busy = false;
   private detectAttemptSize = 0;
 
@@ -463,7 +463,6 @@ export class AcquisitionIngestor {
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
       const batch = rows.slice(i, i + INSERT_BATCH);
       const outcomes = insertFrames(this.db, batch);
-      const now = Date.now();
       outcomes.forEach((outcome, k) => {
         const row = batch[k]!;
         if (outcome.status === 'duplicate') {
@@ -482,7 +481,6 @@ export class AcquisitionIngestor {
         this.knownEntry(row.path, row).pages.add(row.page);
         if (outcome.status === 'inserted') {
           inserted++;
-          this.ingestTimes.push(now);
           this.options.bus?.emit({ type: 'frame-ingested', frameId: outcome.frameId, wellId: outcome.wellId, t: row.t, path: row.path });
         }
       });
@@ -497,7 +495,7 @@ export class AcquisitionIngestor {
     }
     this.total.ingested += inserted;
     this.pass.ingested += inserted;
-    this.trimRate(Date.now());
+    this.ingestRate.add(inserted);
     return inserted;
   }
 
@@ -537,27 +535,13 @@ export class AcquisitionIngestor {
     }
   }
 
-  private trimRate(now: number): void {
-    let drop = 0;
-    while (drop < this.ingestTimes.length && this.ingestTimes[drop]! < now - RATE_WINDOW_MS) drop++;
-    if (drop > 0) this.ingestTimes.splice(0, drop);
-  }
-
   /**
    * Ingest queue progress: done = frames ingested by this ingestor, total =
    * done + files waiting; rate over the last minute (frames/s).
    */
   progress(startedAt: number, now = Date.now()): QueueProgress {
-    this.trimRate(now);
-    const window = Math.min(RATE_WINDOW_MS, Math.max(now - startedAt, 1)) / 1000;
-    const rate = this.ingestTimes.length / window;
-    const waiting = this.pendingCount;
-    return {
-      done: this.total.ingested,
-      total: this.total.ingested + waiting,
-      rate,
-      etaSeconds: waiting === 0 ? 0 : rate > 0 ? waiting / rate : null,
-    };
+    const done = this.total.ingested;
+    return queueProgress(done, done + this.pendingCount, this.ingestRate.perSecond(now, startedAt));
   }
 
   /** Summary of the current pass. */

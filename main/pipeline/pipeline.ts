@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { EngineStatus, Progress, QueueProgress, UsabilityRule } from '../common/domain.js';
 import type { EventBus } from '../common/event-bus.js';
 import { DEFAULT_USABILITY } from '../common/usability.js';
+import { queueProgress, SlidingRate } from '../common/rate.js';
 import type { ReadyResponse, WorkerHostFactory } from '../inference/protocol.js';
 import { parseRestoreOptions } from '../inference/protocol.js';
 import { frameSeedKey } from '../common/shard.js';
@@ -76,29 +77,6 @@ export interface PipelineOptions {
  */
 const MAX_CONSECUTIVE_CRASHES = 8;
 
-/** Completions over a sliding minute, for rates and ETAs. */
-class RateWindow {
-  private readonly events: { at: number; n: number }[] = [];
-  private readonly since = Date.now();
-
-  add(n: number): void {
-    this.events.push({ at: Date.now(), n });
-  }
-
-  /** Items per second over the last minute (or since start when shorter). */
-  rate(): number {
-    const now = Date.now();
-    while (this.events.length && this.events[0]!.at < now - 60_000) this.events.shift();
-    const span = Math.max(1, (now - Math.max(this.since, now - 60_000)) / 1000);
-    return this.events.reduce((s, e) => s + e.n, 0) / span;
-  }
-}
-
-function queue(done: number, total: number, rate: number): QueueProgress {
-  const remaining = Math.max(0, total - done);
-  return { done, total, rate, etaSeconds: remaining === 0 ? 0 : rate > 0 ? remaining / rate : null };
-}
-
 export class Pipeline {
   private readonly db: Db;
   private readonly events: EventBus;
@@ -120,7 +98,7 @@ export class Pipeline {
   private consecutiveCrashes = 0;
   private idleWaiters: (() => void)[] = [];
   private progressTimer: NodeJS.Timeout | null = null;
-  private readonly rates = { classify: new RateWindow(), restore: new RateWindow(), ingest: new RateWindow() };
+  private readonly rates = { classify: new SlidingRate(), restore: new SlidingRate(), ingest: new SlidingRate() };
   private lastFrameCount = 0;
   private lastExit: string | null = null;
   /** Set after MAX_CONSECUTIVE_CRASHES exits without a completed job: no more restarts. */
@@ -188,8 +166,8 @@ export class Pipeline {
   progress(): { classify: QueueProgress; restore: QueueProgress; paused: boolean } {
     const c = workCounts(this.db);
     return {
-      classify: queue(c.frames - c.pending, c.frames, this.rates.classify.rate()),
-      restore: queue(c.oofOriginal - c.oof, c.oofOriginal, this.rates.restore.rate()),
+      classify: queueProgress(c.frames - c.pending, c.frames, this.rates.classify.perSecond()),
+      restore: queueProgress(c.oofOriginal - c.oof, c.oofOriginal, this.rates.restore.perSecond()),
       paused: this.paused,
     };
   }
@@ -198,7 +176,7 @@ export class Pipeline {
   fullProgress(): Progress {
     const p = this.progress();
     const frames = workCounts(this.db).frames;
-    return { ingest: queue(frames, frames, this.rates.ingest.rate()), classify: p.classify, restore: p.restore, paused: p.paused };
+    return { ingest: queueProgress(frames, frames, this.rates.ingest.perSecond()), classify: p.classify, restore: p.restore, paused: p.paused };
   }
 
   engineStatus(): EngineStatus {

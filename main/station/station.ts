@@ -51,7 +51,7 @@ import {
 } from '../store/queries/review.js';
 import { WellUpdateCoalescer } from './coalescer.js';
 import { FrameImages } from './images.js';
-import { SlidingRate, queueProgress } from './rate.js';
+import { queueProgress, SlidingRate } from '../common/rate.js';
 import { isAbsolute, join } from 'node:path';
 
 /** The acquisition side as the station drives it. */
