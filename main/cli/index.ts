@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   watch: () => import('./commands/watch.js'),
   status: () => import('./commands/status.js'),
   frames: () => import('./commands/frames.js'),
+  calibrate: () => import('./commands/calibrate.js'),
   export: () => import('./commands/export.js'),
   serve: () => import('./commands/serve.js'),
   'simulate-pairs': () => import('./commands/simulate-pairs.js'),

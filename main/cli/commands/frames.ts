@@ -42,15 +42,13 @@ const command: Command = {
     if (positionals.length !== 1) throw new UsageError('expected one workspace folder');
     const workspace = resolve(positionals[0]!);
     if (!existsSync(join(workspace, DATABASE_FILE))) {
-      console.error(`postfocus frames: no workspace at ${workspace} (no ${DATABASE_FILE})`);
-      return ExitCode.failure;
+      throw new Error(`no workspace at ${workspace} (no ${DATABASE_FILE})`);
     }
     const runId = flags.run === undefined ? undefined : numberFlag(flags, 'run', 0, { min: 1, integer: true });
     const db = openWorkspaceDb(workspace, { readonly: true });
     try {
       if (runId !== undefined && !listRuns(db).some((r) => r.id === runId)) {
-        console.error(`postfocus frames: workspace ${workspace} has no run ${runId}`);
-        return ExitCode.failure;
+        throw new Error(`workspace ${workspace} has no run ${runId}`);
       }
       let count = 0;
       if (flags.json) {

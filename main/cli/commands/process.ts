@@ -18,6 +18,9 @@ import { formatQueue, ProgressLine } from '../progress.js';
 import { formatShard, inShard, parseShard, type ShardSpec } from '../../common/shard.js';
 import { claimShard } from '../../store/queries/shards.js';
 import { USABLE_AFTER_LABEL } from '../../common/usability.js';
+import { applyProfileFile, classifierSha } from '../../pipeline/calibrate.js';
+import { listGuards } from '../../store/queries/calibration.js';
+import { userInfo } from 'node:os';
 
 const help = `Usage: postfocus process <acquisition> --workspace <folder> [options]
 
@@ -40,6 +43,8 @@ Options:
   --pattern <pattern>       file-name pattern with {block} {well} {t} {channel}
   --shard <i/N>             only shard i of N: the nanowells whose stable hash of (block, well)
                             mod N is i (see postfocus merge, postfocus cluster)
+  --no-restore              classify only (triage); run again without it to restore later
+  --profile <file>          microscope profile (postfocus calibrate --export) to judge focus with
   --json                    print the summary as one JSON document on stdout
   --quiet                   no progress bars on stderr
 
@@ -63,6 +68,8 @@ const command: Command = {
       pattern: { type: 'string' },
       shard: { type: 'string' },
       json: { type: 'boolean' },
+      'no-restore': { type: 'boolean' },
+      profile: { type: 'string' },
       quiet: { type: 'boolean' },
     });
     if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
@@ -127,6 +134,11 @@ const command: Command = {
       claimShard(db, workspace, root, shard);
       line.update(`ingest: ${ingest.ingested} new frame(s), ${ingest.knownFiles} known${shard ? ` (shard ${formatShard(shard)})` : ''}`, true);
 
+      const profileFile = stringFlag(flags, 'profile');
+      if (profileFile) {
+        const p = applyProfileFile(db, resolve(profileFile), userInfo().username, classifierSha(modelsDir));
+        line.log(`microscope profile ${profileFile}: ${p.applied ? 'applied' : 'already in force'}; ${p.summary}`);
+      }
       pipeline = new Pipeline({
         db,
         workspace,
@@ -134,6 +146,7 @@ const command: Command = {
         modelsDir,
         hostFactory: forkHostFactory(),
         restore,
+        noRestore: Boolean(flags['no-restore']),
         ...(threads ? { threads } : {}),
         log: (level, message) => {
           if (level !== 'info' || !flags.quiet) line.log(`${level}: ${message}`);
@@ -168,6 +181,12 @@ const command: Command = {
         },
         attempts: attemptCounts(db),
         errors: countErrors(db),
+        /** Why OOF frames were left unrestored: --no-restore, or the domain guard per run. */
+        restoration: {
+          noRestore: Boolean(flags['no-restore']),
+          awaiting: counts.oof,
+          guard: listGuards(db).map((g) => ({ runId: g.runId, state: g.state, reason: g.reason })),
+        },
         durationMs: Date.now() - started,
       };
       if (flags.json) console.log(JSON.stringify(summary));
@@ -183,6 +202,7 @@ const command: Command = {
             `(an export counts only restorations accepted in review: postfocus serve, then postfocus export)`,
         );
         if (engine.disabledReason) console.log(`warning: ${engine.disabledReason}`);
+        if (flags['no-restore'] && counts.oof) console.log(`${counts.oof} OOF frame(s) await restoration (--no-restore): run again without it to restore them`);
       }
       return counts.failed > 0 || engine.disabledReason ? ExitCode.completedWithErrors : ExitCode.ok;
     } catch (err) {

@@ -6,6 +6,8 @@ import { countErrors, listErrors } from '../../store/queries/errors.js';
 import { countFramesByState } from '../../store/queries/frames.js';
 import { countNanowells } from '../../store/queries/nanowells.js';
 import { listRuns } from '../../store/queries/runs.js';
+import { calibrationSummary } from '../../pipeline/calibrate.js';
+import { latestCalibration, listGuards } from '../../store/queries/calibration.js';
 import { numberFlag, parseArgs, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 
@@ -57,6 +59,18 @@ const command: Command = {
       });
       const states = countFramesByState(db);
       const recentErrors = listErrors(db, { limit });
+      const cal = latestCalibration(db);
+      const guards = listGuards(db);
+      const calibration = {
+        summary: calibrationSummary(cal),
+        calibrated: cal !== null,
+        ...(cal
+          ? { id: cal.id, who: cal.who, at: cal.at, source: cal.source, classifierSha256: cal.classifierSha256, labels: cal.nInFocus + cal.nOof,
+              inFocus: cal.nInFocus, oof: cal.nOof, cvAccuracy: cal.cvAccuracy, cvBalancedAccuracy: cal.cvBalancedAccuracy }
+          : {}),
+      };
+      // Domain guard per run: pending / clear / tripped (restoration held) / released.
+      const guard = guards.map((g) => ({ runId: g.runId, state: g.state, judged: g.judged, oof: g.oof, reason: g.reason, restorationHeld: g.state === 'tripped' || g.state === 'pending' }));
       const report = {
         workspace,
         frames: sum(states),
@@ -65,6 +79,8 @@ const command: Command = {
         states,
         runs,
         recentErrors,
+        calibration,
+        guard,
       };
       if (flags.json) {
         console.log(JSON.stringify(report));
@@ -75,6 +91,11 @@ const command: Command = {
         lines.push(`run ${r.id} ${r.root}`);
         lines.push(`  layout ${r.layout}${r.pattern ? ` (${r.pattern})` : ''}, ${r.wells} nanowell(s), ${r.frames} frame(s), ${r.ignoredFiles} ignored file(s), ${r.errors} error(s)`);
         lines.push(`  ${Object.entries(r.states).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      }
+      lines.push(`focus: ${calibration.summary}`);
+      for (const g of guard) {
+        if (g.state === 'tripped') lines.push(`domain guard TRIPPED on run ${g.runId}, automatic restoration held: ${g.reason}`);
+        else if (g.state === 'pending') lines.push(`domain guard pending on run ${g.runId} (${g.judged} frame(s) judged; restoration waits for 200 or the end of classification)`);
       }
       if (recentErrors.length > 0) {
         lines.push(`recent errors${report.errors > recentErrors.length ? ` (${recentErrors.length} of ${report.errors})` : ''}:`);

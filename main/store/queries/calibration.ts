@@ -83,7 +83,24 @@ const stmts = preparedOnce((db) => ({
     `INSERT INTO guard_event (run_id, kind, reason, who, at) VALUES (?, ?, ?, ?, ?)`,
   ),
   tripped: db.prepare<[], { runId: number }>(`SELECT run_id AS runId FROM guard_state WHERE state = 'tripped'`),
+  byPath: db.prepare<[string], { frameId: number; page: number; root: string }>(
+    `SELECT f.id AS frameId, f.page, r.root FROM frame f JOIN nanowell n ON n.id = f.nanowell_id JOIN run r ON r.id = n.run_id
+      WHERE f.path = ? ORDER BY f.id`,
+  ),
+  events: db.prepare<[], { id: number; runId: number; kind: string; reason: string; who: string | null; at: string }>(
+    `SELECT id, run_id AS runId, kind, reason, who, at FROM guard_event ORDER BY id`,
+  ),
 }));
+
+/** Frames recorded with this source path (relative to their run's root), in every run; one page or all. */
+export function framesByPath(db: Db, path: string, page?: number): { frameId: number; page: number; root: string }[] {
+  return stmts(db).byPath.all(path).filter((f) => page === undefined || f.page === page);
+}
+
+/** The guard's audit: every trip and release, oldest first. */
+export function guardEvents(db: Db): { id: number; runId: number; kind: string; reason: string; who: string | null; at: string }[] {
+  return stmts(db).events.all();
+}
 
 /** Records operator labels (append-only; 'clear' withdraws a frame's label). One transaction. */
 export function recordFocusLabels(

@@ -102,6 +102,7 @@ export interface ClassifiedFrame {
   state: FrameState;
   pOof: number;
   modelOof: boolean;
+  modelId: string;
   modelSha256: string;
   metrics: MetricsLike;
 }
@@ -113,7 +114,7 @@ export interface JudgementWrite extends FrameJudgement {
 
 const writes = preparedOnce((db) => ({
   series: db.prepare<[number], Omit<ClassifiedFrame, 'modelOof' | 'metrics'> & { modelOof: number; tenenbaum: number | null; laplacianVar: number | null; normVariance: number | null }>(
-    `SELECT f.id AS frameId, f.t, f.channel, f.state, c.p_oof AS pOof, c.oof AS modelOof, c.model_sha256 AS modelSha256,
+    `SELECT f.id AS frameId, f.t, f.channel, f.state, c.p_oof AS pOof, c.oof AS modelOof, c.model_id AS modelId, c.model_sha256 AS modelSha256,
             c.tenenbaum, c.laplacian_var AS laplacianVar, c.norm_variance AS normVariance
        FROM frame f JOIN classification c ON c.frame_id = f.id AND c.target = 'original'
       WHERE f.nanowell_id = ? ORDER BY f.channel, f.t`,
@@ -162,6 +163,7 @@ export function classifiedSeries(db: Db, wellId: number): ClassifiedFrame[] {
     state: r.state,
     pOof: r.pOof,
     modelOof: r.modelOof === 1,
+    modelId: r.modelId,
     modelSha256: r.modelSha256,
     metrics: { tenenbaum: r.tenenbaum, laplacianVar: r.laplacianVar, normVariance: r.normVariance },
   }));

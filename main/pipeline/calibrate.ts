@@ -1,0 +1,253 @@
+/**
+ * Calibration of the focus decision to this station's microscope: from the
+ * operator's labels in force (app keys or a labels CSV), fit the small
+ * logistic head of main/common/focus-judgement.ts, store it (audited), re-judge
+ * every classified frame and release guards it answers. Microscope profiles
+ * carry a calibration to later runs and other workspaces.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import {
+  calibrationFeatures,
+  crossValidateCalibration,
+  fitCalibration,
+  judgeSeriesTemporal,
+  TEMPORAL_RULE,
+  type CalibrationFit,
+  type CrossValidation,
+} from '../common/focus-judgement.js';
+import { modelOfKind, readManifest } from '../inference/model-registry.js';
+import type { Db } from '../store/database.js';
+import {
+  focusLabelsInForce,
+  insertCalibration,
+  latestCalibration,
+  releaseGuards,
+  type CalibrationRow,
+  type FocusLabel,
+} from '../store/queries/calibration.js';
+import { classifiedSeries, type ClassifiedFrame } from '../store/queries/judgements.js';
+import { rejudgeWells, type RejudgeResult } from './judge.js';
+
+/** Labels per class below which a fit (and its leave-one-out estimate) means nothing. */
+export const MIN_LABELS_PER_CLASS = 3;
+
+export class CalibrationError extends Error {}
+
+export interface CalibrationOutcome {
+  calibration: CalibrationRow;
+  crossValidation: CrossValidation;
+  rejudged: RejudgeResult;
+  /** Runs whose domain guard this calibration released. */
+  released: number[];
+}
+
+interface LabelledFeatures {
+  path: string;
+  page: number;
+  label: FocusLabel;
+  sha: string;
+  modelId: string;
+  x: (number | null)[];
+}
+
+/** Feature vectors of the labelled frames, relative sharpness from their well's uncalibrated temporal pass. */
+function labelledFeatures(db: Db): { rows: LabelledFeatures[]; unclassified: string[] } {
+  const labels = focusLabelsInForce(db);
+  const byWell = new Map<number, typeof labels>();
+  for (const l of labels) byWell.set(l.wellId, [...(byWell.get(l.wellId) ?? []), l]);
+  const rows: LabelledFeatures[] = [];
+  const unclassified: string[] = [];
+  for (const [wellId, wellLabels] of byWell) {
+    const series = classifiedSeries(db, wellId);
+    const byChannel = new Map<string, ClassifiedFrame[]>();
+    for (const f of series) byChannel.set(f.channel, [...(byChannel.get(f.channel) ?? []), f]);
+    const rel = new Map<number, number | null>();
+    for (const frames of byChannel.values()) {
+      judgeSeriesTemporal(frames).forEach((j, i) => rel.set(frames[i]!.frameId, j.relativeSharpness));
+    }
+    const byId = new Map(series.map((f) => [f.frameId, f]));
+    for (const l of wellLabels) {
+      const f = byId.get(l.frameId);
+      if (!f) {
+        unclassified.push(l.path + (l.page ? `#${l.page}` : ''));
+        continue;
+      }
+      rows.push({ path: l.path, page: l.page, label: l.label, sha: f.modelSha256, modelId: f.modelId, x: calibrationFeatures(f.pOof, f.metrics, rel.get(f.frameId) ?? null) });
+    }
+  }
+  return { rows, unclassified };
+}
+
+/**
+ * Fits a calibration on the labels in force, stores it (in force from now on),
+ * re-judges every classified frame and releases tripped guards. Throws a
+ * CalibrationError saying what is missing (classes, classification, ...).
+ */
+export function calibrateFromLabels(db: Db, who: string, source: string): CalibrationOutcome {
+  const { rows, unclassified } = labelledFeatures(db);
+  if (unclassified.length) {
+    throw new CalibrationError(
+      `${unclassified.length} labelled frame(s) are not classified yet (${unclassified.slice(0, 3).join(', ')}${unclassified.length > 3 ? ', …' : ''}); ` +
+        'run `postfocus process` on the acquisition first',
+    );
+  }
+  const nOof = rows.filter((r) => r.label === 'oof').length;
+  const nIn = rows.length - nOof;
+  if (nOof < MIN_LABELS_PER_CLASS || nIn < MIN_LABELS_PER_CLASS) {
+    throw new CalibrationError(
+      `calibration needs at least ${MIN_LABELS_PER_CLASS} labels of each class; the workspace has ${nIn} in focus and ${nOof} out of focus`,
+    );
+  }
+  const shas = new Set(rows.map((r) => r.sha));
+  if (shas.size > 1) {
+    throw new CalibrationError(`the labelled frames were classified by ${shas.size} different classifiers; re-classify them with one model first`);
+  }
+  const ys = rows.map((r) => r.label === 'oof');
+  const xs = rows.map((r) => r.x);
+  const fit = fitCalibration(xs, ys);
+  const cv = crossValidateCalibration(xs, ys);
+  const id = insertCalibration(db, {
+    who,
+    source,
+    classifierId: rows[0]!.modelId,
+    classifierSha256: [...shas][0]!,
+    nInFocus: nIn,
+    nOof,
+    cvAccuracy: cv.accuracy,
+    cvBalancedAccuracy: cv.balancedAccuracy,
+    fit,
+    labels: rows.map((r) => ({ path: r.path, page: r.page, label: r.label })),
+  });
+  const rejudged = rejudgeWells(db);
+  const released = releaseGuards(db, who, `calibrated (calibration ${id}, ${nIn + nOof} labels)`);
+  return { calibration: latestCalibration(db)!, crossValidation: cv, rejudged, released };
+}
+
+// ------------------------------------------------------------------ profiles
+
+export const PROFILE_FORMAT = 'postfocus-microscope-profile';
+
+/** A calibration carried to later runs: `process / watch / serve --profile <file>`. */
+export interface MicroscopeProfile {
+  format: typeof PROFILE_FORMAT;
+  version: 1;
+  createdAt: string;
+  createdBy: string;
+  /** Where the calibration was made (workspace, labels source). */
+  origin: string;
+  classifier: { id: string; sha256: string };
+  labels: { inFocus: number; oof: number };
+  crossValidation: { accuracy: number | null; balancedAccuracy: number | null };
+  fit: CalibrationFit;
+  temporalRule: typeof TEMPORAL_RULE;
+}
+
+export function profileOf(c: CalibrationRow, origin: string): MicroscopeProfile {
+  return {
+    format: PROFILE_FORMAT,
+    version: 1,
+    createdAt: c.at,
+    createdBy: c.who,
+    origin,
+    classifier: { id: c.classifierId, sha256: c.classifierSha256 },
+    labels: { inFocus: c.nInFocus, oof: c.nOof },
+    crossValidation: { accuracy: c.cvAccuracy, balancedAccuracy: c.cvBalancedAccuracy },
+    fit: c.fit,
+    temporalRule: { ...TEMPORAL_RULE },
+  };
+}
+
+export function writeProfile(file: string, profile: MicroscopeProfile): void {
+  writeFileSync(file, JSON.stringify(profile, null, 1) + '\n');
+}
+
+const isNumArray = (v: unknown, n?: number): v is number[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && (n === undefined || v.length === n);
+
+/** Reads and validates a profile file; errors name the file and the field. */
+export function readProfile(file: string): MicroscopeProfile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CalibrationError(`cannot read microscope profile ${file}: ${(err as Error).message}`);
+  }
+  const p = raw as Partial<MicroscopeProfile>;
+  const bad = (what: string) => new CalibrationError(`${file} is not a usable microscope profile: ${what}`);
+  if (!p || typeof p !== 'object' || p.format !== PROFILE_FORMAT) throw bad(`"format" must be "${PROFILE_FORMAT}"`);
+  if (p.version !== 1) throw bad(`unsupported version ${String(p.version)}`);
+  if (!p.classifier || typeof p.classifier.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(p.classifier.sha256)) throw bad('classifier.sha256 missing');
+  const f = p.fit;
+  const d = f?.weights?.length ?? -1;
+  if (!f || d < 1 || !isNumArray(f.weights) || !isNumArray(f.mean, d) || !isNumArray(f.scale, d) || typeof f.bias !== 'number' || !Array.isArray(f.features) || f.features.length !== d) {
+    throw bad('fit must have features, mean, scale and weights of one length and a bias');
+  }
+  if (f.scale.some((s) => s <= 0)) throw bad('fit.scale must be positive');
+  if (!p.labels || typeof p.labels.inFocus !== 'number' || typeof p.labels.oof !== 'number') throw bad('labels counts missing');
+  return p as MicroscopeProfile;
+}
+
+/**
+ * Puts a profile's calibration in force in a workspace (audited as a
+ * calibration whose source is the profile file), re-judges and releases guards.
+ * The profile must be fitted on the classifier the station runs. Returns null
+ * when that calibration is already in force.
+ */
+export function applyProfile(db: Db, profile: MicroscopeProfile, file: string, who: string, classifierSha256: string | null): CalibrationOutcome | null {
+  if (classifierSha256 !== null && profile.classifier.sha256 !== classifierSha256) {
+    throw new CalibrationError(
+      `microscope profile ${file} was calibrated on classifier ${profile.classifier.id} (${profile.classifier.sha256.slice(0, 12)}), ` +
+        `but this station runs ${classifierSha256.slice(0, 12)}; calibrate again with the current classifier`,
+    );
+  }
+  // Running again with the same profile adds no audit row: it is already in force.
+  const current = latestCalibration(db);
+  if (current && current.classifierSha256 === profile.classifier.sha256 && JSON.stringify(current.fit) === JSON.stringify(profile.fit)) return null;
+  const id = insertCalibration(db, {
+    who,
+    source: `profile ${basename(file)}`,
+    classifierId: profile.classifier.id,
+    classifierSha256: profile.classifier.sha256,
+    nInFocus: profile.labels.inFocus,
+    nOof: profile.labels.oof,
+    cvAccuracy: profile.crossValidation?.accuracy ?? null,
+    cvBalancedAccuracy: profile.crossValidation?.balancedAccuracy ?? null,
+    fit: profile.fit,
+    labels: [],
+  });
+  const rejudged = rejudgeWells(db);
+  const released = releaseGuards(db, who, `microscope profile ${basename(file)} applied (calibration ${id})`);
+  return {
+    calibration: latestCalibration(db)!,
+    crossValidation: { accuracy: profile.crossValidation?.accuracy ?? NaN, balancedAccuracy: profile.crossValidation?.balancedAccuracy ?? NaN, folds: 0 },
+    rejudged,
+    released,
+  };
+}
+
+/** One line for the status bar and `status`: "calibrated on N labels, cross-validated accuracy X" or "not calibrated". */
+export function calibrationSummary(c: CalibrationRow | null): string {
+  if (!c) return 'not calibrated';
+  const n = c.nInFocus + c.nOof;
+  const acc = c.cvAccuracy === null ? 'not cross-validated' : `cross-validated accuracy ${c.cvAccuracy.toFixed(2)}`;
+  return `calibrated on ${n} labels, ${acc}${c.source.startsWith('profile ') ? ` (${c.source})` : ''}`;
+}
+
+/**
+ * `--profile <file>` of process / watch / serve: reads the profile, checks it
+ * against the classifier in the models folder's manifest and puts it in force.
+ */
+export function applyProfileFile(db: Db, file: string, who: string, classifierSha256: string | null): { applied: boolean; summary: string } {
+  const outcome = applyProfile(db, readProfile(file), file, who, classifierSha256);
+  return { applied: outcome !== null, summary: calibrationSummary(latestCalibration(db)) };
+}
+
+/** sha256 of the classifier a models folder ships (from its manifest), or null when it has none / cannot be read. */
+export function classifierSha(modelsDir: string): string | null {
+  try {
+    return modelOfKind(readManifest(modelsDir), 'classifier')?.sha256 ?? null;
+  } catch {
+    return null;
+  }
+}
