@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   frames: () => import('./commands/frames.js'),
   calibrate: () => import('./commands/calibrate.js'),
   export: () => import('./commands/export.js'),
+  accept: () => import('./commands/accept.js'),
   serve: () => import('./commands/serve.js'),
   'simulate-pairs': () => import('./commands/simulate-pairs.js'),
   process: () => import('./commands/process.js'),
@@ -38,6 +39,11 @@ async function topLevelHelp(): Promise<string> {
   return lines.join('\n');
 }
 
+/** The stdout document of a failed command run with --json. */
+export function jsonError(command: string, message: string, exitCode: number, usage: boolean) {
+  return { ok: false, command, error: { kind: usage ? 'usage' : 'failure', message, exitCode } };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -57,11 +63,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`postfocus ${name}: ${err.message}\nRun \`postfocus ${name} --help\` for usage.`);
-      return ExitCode.usage;
-    }
-    console.error(`postfocus ${name}: ${err instanceof Error ? err.message : String(err)}`);
-    return ExitCode.failure;
+    const usage = err instanceof UsageError;
+    const message = err instanceof Error ? err.message : String(err);
+    const code = usage ? ExitCode.usage : ExitCode.failure;
+    // --json promises one JSON document on stdout, failures included (a script parses it either way).
+    if (rest.includes('--json')) console.log(JSON.stringify(jsonError(name, message, code, usage)));
+    if (usage) console.error(`postfocus ${name}: ${message}\nRun \`postfocus ${name} --help\` for usage.`);
+    else console.error(`postfocus ${name}: ${message}`);
+    return code;
   }
 }

@@ -260,6 +260,8 @@ export interface ExportResult {
   framesExported: number;
   framesExcluded: number;
   manifestSha256: string;
+  /** Why frames were left out and what to do about it (e.g. restorations still undecided); absent when none were. */
+  hint?: string;
 }
 
 export type StationEvent =

@@ -111,6 +111,30 @@ export function frameDisposition(f: FrameFacts, include: ExportInclude): Disposi
   return { kind: 'excluded', reason: review === 'rejected' ? 'oof-rejected' : 'oof-undecided' };
 }
 
+/**
+ * Why an export left frames out that the operator can bring in, and how; null
+ * when nothing such was left out. Shown by the CLI and the app after an export.
+ */
+export function exportHint(excludedByReason: Readonly<Record<ExclusionReason, number>>, exported: number): string | null {
+  const lines: string[] = [];
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const undecided = excludedByReason['oof-undecided'];
+  if (undecided > 0) {
+    lines.push(
+      `${plural(undecided, 'out-of-focus frame')} left out because no reviewer decided on ${undecided === 1 ? 'its restoration' : 'their restorations'}: ` +
+        'review them (postfocus serve <workspace>) or accept by rule (postfocus accept <workspace> --reviewer <name>), then export again.',
+    );
+  }
+  const unclassified = excludedByReason.unclassified;
+  if (unclassified > 0) {
+    lines.push(`${plural(unclassified, 'frame')} not classified yet: run postfocus process (or keep the station running) first.`);
+  }
+  if (exported === 0 && lines.length === 0) {
+    lines.push('nothing to export under this policy: the workspace has no frame it includes (see --help for the policies).');
+  }
+  return lines.length ? lines.join('\n') : null;
+}
+
 /** Human-readable description of the policies, shared by `--help` and the report. */
 export const POLICY_HELP = [
   'Policies (which file stands for each frame; OOF = out of focus per the classifier):',

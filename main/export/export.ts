@@ -42,7 +42,7 @@ import { FileHasher, readOriginal, readRestored, samplesToFloat, sha256Hex, type
 import { frameOutputPath, omeStackPath, blockFolder } from './layout.js';
 import { ManifestWriter, readManifestRows, type ManifestRow } from './manifest.js';
 import { buildOmeXml, type OmePixelType } from './ome-xml.js';
-import { focusClass, frameDisposition, normalizeExportPolicy, videoFrameOf, type Disposition, type ExclusionReason, type FrameFacts } from '../common/export-policy.js';
+import { exportHint, focusClass, frameDisposition, normalizeExportPolicy, videoFrameOf, type Disposition, type ExclusionReason, type FrameFacts } from '../common/export-policy.js';
 import { writeReport } from './report.js';
 import { encodeStack, encodeSingle } from './tiff-out.js';
 import {
@@ -403,7 +403,8 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
     partial = null;
     markExportDone(db, exportId, { framesExported: exported, framesExcluded: excluded, manifestSha256 });
     progress({ phase: 'done', done: total, total });
-    return { exportId, destination, framesExported: exported, framesExcluded: excluded, manifestSha256 };
+    const hint = exportHint(excludedByReason, exported);
+    return { exportId, destination, framesExported: exported, framesExcluded: excluded, manifestSha256, ...(hint ? { hint } : {}) };
   } catch (err) {
     manifest?.abort();
     pack?.close();

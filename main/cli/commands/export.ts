@@ -41,7 +41,10 @@ OME MapAnnotation "excludedT" and absent from the manifest.
 The export is written to <destination>.partial-<pid> and renamed when complete; a
 destination inside the acquisition folder or the workspace, or an existing one
 without --merge, is refused. On any error (a full disk included) the partial output is removed and the
-export is recorded as failed in the workspace.`;
+export is recorded as failed in the workspace.
+
+Exit status: 0 when frames were exported, 3 when the export holds no frame (the
+hint on stderr says why, e.g. restorations not reviewed yet), 1 on a refusal or error.`;
 
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, fallback: T): T {
   if (value === undefined) return fallback;
@@ -118,7 +121,9 @@ const command: Command = {
             `export #${result.exportId}, manifest sha256 ${result.manifestSha256}`,
         );
       }
-      return ExitCode.ok;
+      if (result.hint) console.error(`hint: ${result.hint.replaceAll('\n', '\nhint: ')}`);
+      // An empty dataset is not a success a script should carry on with.
+      return result.framesExported === 0 ? ExitCode.completedWithErrors : ExitCode.ok;
     } catch (err) {
       // The core offers "merge into it" in words; on the command line that is --merge.
       if (err instanceof ExportRefusedError && err.message.includes(DESTINATION_EXISTS) && !flags.merge) {
