@@ -6,8 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readTiffFloatPage, readTiffPage, type TiffPage } from '../imaging/tiff-read.js';
+import { unitToSamples } from '../imaging/sample.js';
 
-export type Samples = Uint8Array | Uint16Array | Float32Array;
+// Sample conversion lives in imaging/sample.ts; re-exported for the export modules.
+export { samplesToUnit as samplesToFloat, type Samples } from '../imaging/sample.js';
 
 /** sha256 (hex) of files, remembering the last few paths (a stack is read once per well, not once per page). */
 export class FileHasher {
@@ -33,31 +35,6 @@ export class FileHasher {
 /** sha256 (hex) of bytes. */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/**
- * Converts `(H, W)` float32 intensities in [0, 1] to samples of `bits`:
- * 8-bit round(v·255), 16-bit round(v·65535), 32-bit float unchanged;
- * values outside [0, 1] are clamped (NaN → 0).
- */
-export function floatToSamples(data: Float32Array, bits: 8 | 16 | 32): Samples {
-  if (bits === 32) return data;
-  const max = bits === 8 ? 255 : 65535;
-  const out = bits === 8 ? new Uint8Array(data.length) : new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    out[i] = v >= 1 ? max : v > 0 ? Math.round(v * max) : 0;
-  }
-  return out;
-}
-
-/** Samples → `(H, W)` float32 in [0, 1] (8-bit / 255, 16-bit / 65535, float unchanged). */
-export function samplesToFloat(data: Samples): Float32Array {
-  if (data instanceof Float32Array) return data;
-  const scale = 1 / (data instanceof Uint8Array ? 255 : 65535);
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i]! * scale;
-  return out;
 }
 
 /** Decodes an acquisition original (one page); checks its size against the database. */
@@ -88,5 +65,5 @@ export async function readRestored(
     );
   }
   // A float mean holds [0, 1] intensities; integer files were already scaled by readTiffFloatPage.
-  return { width: restored.width, height: restored.height, bits: original.bits, data: floatToSamples(restored.data, original.bits) };
+  return { width: restored.width, height: restored.height, bits: original.bits, data: unitToSamples(restored.data, original.bits) };
 }

@@ -8,6 +8,7 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import { fromArrayBuffer, fromFile } from 'geotiff';
+import { samplesToUnit } from './sample.js';
 
 /** Why a file failed the probe. */
 export type TiffProblem = 'empty' | 'not-tiff' | 'truncated' | 'corrupt';
@@ -474,9 +475,5 @@ export async function readTiffFloatPage(
   page = 0,
 ): Promise<{ width: number; height: number; bits: 8 | 16 | 32; data: Float32Array }> {
   const { width, height, bits, data } = await readTiffPage(path, page);
-  if (data instanceof Float32Array) return { width, height, bits, data };
-  const scale = 1 / (bits === 8 ? 255 : 65535);
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i]! * scale;
-  return { width, height, bits, data: out };
+  return { width, height, bits, data: samplesToUnit(data) };
 }
