@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDb } from '../../main/store/database.js';
+import { closeDb, openWorkspaceDb } from '../../main/store/database.js';
 import { createTestWorkspace, type TestWorkspace } from '../helpers/export/workspace.js';
 
 const cli = join(process.cwd(), 'bin', 'postfocus.js');
@@ -50,8 +50,19 @@ describe('postfocus accept and the export hint', () => {
     const r = run('accept', ws.workspace, '--reviewer', 'ana', '--note', 'walk-through');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/accepted 5 restored frame\(s\) as ana/);
-    const frames = JSON.parse(run('frames', ws.workspace, '--json').stdout) as unknown;
-    expect(JSON.stringify(frames)).not.toBe('');
+    const db = openWorkspaceDb(ws.workspace, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT frame_id AS frameId, verdict, reviewer, note, rule FROM decision ORDER BY id').all() as {
+        frameId: number; verdict: string; reviewer: string; note: string; rule: string;
+      }[];
+      expect(rows.map((r) => r.frameId).sort((a, b) => a - b)).toEqual([...ws.frameIds.values()].sort((a, b) => a - b));
+      for (const r of rows) {
+        expect(r).toMatchObject({ verdict: 'accept', reviewer: 'ana', note: 'walk-through' });
+        expect(JSON.parse(r.rule)).toEqual({ maxPOofAfter: 0.2, maxSpread: 0.05, undecidedOnly: true });
+      }
+    } finally {
+      closeDb(db);
+    }
     const again = run('accept', ws.workspace, '--reviewer', 'ana', '--json');
     expect(JSON.parse(again.stdout)).toMatchObject({ previewed: 0, accepted: 0 });
   });
