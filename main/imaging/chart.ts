@@ -12,7 +12,7 @@
  * encoder (pngjs, node's Buffer).
  */
 import { GLYPH_HEIGHT, glyphFor, textWidth } from './font5x7.js';
-import { encodeRgbPng } from './png.js';
+import { encodeRgbPng } from './display.js';
 
 // ---------------------------------------------------------------- chart specs
 

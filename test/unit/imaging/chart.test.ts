@@ -12,7 +12,7 @@ import {
   type LineChartSpec,
   type Primitive,
 } from '../../../main/imaging/chart.js';
-import { decodePng } from '../../../main/imaging/png.js';
+import { PNG } from 'pngjs';
 
 const bars: BarChartSpec = {
   kind: 'bar',
@@ -92,9 +92,9 @@ describe('layoutChart: lines', () => {
 
 describe('rasterizeChart / renderChartPng', () => {
   it('renders a decodable RGB PNG of the requested size with bars in their colours', () => {
-    const png = decodePng(renderChartPng(bars, { width: 400, height: 300 }));
+    const png = PNG.sync.read(renderChartPng(bars, { width: 400, height: 300 }));
     expect([png.width, png.height]).toEqual([400, 300]);
-    const px = (x: number, y: number) => Array.from(png.rgba.subarray(4 * (y * 400 + x), 4 * (y * 400 + x) + 3));
+    const px = (x: number, y: number) => Array.from(png.data.subarray(4 * (y * 400 + x), 4 * (y * 400 + x) + 3));
     expect(px(0, 0)).toEqual([255, 255, 255]);
     const d = layoutChart(bars, { width: 400, height: 300 });
     const bar = rects(d.primitives, '#00aa00').find((r) => r.h > 20)!;
