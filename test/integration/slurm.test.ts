@@ -126,7 +126,7 @@ describe.skipIf(skip !== null)('SLURM job array on a one-node cluster', () => {
     expect(mergeJobId, 'the job array ran').not.toBe('');
     // The shard with the most frames, so the resumed task has something it could have redone.
     const shards = Array.from({ length: SHARDS }, (_, i) => ({ i, ws: join(at('job'), 'shards', `shard-${i}-of-${SHARDS}`) }));
-    const { i, ws } = shards.map((s) => ({ ...s, n: rowCounts(s.ws).frame })).sort((a, b) => b.n - a.n)[0]!;
+    const { i, ws } = shards.map((s) => ({ ...s, n: rowCounts(s.ws).frame ?? 0 })).sort((a, b) => b.n - a.n)[0]!;
     const before = rowCounts(ws);
     const task = `${arrayJobId}_${i}`;
     slurm('scontrol', ['requeue', task]);
