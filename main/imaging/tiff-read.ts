@@ -8,7 +8,7 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import { fromArrayBuffer, fromFile } from 'geotiff';
-import { samplesToUnit } from './sample.js';
+import { effectiveFullScale, maxSample, samplesToUnit } from './sample.js';
 
 /** Why a file failed the probe. */
 export type TiffProblem = 'empty' | 'not-tiff' | 'truncated' | 'corrupt';
@@ -46,6 +46,8 @@ export interface TiffPage {
   height: number;
   bits: 8 | 16 | 32;
   data: Uint8Array | Uint16Array | Float32Array;
+  /** The page's MaxSampleValue tag (the camera's declared maximum), when present. */
+  maxSampleValue?: number;
 }
 
 /** A TIFF that cannot be read, with the file and the reason in the message. */
@@ -451,8 +453,11 @@ export async function readTiffPage(path: string, page = 0): Promise<TiffPage> {
     if ((raster as ArrayLike<number>).length !== n) {
       throw new TiffError(path, 'corrupt', `page ${page} decoded to ${(raster as ArrayLike<number>).length} samples, expected ${n}`);
     }
-    if (bits === 8 && format === 1 && raster instanceof Uint8Array) return { width, height, bits: 8, data: raster };
-    if (bits === 16 && format === 1 && raster instanceof Uint16Array) return { width, height, bits: 16, data: raster };
+    const msv = (image.fileDirectory as unknown as Record<string, unknown>).MaxSampleValue;
+    const tagMax = Array.isArray(msv) || ArrayBuffer.isView(msv) ? Number((msv as ArrayLike<number>)[0]) : typeof msv === 'number' ? msv : undefined;
+    const maxSampleValue = tagMax !== undefined && Number.isFinite(tagMax) ? { maxSampleValue: tagMax } : {};
+    if (bits === 8 && format === 1 && raster instanceof Uint8Array) return { width, height, bits: 8, data: raster, ...maxSampleValue };
+    if (bits === 16 && format === 1 && raster instanceof Uint16Array) return { width, height, bits: 16, data: raster, ...maxSampleValue };
     if (bits === 32 && format === 3 && raster instanceof Float32Array) return { width, height, bits: 32, data: raster };
     throw new TiffError(path, 'unsupported', `page ${page} has ${bits}-bit samples of format ${format}`);
   } catch (err) {
@@ -469,11 +474,22 @@ export async function readTiffAsFloat(path: string, page = 0): Promise<Float32Ar
   return (await readTiffFloatPage(path, page)).data;
 }
 
-/** Like {@link readTiffAsFloat}, with the page's width and height: `(H, W)` float32, row-major, in [0, 1]. */
+/**
+ * Like {@link readTiffAsFloat}, with the page's width and height: `(H, W)` float32, row-major, in [0, 1].
+ * With `effectiveRange`, 16-bit samples are divided by the camera's effective full scale
+ * (sample.ts effectiveFullScale: MaxSampleValue tag, else `runFullScale`, else the frame's
+ * maximum rounded up to 8/10/12/14/16 bits) instead of 65,535; `fullScale` says which.
+ */
 export async function readTiffFloatPage(
   path: string,
   page = 0,
-): Promise<{ width: number; height: number; bits: 8 | 16 | 32; data: Float32Array }> {
-  const { width, height, bits, data } = await readTiffPage(path, page);
-  return { width, height, bits, data: samplesToUnit(data) };
+  options: { effectiveRange?: boolean; runFullScale?: number } = {},
+): Promise<{ width: number; height: number; bits: 8 | 16 | 32; data: Float32Array; fullScale: number }> {
+  const { width, height, bits, data, maxSampleValue } = await readTiffPage(path, page);
+  if (data instanceof Float32Array) return { width, height, bits, data, fullScale: 1 };
+  const container = bits === 8 ? 255 : 65535;
+  const fullScale = options.effectiveRange
+    ? effectiveFullScale(bits === 8 ? 8 : 16, { maxSampleValue, observedMax: maxSample(data), runFullScale: options.runFullScale })
+    : container;
+  return { width, height, bits, data: samplesToUnit(data, fullScale), fullScale };
 }

@@ -6,7 +6,7 @@
 import type { Image } from '../imaging/image.js';
 import type { Preprocess } from './model-registry.js';
 import { padTo } from '../imaging/tiling.js';
-import { roundUp, sigmoid, toModelSpace } from './tensor.js';
+import { roundUp, sigmoid, standardisation, toModelSpace, toStandardised } from './tensor.js';
 
 /** Classifier call: (n, 1, h, w) float32 model-space images → n logits. */
 export type LogitFn = (images: Float32Array, n: number, h: number, w: number) => Promise<Float32Array>;
@@ -33,7 +33,12 @@ export async function classifyImages(net: LogitFn, pre: Preprocess, images: read
       const batch = new Float32Array(chunk.length * pw * ph);
       chunk.forEach((idx, j) => {
         const img = images[idx]!;
-        toModelSpace(padTo(img, pw, ph).data, pre, batch.subarray(j * pw * ph, (j + 1) * pw * ph));
+        const target = batch.subarray(j * pw * ph, (j + 1) * pw * ph);
+        const padded = padTo(img, pw, ph).data;
+        // Standardised per frame (statistics of the frame itself, not of its padding) when
+        // the manifest says so: the judgement then follows the data, not the container's range.
+        if (pre.standardise) toStandardised(padded, standardisation(img.data, pre.standardise), pre.standardise, target);
+        else toModelSpace(padded, pre, target);
       });
       const logits = await net(batch, chunk.length, ph, pw);
       if (logits.length !== chunk.length) throw new Error(`classifier returned ${logits.length} logits for ${chunk.length} images`);

@@ -57,6 +57,8 @@ export class InferenceEngine {
   private readonly problems: ReadyResponse['problems'] = [];
   private schedule: NoiseSchedule | null = null;
   private activeClassify = 0;
+  /** Effective full scale of this run's 16-bit frames so far (0 = none read yet); see readFrame. */
+  private runFullScale = 0;
   private classifyIdleWaiters: (() => void)[] = [];
   private readonly cancelled = new Set<number>();
 
@@ -146,7 +148,7 @@ export class InferenceEngine {
       const images: (Image | Error)[] = await Promise.all(
         req.items.map(async (it) => {
           try {
-            const page = await readTiffFloatPage(it.path, it.page);
+            const page = await this.readFrame(it.path, it.page);
             return { width: page.width, height: page.height, data: page.data };
           } catch (err) {
             return err as Error;
@@ -175,6 +177,20 @@ export class InferenceEngine {
     }
   }
 
+  /**
+   * Decodes a frame with the camera's effective range (sample.ts effectiveFullScale).
+   * The range is per run: this worker serves one workspace, and the run's full scale
+   * only grows (the largest of its frames so far), so a dim frame of a 16-bit camera is
+   * not brightened more than its neighbours. Classification does not depend on it (the
+   * classifier standardises each frame); restorations are written back on the scale
+   * their input was read with, so an output keeps its source's range.
+   */
+  private async readFrame(path: string, page: number): Promise<Awaited<ReturnType<typeof readTiffFloatPage>>> {
+    const src = await readTiffFloatPage(path, page, { effectiveRange: true, runFullScale: this.runFullScale || undefined });
+    if (src.bits === 16 && src.fullScale > this.runFullScale) this.runFullScale = src.fullScale;
+    return src;
+  }
+
   private classifyIdle(): Promise<void> {
     if (this.activeClassify === 0) return Promise.resolve();
     return new Promise((resolve) => this.classifyIdleWaiters.push(resolve));
@@ -185,7 +201,7 @@ export class InferenceEngine {
     const ddpm = this.models.get('ddpm');
     if (!ddpm || !this.schedule) throw new Error('restoration is disabled: no usable DDPM model (see the engine status)');
     const started = performance.now();
-    const src = await readTiffFloatPage(req.path, req.page);
+    const src = await this.readFrame(req.path, req.page);
     const image: Image = { width: src.width, height: src.height, data: src.data };
     const unet = this.models.get('unet');
     let sampler = req.options.sampler;
@@ -219,7 +235,8 @@ export class InferenceEngine {
       const paths = derivedPaths(req.frameId);
       const dir = join(this.init.workspace, DERIVED_DIR);
       mkdirSync(dir, { recursive: true });
-      const page = (data: Float32Array, bits: number) => ({ width: image.width, height: image.height, data: quantize(data, bits) });
+      // Written back on the scale the source was read with: a 12-bit camera's frame stays 0–4095.
+      const page = (data: Float32Array, bits: number) => ({ width: image.width, height: image.height, data: quantize(data, bits, src.fullScale) });
       writeTiff(join(this.init.workspace, paths.mean), page(out.mean, src.bits), { atomic: true, software: 'PostFocus Station' });
       writeTiff(join(this.init.workspace, paths.spread), page(out.spread, 32), { atomic: true, software: 'PostFocus Station' });
       writeTiff(join(this.init.workspace, paths.members), out.members.map((m) => page(m, src.bits)), { atomic: true, software: 'PostFocus Station' });
@@ -255,10 +272,14 @@ export class InferenceEngine {
   }
 }
 
-/** [0, 1] float → the pixel type of a source with `bits` bits (32 = float32 unchanged). */
-export function quantize(data: Float32Array, bits: number): TiffPixels {
+/**
+ * [0, 1] float → the pixel type of a source with `bits` bits (32 = float32 unchanged),
+ * on the source's full scale (default the container's: 255 / 65535).
+ */
+export function quantize(data: Float32Array, bits: number, fullScale?: number): TiffPixels {
   if (bits === 32) return data;
-  const max = bits === 16 ? 65535 : 255;
+  const container = bits === 16 ? 65535 : 255;
+  const max = fullScale !== undefined && fullScale >= 1 && fullScale <= container ? Math.round(fullScale) : container;
   const out = bits === 16 ? new Uint16Array(data.length) : new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = Math.round(data[i]! * max);

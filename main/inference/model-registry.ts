@@ -27,6 +27,21 @@ export interface Preprocess {
   threshold: number;
   /** Diffusion noise schedule (DDPM only). */
   schedule?: { kind: string; T: number; alphasCumprod: number[] };
+  /**
+   * Per-frame robust standardisation of the classifier input (replaces scale/offset when
+   * present): y = clip((x − p_center) / max(p_high − p_low, minSpreadRel·|p_center|, minSpreadAbs), ±clip).
+   */
+  standardise?: Standardise;
+}
+
+/** Percentile standardisation of a frame (manifest `preprocess.standardise`, models/training/common.py). */
+export interface Standardise {
+  centerPercentile: number;
+  lowPercentile: number;
+  highPercentile: number;
+  minSpreadRel: number;
+  minSpreadAbs: number;
+  clip: number;
 }
 
 export interface ModelEntry {
@@ -95,6 +110,26 @@ function parsePreprocess(raw: unknown, kind: ModelKind, where: string, file: str
   };
   if (!(pre.sizeMultiple >= 1 && Number.isInteger(pre.sizeMultiple))) {
     throw new ModelError(`${file}: ${where}.size_multiple must be a whole number ≥ 1`, file);
+  }
+  if (p.standardise !== undefined) {
+    const st = p.standardise as Record<string, unknown>;
+    const w = `${where}.standardise`;
+    pre.standardise = {
+      centerPercentile: num(st.center_percentile, `${w}.center_percentile`, file),
+      lowPercentile: num(st.low_percentile, `${w}.low_percentile`, file),
+      highPercentile: num(st.high_percentile, `${w}.high_percentile`, file),
+      minSpreadRel: num(st.min_spread_rel, `${w}.min_spread_rel`, file),
+      minSpreadAbs: num(st.min_spread_abs, `${w}.min_spread_abs`, file),
+      clip: num(st.clip, `${w}.clip`, file),
+    };
+    const q = pre.standardise;
+    const pct = (v: number): boolean => v >= 0 && v <= 100;
+    if (!(pct(q.lowPercentile) && pct(q.centerPercentile) && pct(q.highPercentile) && q.lowPercentile < q.highPercentile)) {
+      throw new ModelError(`${file}: ${w}: percentiles must lie in [0, 100] with low < high`, file);
+    }
+    if (!(q.minSpreadAbs > 0 && q.minSpreadRel >= 0 && q.clip > 0)) {
+      throw new ModelError(`${file}: ${w}: min_spread_abs and clip must be > 0, min_spread_rel ≥ 0`, file);
+    }
   }
   if (kind === 'ddpm') {
     const s = p.schedule as Record<string, unknown> | undefined;

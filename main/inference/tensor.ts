@@ -4,11 +4,43 @@
  * (B, 1, H, W) tensors, and the logistic function. Pure: no node, no runtime.
  */
 import type { Image } from '../imaging/image.js';
-import type { Preprocess } from './model-registry.js';
+import { percentiles } from '../imaging/normalise.js';
+import type { Preprocess, Standardise } from './model-registry.js';
 
 /** [0, 1] intensities → model space, (H, W) float32 row-major in and out. */
 export function toModelSpace(data: Float32Array, pre: Pick<Preprocess, 'scale' | 'offset'>, out = new Float32Array(data.length)): Float32Array {
   for (let i = 0; i < data.length; i++) out[i] = data[i]! * pre.scale + pre.offset;
+  return out;
+}
+
+/**
+ * Centre and spread of a frame's robust standardisation (manifest `preprocess.standardise`):
+ * centre = its centre percentile, spread = max(high − low percentile, minSpreadRel·|centre|,
+ * minSpreadAbs). Percentiles as numpy's 'linear' method, like the Python training.
+ * The floor keeps an empty, flat frame from being stretched into pure noise.
+ * data: (H, W) float32 row-major.
+ */
+export function standardisation(data: Float32Array, st: Standardise): { center: number; spread: number } {
+  const [lo, center, hi] = percentiles(data, [st.lowPercentile, st.centerPercentile, st.highPercentile]) as [number, number, number];
+  return { center, spread: Math.max(hi - lo, st.minSpreadRel * Math.abs(center), st.minSpreadAbs) };
+}
+
+/**
+ * Standardised network input: clip((x − centre) / spread, ±clip). The statistics come
+ * from the unpadded frame (see standardisation), the mapping is applied to any
+ * array (e.g. the mirror-padded frame). (H, W) float32 in and out.
+ */
+export function toStandardised(
+  data: Float32Array,
+  stats: { center: number; spread: number },
+  st: Pick<Standardise, 'clip'>,
+  out = new Float32Array(data.length),
+): Float32Array {
+  const k = 1 / stats.spread;
+  for (let i = 0; i < data.length; i++) {
+    const v = (data[i]! - stats.center) * k;
+    out[i] = v < -st.clip ? -st.clip : v > st.clip ? st.clip : v;
+  }
   return out;
 }
 

@@ -38,6 +38,25 @@ def from_model(y):
     return (y - OFFSET) / SCALE
 
 
+# Classifier input standardisation (manifest preprocess.standardise; main/inference/tensor.ts
+# applies the same rule): each frame is centred on its median and divided by its robust
+# spread, so the judgement depends on neither exposure, bit depth (8-bit, 12-in-16, 16-bit)
+# nor modality contrast.  The spread has a floor relative to the median so an empty,
+# flat frame is not stretched into pure noise.  Percentiles: numpy 'linear' method.
+STANDARDISE = {'center_percentile': 50.0, 'low_percentile': 1.0, 'high_percentile': 99.0,
+               'min_spread_rel': 0.05, 'min_spread_abs': 1e-4, 'clip': 8.0}
+
+
+def standardise(x, spec=STANDARDISE):
+    """(..., H, W) [0, 1] frames -> standardised model input, per frame (last two axes)."""
+    x = np.asarray(x, np.float32)
+    flat = x.reshape(-1, x.shape[-2] * x.shape[-1]).astype(np.float64)
+    lo, c, hi = np.percentile(flat, [spec['low_percentile'], spec['center_percentile'], spec['high_percentile']], axis=1)
+    spread = np.maximum(np.maximum(hi - lo, spec['min_spread_rel'] * np.abs(c)), spec['min_spread_abs'])
+    y = (flat - c[:, None]) / spread[:, None]
+    return np.clip(y, -spec['clip'], spec['clip']).astype(np.float32).reshape(x.shape)
+
+
 # ----------------------------------------------------------------------------- data
 
 class PairSet:

@@ -1,9 +1,16 @@
-"""Train the OOF classifier (pf-classifier-v1).
+"""Train the OOF classifier (pf-classifier-v2).
 
-Samples: both members of every training pair -- the OOF input with its label
-(oof = 1 iff |dz| >= 5 um) and the in-focus target with label 0 -- drawn balanced
-(half of each batch positive).  Random 64^2 crops + flips / rot90, BCE-with-logits,
-AdamW, learning rate cosine-decayed over the wall-clock budget.
+Data: one or more pair folders (``--data dir[:weight],dir[:weight]``): the reference TIMING
+phase-contrast pairs and the randomised virtual microscopes (``simulate-pairs --varied train``:
+phase contrast and bright field, 10x-40x, nanowells / empty wells / monolayers / sparse
+fields).  Samples: both members of every pair -- the OOF input with its label and the
+in-focus target with label 0 -- drawn balanced (half of each batch positive); each batch
+draws its folder by weight.
+
+Preprocessing: every 96^2 patch is standardised as a frame (common.standardise: median
+centred, divided by the 1-99 percentile spread; the manifest's ``preprocess.standardise``),
+then cropped to 64^2 + flips / rot90.  BCE-with-logits, AdamW; the learning rate is
+cosine-decayed over whichever of the step budget and the wall-clock deadline runs out first.
 """
 import argparse
 import math
@@ -15,31 +22,54 @@ import torch
 import torch.nn.functional as F
 
 from common import (PAIRS_DIR, PATCH, RUNS_DIR, PairSet, augment_pair, build, log, n_params,
-                    parse_deadline, save_checkpoint, to_model)
+                    parse_deadline, save_checkpoint, standardise)
 
 
-def sample_batch(ds, pos, neg_oof, rng, batch):
-    """Half positives (OOF inputs with label 1), half negatives (focus targets or label-0 inputs)."""
+class Source:
+    """One pair folder with its positive / label-0 OOF-member indices and its sampling weight."""
+
+    def __init__(self, path, weight):
+        self.path, self.weight = path, weight
+        self.ds = PairSet(path)
+        self.pos = np.nonzero(self.ds.label == 1)[0]
+        self.neg_oof = np.nonzero(self.ds.label == 0)[0]
+
+
+def parse_sources(spec):
+    out = []
+    for part in spec.split(','):
+        path, _, w = part.partition(':')
+        out.append(Source(path, float(w) if w else 1.0))
+    return out
+
+
+def draw(src, rng, positive):
+    ds = src.ds
+    if positive and len(src.pos):
+        return ds.oof[src.pos[rng.integers(len(src.pos))]], 1.0
+    if rng.random() < 0.5 or len(src.neg_oof) == 0:
+        return ds.focus[rng.integers(ds.n)], 0.0
+    return ds.oof[src.neg_oof[rng.integers(len(src.neg_oof))]], 0.0
+
+
+def sample_batch(sources, probs, rng, batch):
+    """Half positives, half negatives (focus targets or label-0 inputs); folder drawn by weight."""
     X = np.empty((batch, 1, PATCH, PATCH), np.float32)
     y = np.zeros((batch, 1), np.float32)
     for j in range(batch):
-        if j < batch // 2:
-            i = pos[rng.integers(len(pos))]
-            img, y[j] = ds.oof[i], 1.0
-        elif rng.random() < 0.5 or len(neg_oof) == 0:
-            img = ds.focus[rng.integers(ds.n)]
-        else:
-            img = ds.oof[neg_oof[rng.integers(len(neg_oof))]]
-        X[j, 0] = augment_pair(np.asarray(img), np.asarray(img), rng)[0]
-    return torch.from_numpy(to_model(X)), torch.from_numpy(y)
+        src = sources[rng.choice(len(sources), p=probs)]
+        img, y[j] = draw(src, rng, j < batch // 2)
+        z = standardise(np.asarray(img))
+        X[j, 0] = augment_pair(z, z, rng)[0]
+    return torch.from_numpy(X), torch.from_numpy(y)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--data', default=os.path.join(PAIRS_DIR, 'train'))
+    ap.add_argument('--data', default=os.path.join(PAIRS_DIR, 'train') + ':0.35,' + os.path.join(PAIRS_DIR, 'varied-train') + ':0.65')
     ap.add_argument('--out', default=os.path.join(RUNS_DIR, 'classifier.pt'))
     ap.add_argument('--deadline', default='600', help="'HH:MM' UTC or seconds from now")
-    ap.add_argument('--max-steps', type=int, default=100000)
+    ap.add_argument('--max-steps', type=int, default=4000)
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--threads', type=int, default=1)
@@ -48,22 +78,24 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
-    ds = PairSet(a.data)
-    pos = np.nonzero(ds.label == 1)[0]
-    neg_oof = np.nonzero(ds.label == 0)[0]
+    sources = parse_sources(a.data)
+    probs = np.array([s.weight for s in sources], np.float64)
+    probs /= probs.sum()
     model = build('classifier')
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     t_start, t_end = time.time(), parse_deadline(a.deadline)
     budget = max(t_end - t_start, 1.0)
-    log(f'classifier params={n_params(model)} train={ds.n} pos={len(pos)} budget={budget:.0f}s')
+    for s in sources:
+        log(f'data {s.path} weight {s.weight} pairs={s.ds.n} pos={len(s.pos)}')
+    log(f'classifier params={n_params(model)} max_steps={a.max_steps} budget={budget:.0f}s')
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     step, run_loss, run_acc, last_ck = 0, 0.7, 0.5, time.time()
     while step < a.max_steps and time.time() < t_end:
-        frac = min((time.time() - t_start) / budget, 1.0)
+        frac = min(max(step / a.max_steps, (time.time() - t_start) / budget), 1.0)
         lr = a.lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * frac))
         for g in opt.param_groups:
             g['lr'] = lr
-        x, y = sample_batch(ds, pos, neg_oof, rng, a.batch)
+        x, y = sample_batch(sources, probs, rng, a.batch)
         logit = model(x)
         loss = F.binary_cross_entropy_with_logits(logit, y)
         opt.zero_grad(set_to_none=True)
@@ -78,7 +110,10 @@ def main():
             save_checkpoint(a.out, model, None, opt, dict(steps=step, wall_time_s=time.time() - t_start))
             last_ck = time.time()
     info = dict(steps=step, wall_time_s=round(time.time() - t_start, 1), batch=a.batch, patch=PATCH,
-                threads=a.threads, data_seed=ds.seed, params=n_params(model), lr=a.lr)
+                threads=a.threads, data_seed=[s.ds.seed for s in sources],
+                data=[{'path': os.path.relpath(s.path, PAIRS_DIR), 'weight': s.weight, 'pairs': s.ds.n,
+                       'variant': s.ds.index.get('variant', 'reference')} for s in sources],
+                params=n_params(model), lr=a.lr, max_steps=a.max_steps, preprocess='standardise')
     save_checkpoint(a.out, model, None, opt, info)
     log(f'done {info}')
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { samplesToUnit, unitToSamples } from '../../../main/imaging/sample.js';
+import { effectiveFullScale, maxSample, roundUpToBitDepth, samplesToUnit, unitToSamples } from '../../../main/imaging/sample.js';
 
 describe('samplesToUnit', () => {
   it('divides 8-bit samples by 255 and 16-bit samples by 65535', () => {
@@ -41,5 +41,34 @@ describe('unitToSamples', () => {
 
   it('rejects a bit depth it cannot write', () => {
     expect(() => unitToSamples(Float32Array.of(0), 12 as 8)).toThrow(/bits must be 8, 16 or 32, got 12/);
+  });
+});
+
+describe('effective full scale (camera bit depth in a 16-bit container)', () => {
+  it('rounds a maximum up to a camera bit depth', () => {
+    expect(roundUpToBitDepth(200)).toBe(255);
+    expect(roundUpToBitDepth(1000)).toBe(1023);
+    expect(roundUpToBitDepth(4100)).toBe(16383);
+    expect(roundUpToBitDepth(4095)).toBe(4095);
+    expect(roundUpToBitDepth(65535)).toBe(65535);
+  });
+
+  it('prefers the MaxSampleValue tag, then the run, then the frame', () => {
+    expect(effectiveFullScale(16, { maxSampleValue: 4095, observedMax: 3000 })).toBe(4095);
+    // A tag the samples exceed is not trusted.
+    expect(effectiveFullScale(16, { maxSampleValue: 4095, observedMax: 5000 })).toBe(16383);
+    expect(effectiveFullScale(16, { maxSampleValue: 65535, observedMax: 3000 })).toBe(4095);
+    // A dim frame of a 12-bit run keeps the run's scale instead of its own 10-bit one.
+    expect(effectiveFullScale(16, { observedMax: 900, runFullScale: 4095 })).toBe(4095);
+    expect(effectiveFullScale(16, { observedMax: 900 })).toBe(1023);
+    expect(effectiveFullScale(8, { observedMax: 12 })).toBe(255);
+  });
+
+  it('reads and writes back on the same scale: a 12-bit frame keeps its range', () => {
+    const raw = Uint16Array.of(0, 600, 4095, 2048);
+    const fs = effectiveFullScale(16, { observedMax: maxSample(raw) });
+    const unit = samplesToUnit(raw, fs);
+    expect(unit[2]).toBe(1);
+    expect(Array.from(unitToSamples(unit, 16, fs))).toEqual([0, 600, 4095, 2048]);
   });
 });
