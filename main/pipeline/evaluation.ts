@@ -15,6 +15,7 @@ import type { Image } from '../imaging/image.js';
 import { edgePcc, pcc, psnr, ssim } from '../imaging/metrics/quality.js';
 import { readTiffFloatPage } from '../imaging/tiff-read.js';
 import type { Db } from '../store/database.js';
+import { evaluationFrames } from '../store/queries/evaluation.js';
 import { videoFrameOfFlags } from './usability-report.js';
 
 export interface TruthRow {
@@ -87,22 +88,6 @@ export interface EvaluationReport {
   yield: { videos: number; usable_truth: number; usable_before: number; usable_after: number; blocks: YieldBlock[]; rule: UsabilityRule };
 }
 
-interface FrameFacts {
-  id: number;
-  wellId: number;
-  block: string;
-  t: number;
-  channel: string;
-  state: string;
-  root: string;
-  path: string;
-  page: number;
-  oofBefore: number | null;
-  oofRestored: number | null;
-  meanPath: string | null;
-  spreadMean: number | null;
-}
-
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 const mean = (xs: number[]) => {
   const f = xs.filter(Number.isFinite);
@@ -142,17 +127,7 @@ function quality(a: Image, truth: Image): QualityMetrics {
 /** Evaluates the workspace `db` (folder `workspace`) against the truth folder. */
 export async function evaluateWorkspace(db: Db, workspace: string, truthDir: string, rule: UsabilityRule = DEFAULT_USABILITY): Promise<EvaluationReport> {
   const truth = readTruthCsv(truthDir);
-  const facts = db
-    .prepare(
-      `SELECT f.id, f.nanowell_id AS wellId, n.block, f.t, f.channel, f.state, r.root, f.path, f.page,
-              co.oof AS oofBefore, cr.oof AS oofRestored, x.mean_path AS meanPath, x.spread_mean AS spreadMean
-         FROM frame f JOIN nanowell n ON n.id = f.nanowell_id JOIN run r ON r.id = n.run_id
-         LEFT JOIN classification co ON co.frame_id = f.id AND co.target = 'original'
-         LEFT JOIN classification cr ON cr.frame_id = f.id AND cr.target = 'restored'
-         LEFT JOIN restoration x ON x.frame_id = f.id
-        ORDER BY f.nanowell_id, f.t, f.channel`,
-    )
-    .all() as FrameFacts[];
+  const facts = evaluationFrames(db);
   const matched = facts.filter((f) => truth.has(f.path));
   if (matched.length === 0) throw new Error(`no frame of workspace ${workspace} appears in ${join(truthDir, 'truth.csv')}: wrong truth folder?`);
 

@@ -34,6 +34,7 @@ import { EventBus } from '../common/event-bus.js';
 import { DEFAULT_USABILITY, validateUsabilityRule } from '../common/usability.js';
 import { closeDb, openWorkspaceDb, type Db } from '../store/database.js';
 import { acquireWorkspaceLock, WorkspaceBusyError, type WorkspaceLock } from '../store/workspace-lock.js';
+import { countFrames } from '../store/queries/frames.js';
 import { listRuns, toRunInfo } from '../store/queries/runs.js';
 import {
   allWellSummaries,
@@ -241,7 +242,7 @@ export class Station implements StationApi {
   }
 
   private progressNow(): Progress {
-    const frames = (this.db.prepare('SELECT count(*) AS n FROM frame').get() as { n: number }).n;
+    const frames = countFrames(this.db);
     const watched = this.acquisition?.progress?.();
     // Frames in the database (including earlier sessions) + files found but not ingested yet.
     const waiting = watched ? Math.max(0, watched.total - watched.done) : 0;

@@ -87,6 +87,7 @@ const stmts = preparedOnce((db) => ({
   countOfRun: db.prepare<[number], { n: number }>(
     `SELECT count(*) AS n FROM frame f JOIN nanowell n ON n.id = f.nanowell_id WHERE n.run_id = ?`,
   ),
+  countAll: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM frame`),
 }));
 
 /**
@@ -157,7 +158,7 @@ export function countFramesByState(db: Db, runId?: number): Record<FrameState, n
   return out;
 }
 
-/** Number of frames of a run. */
-export function countFrames(db: Db, runId: number): number {
-  return stmts(db).countOfRun.get(runId)!.n;
+/** Number of frames of a run, or of the whole workspace. */
+export function countFrames(db: Db, runId?: number): number {
+  return runId === undefined ? stmts(db).countAll.get()!.n : stmts(db).countOfRun.get(runId)!.n;
 }
