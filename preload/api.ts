@@ -21,6 +21,8 @@ import type {
   ExportPolicy,
   ExportPreview,
   ExportResult,
+  FocusLabelInput,
+  FocusStatus,
   FrameDetail,
   ImagePayload,
   ImageRequest,
@@ -47,6 +49,14 @@ export interface StationApi {
   setPaused(input: { paused: boolean }): Promise<Progress>;
   previewExport(policy: ExportPolicy): Promise<ExportPreview>;
   startExport(input: { destination: string; policy: ExportPolicy; merge?: boolean }): Promise<ExportResult>;
+  /** Calibration state, labels in force and the domain guard per run. */
+  getFocusStatus(): Promise<FocusStatus>;
+  /** Records operator focus labels (ground truth, append-only with who and when). */
+  labelFocus(input: FocusLabelInput): Promise<FocusStatus>;
+  /** Fits the calibration on the labels in force, re-judges every frame, releases a tripped guard. */
+  calibrate(input: { who: string }): Promise<FocusStatus>;
+  /** Releases a tripped domain guard without calibrating ("restore anyway"); all runs when runId is omitted. */
+  restoreAnyway(input: { who: string; runId?: number }): Promise<FocusStatus>;
   /** Subscribes to the live event stream; returns an unsubscribe function. */
   subscribe(listener: (event: StationEvent) => void): () => void;
 }
@@ -69,4 +79,8 @@ export const STATION_COMMANDS: readonly StationCommand[] = [
   'setPaused',
   'previewExport',
   'startExport',
+  'getFocusStatus',
+  'labelFocus',
+  'calibrate',
+  'restoreAnyway',
 ];

@@ -264,6 +264,35 @@ export interface ExportResult {
   hint?: string;
 }
 
+/** The station's focus calibration and domain guard, as the status bar shows them. */
+export interface FocusStatus {
+  /** "calibrated on N labels, cross-validated accuracy X" or "not calibrated". */
+  summary: string;
+  calibrated: boolean;
+  /** Operator labels in force now (the next calibration's material). */
+  labels: { inFocus: number; oof: number };
+  calibration: {
+    id: number;
+    who: string;
+    at: string;
+    source: string;
+    inFocus: number;
+    oof: number;
+    cvAccuracy: number | null;
+    cvBalancedAccuracy: number | null;
+  } | null;
+  /** Domain guard per run; 'tripped' holds automatic restoration until calibration or "restore anyway". */
+  guards: { runId: number; state: 'pending' | 'clear' | 'tripped' | 'released'; judged: number; oof: number; reason: string | null }[];
+  restorationHeld: boolean;
+}
+
+/** Operator ground truth for calibration ('clear' withdraws a label); distinct from accept/reject. */
+export interface FocusLabelInput {
+  frameIds: number[];
+  label: 'in_focus' | 'oof' | 'clear';
+  who: string;
+}
+
 export type StationEvent =
   | { type: 'frame-ingested'; frameId: number; wellId: number; t: number; path: string }
   | { type: 'frame-classified'; frameId: number; wellId: number; pOof: number; oof: boolean; target: 'original' | 'restored' }
@@ -274,4 +303,5 @@ export type StationEvent =
   | { type: 'error'; entry: ErrorEntry }
   | { type: 'progress'; progress: Progress }
   | { type: 'engine'; status: EngineStatus }
+  | { type: 'focus'; status: FocusStatus }
   | { type: 'export'; phase: 'started' | 'progress' | 'done' | 'failed'; done: number; total: number; message?: string };

@@ -16,12 +16,14 @@ import {
   type CalibrationFit,
   type CrossValidation,
 } from '../common/focus-judgement.js';
+import type { FocusStatus } from '../common/domain.js';
 import { modelOfKind, readManifest } from '../inference/model-registry.js';
 import type { Db } from '../store/database.js';
 import {
   focusLabelsInForce,
   insertCalibration,
   latestCalibration,
+  listGuards,
   releaseGuards,
   type CalibrationRow,
   type FocusLabel,
@@ -250,4 +252,21 @@ export function classifierSha(modelsDir: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** Calibration, labels in force and guards, as the app's status bar shows them. */
+export function focusStatus(db: Db): FocusStatus {
+  const c = latestCalibration(db);
+  const labels = focusLabelsInForce(db);
+  const guards = listGuards(db).map((g) => ({ runId: g.runId, state: g.state, judged: g.judged, oof: g.oof, reason: g.reason }));
+  return {
+    summary: calibrationSummary(c),
+    calibrated: c !== null,
+    labels: { inFocus: labels.filter((l) => l.label === 'in_focus').length, oof: labels.filter((l) => l.label === 'oof').length },
+    calibration: c
+      ? { id: c.id, who: c.who, at: c.at, source: c.source, inFocus: c.nInFocus, oof: c.nOof, cvAccuracy: c.cvAccuracy, cvBalancedAccuracy: c.cvBalancedAccuracy }
+      : null,
+    guards,
+    restorationHeld: guards.some((g) => g.state === 'tripped'),
+  };
 }

@@ -19,6 +19,8 @@ import type {
   ExportPolicy,
   ExportPreview,
   ExportResult,
+  FocusLabelInput,
+  FocusStatus,
   FrameDetail,
   ImagePayload,
   ImageRequest,
@@ -51,6 +53,9 @@ import {
   wellSummaries,
 } from '../store/queries/review.js';
 import { WellUpdateCoalescer } from './coalescer.js';
+import { calibrateFromLabels, focusStatus } from '../pipeline/calibrate.js';
+import { recordFocusLabels, releaseGuards } from '../store/queries/calibration.js';
+import { allWellIds } from '../store/queries/judgements.js';
 import { FrameImages } from './images.js';
 import { queueProgress, SlidingRate } from '../common/rate.js';
 import { isAbsolute, join } from 'node:path';
@@ -382,6 +387,41 @@ export class Station implements StationApi {
     // A relative path would land under the server's working folder, which the operator never sees.
     if (!isAbsolute(input.destination)) throw new Error(`export destination must be an absolute folder path, got "${input.destination}"`);
     return this.exporter.start(input);
+  }
+
+  async getFocusStatus(): Promise<FocusStatus> {
+    this.assertOpen();
+    return focusStatus(this.db);
+  }
+
+  async labelFocus(input: FocusLabelInput): Promise<FocusStatus> {
+    this.assertOpen();
+    recordFocusLabels(this.db, input.frameIds.map((frameId) => ({ frameId, label: input.label })), input.who, 'app');
+    return this.afterFocusChange();
+  }
+
+  async calibrate(input: { who: string }): Promise<FocusStatus> {
+    this.assertOpen();
+    calibrateFromLabels(this.db, input.who, 'app labels');
+    // Frames may have moved between in focus and OOF anywhere; a released run's OOF frames are work again.
+    this.coalescer.touch(...allWellIds(this.db));
+    this.pipeline?.notify();
+    this.emitEngine();
+    return this.afterFocusChange();
+  }
+
+  async restoreAnyway(input: { who: string; runId?: number }): Promise<FocusStatus> {
+    this.assertOpen();
+    releaseGuards(this.db, input.who, 'restore anyway (operator confirmed)', input.runId);
+    this.pipeline?.notify();
+    this.emitEngine();
+    return this.afterFocusChange();
+  }
+
+  private afterFocusChange(): FocusStatus {
+    const status = focusStatus(this.db);
+    this.events.emit({ type: 'focus', status });
+    return status;
   }
 
   subscribe(listener: (event: StationEvent) => void): () => void {

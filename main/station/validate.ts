@@ -232,6 +232,25 @@ const validators: Validators = {
     if (o.merge !== undefined) input.merge = boolean(o.merge, 'startExport.merge');
     return input;
   },
+  getFocusStatus: (p) => noArgs('getFocusStatus', p),
+  labelFocus(p) {
+    const o = object(p, 'labelFocus', ['frameIds', 'label', 'who']);
+    return {
+      frameIds: ids(o.frameIds, 'labelFocus.frameIds'),
+      label: oneOf(o.label, 'labelFocus.label', ['in_focus', 'oof', 'clear'] as const),
+      who: reviewer(o.who, 'labelFocus.who'),
+    };
+  },
+  calibrate(p) {
+    const o = object(p, 'calibrate', ['who']);
+    return { who: reviewer(o.who, 'calibrate.who') };
+  },
+  restoreAnyway(p) {
+    const o = object(p, 'restoreAnyway', ['who'], ['runId']);
+    const input: CommandArgs['restoreAnyway'] = { who: reviewer(o.who, 'restoreAnyway.who') };
+    if (o.runId !== undefined) input.runId = id(o.runId, 'restoreAnyway.runId');
+    return input;
+  },
 };
 
 /** Whether a string names a StationApi command. */

@@ -49,6 +49,7 @@ export interface GuardRow {
 }
 
 const stmts = preparedOnce((db) => ({
+  frameExists: db.prepare<[number], { id: number }>(`SELECT id FROM frame WHERE id = ?`),
   label: db.prepare<[number, string, string, string, string]>(
     `INSERT INTO focus_label (frame_id, label, who, source, at) VALUES (?, ?, ?, ?, ?)`,
   ),
@@ -113,7 +114,10 @@ export function recordFocusLabels(
   const s = stmts(db);
   const at = nowIso();
   db.transaction(() => {
-    for (const l of labels) s.label.run(l.frameId, l.label, who, source, at);
+    for (const l of labels) {
+      if (!s.frameExists.get(l.frameId)) throw new Error(`cannot label frame ${l.frameId}: no such frame in this workspace`);
+      s.label.run(l.frameId, l.label, who, source, at);
+    }
   })();
   return labels.length;
 }

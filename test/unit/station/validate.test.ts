@@ -19,6 +19,10 @@ const good: Record<string, unknown> = {
   setPaused: { paused: true },
   previewExport: policy,
   startExport: { destination: '/tmp/out', policy, merge: false },
+  getFocusStatus: undefined,
+  labelFocus: { frameIds: [5], label: 'oof', who: 'ana' },
+  calibrate: { who: 'ana' },
+  restoreAnyway: { who: 'ana', runId: 1 },
 };
 
 describe('validateCommand', () => {
@@ -32,6 +36,10 @@ describe('validateCommand', () => {
   const bad: [string, unknown, RegExp][] = [
     ['getOverview', { extra: 1 }, /unknown field "extra"/],
     ['getNanowell', '3', /wellId must be a whole number/],
+    ['labelFocus', { frameIds: [5], label: 'accept', who: 'ana' }, /labelFocus.label must be one of in_focus, oof, clear/],
+    ['labelFocus', { frameIds: [5], label: 'oof', who: ' ' }, /labelFocus.who must not be empty/],
+    ['calibrate', {}, /calibrate.who is required/],
+    ['restoreAnyway', { who: 'ana', runId: 0 }, /restoreAnyway.runId must be between 1 and/],
     ['getNanowell', 0, /between 1 and/],
     ['getFrame', 1.5, /whole number/],
     ['getImage', { frameId: 1, kind: 'thumbnail' }, /kind must be one of original, restored, spread, member/],
