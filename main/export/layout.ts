@@ -11,14 +11,12 @@
  * A workspace holding more than one acquisition run gets a `run<id>/` prefix so
  * the runs cannot overwrite each other.
  */
+import type { FrameLocation } from '../acquisition/layouts.js';
 import type { ExportLayout } from '../common/domain.js';
 
-export interface FrameLocation {
+/** A stored frame as the export names it: where ingest located it, its run and source path. */
+export interface ExportedFrame extends Required<FrameLocation> {
   runId: number;
-  block: string;
-  well: string;
-  t: number;
-  channel: string;
   /** Source path relative to the acquisition root (used for the TIMING prefix). */
   sourcePath: string;
 }
@@ -46,7 +44,7 @@ export function timingPrefix(sourcePath: string): string | null {
 }
 
 /** Relative output path of one frame's TIFF. */
-export function frameOutputPath(loc: FrameLocation, layout: ExportLayout, multiRun: boolean): string {
+export function frameOutputPath(loc: ExportedFrame, layout: ExportLayout, multiRun: boolean): string {
   const run = runPrefix(loc.runId, multiRun);
   const block = blockFolder(loc.block);
   const well = safeSegment(loc.well);

@@ -9,11 +9,14 @@
  *                (Micro-Manager multi-file naming; positions number the nanowells of
  *                all blocks, (block − 1) · wells + (well − 1); time from 0).
  */
-export type LayoutName = 'timing' | 'micromanager';
-export const LAYOUTS: readonly LayoutName[] = ['timing', 'micromanager'];
+import type { LayoutName } from '../acquisition/layouts.js';
+
+/** The layouts the virtual microscope writes (a subset of those ingest reads). */
+export type SimulatedLayout = Extract<LayoutName, 'timing' | 'micromanager'>;
+export const SIMULATED_LAYOUTS: readonly SimulatedLayout[] = ['timing', 'micromanager'];
 
 /** Relative path of a frame; block, well and t are 1-based. */
-export function framePath(layout: LayoutName, block: number, well: number, t: number, wellsPerBlock: number): string {
+export function framePath(layout: SimulatedLayout, block: number, well: number, t: number, wellsPerBlock: number): string {
   if (layout === 'timing') {
     const w = String(well).padStart(3, '0');
     return `B${block}/images/crops_8bit_s/${w}CH0/imgNo${well}CH0_t${t}.tif`;

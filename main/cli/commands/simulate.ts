@@ -4,7 +4,7 @@ import { ExitCode, type Command } from '../command.js';
 import { AcquisitionOptionError, writeAcquisition } from '../../simulation/node/acquisition-writer.js';
 import { writeContactSheet } from '../../simulation/node/contact-sheet.js';
 import { defaultThreads, isSimulationWorker, serveSimulationWorker } from '../../simulation/node/pool.js';
-import type { LayoutName } from '../../simulation/layout.js';
+import type { SimulatedLayout } from '../../simulation/layout.js';
 
 const HELP = `Usage: postfocus simulate <acquisition-dir> --truth <dir> [options]
 
@@ -83,7 +83,7 @@ const command: Command = {
         wells: numberFlag(flags, 'wells', 36, { min: 1, max: 999, integer: true }),
         frames: numberFlag(flags, 'frames', 73, { min: 1, max: 100000, integer: true }),
         rate,
-        layout: (stringFlag(flags, 'layout') ?? 'timing') as LayoutName,
+        layout: (stringFlag(flags, 'layout') ?? 'timing') as SimulatedLayout,
         preset: (stringFlag(flags, 'preset') ?? 'nalm6') as 'nalm6' | 'skov3',
         size: numberFlag(flags, 'size', 281, { min: 16, max: 2048, integer: true }),
         bits,

@@ -23,7 +23,7 @@ import { dirname, join, relative, resolve, isAbsolute, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeTiff, writeFileAtomic } from '../../imaging/tiff-write.js';
 import { blockFocusSchedule, FOCUS_PRESETS, IN_FOCUS_MAX_DZ_UM, OOF_MAX_DZ_UM, OOF_MIN_DZ_UM, OOF_THRESHOLD_UM, oofLabel, type BlockFocus } from '../focus.js';
-import { framePath, LAYOUTS, type LayoutName } from '../layout.js';
+import { framePath, SIMULATED_LAYOUTS, type SimulatedLayout } from '../layout.js';
 import { DEFAULT_FRAME_INTERVAL_MIN, DEFAULT_PIXEL_SIZE_UM, wellScene, type FrameSpec } from '../microscope.js';
 import { hashSeed } from '../prng.js';
 import type { SimResult } from '../tasks.js';
@@ -37,7 +37,7 @@ export interface AcquisitionOptions {
   frames: number;
   /** Frames per second for live writing; undefined = as fast as possible. */
   rate?: number;
-  layout: LayoutName;
+  layout: SimulatedLayout;
   preset: 'nalm6' | 'skov3';
   size: number;
   bits: 8 | 16;
@@ -54,7 +54,7 @@ export interface AcquisitionOptions {
 export interface AcquisitionSummary {
   acquisition: string;
   truth: string;
-  layout: LayoutName;
+  layout: SimulatedLayout;
   preset: string;
   frames_written: number;
   oof_frames: number;
@@ -90,7 +90,7 @@ export function validateAcquisitionOptions(o: AcquisitionOptions): void {
   int('frames', o.frames, 1, 100000);
   int('size', o.size, 16, 2048);
   if (o.rate !== undefined && !(Number.isFinite(o.rate) && o.rate > 0)) throw new AcquisitionOptionError(`--rate must be a positive number of frames/s, got ${o.rate}`);
-  if (!LAYOUTS.includes(o.layout)) throw new AcquisitionOptionError(`unknown layout "${o.layout}" (use ${LAYOUTS.join(' or ')})`);
+  if (!SIMULATED_LAYOUTS.includes(o.layout)) throw new AcquisitionOptionError(`unknown layout "${o.layout}" (use ${SIMULATED_LAYOUTS.join(' or ')})`);
   if (!(o.preset in FOCUS_PRESETS)) throw new AcquisitionOptionError(`unknown preset "${o.preset}" (use ${Object.keys(FOCUS_PRESETS).join(' or ')})`);
   if (o.bits !== 8 && o.bits !== 16) throw new AcquisitionOptionError(`--bits must be 8 or 16, got ${String(o.bits)}`);
   const acq = resolve(o.acquisitionDir);
