@@ -22,7 +22,7 @@ import type { Image } from '../main/imaging/image.js';
 import { edgePcc, pcc, psnr } from '../main/imaging/metrics/quality.js';
 import { classifyImages } from '../main/inference/classifier.js';
 import { modelOfKind, readManifest, verifyModelFile, type ModelEntry } from '../main/inference/model-registry.js';
-import { convFlops, convStackModel, parseOnnxGraph } from '../main/inference/onnx-graph.js';
+import { convFlops, convStackModel, parseOnnxGraph } from './onnx-graph.js';
 import { planFrame, restoreFrame, type NetworkFn, type RestoreParams } from '../main/inference/restorer.js';
 import { ensembleSeeds, GaussianRng } from '../main/inference/samplers/gaussian.js';
 import { ingestOnce } from '../main/acquisition/ingest.js';

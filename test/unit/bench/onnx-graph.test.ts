@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { convFlops, convStackModel, parseOnnxGraph } from '../../../main/inference/onnx-graph.js';
+import { convFlops, convStackModel, parseOnnxGraph } from '../../../bench/onnx-graph.js';
 import { ModelSession } from '../../../main/inference/session.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../inference/helpers.js';
 
 // Expected values: PyTorch forward hooks on the same networks (2·Cout·Cin/g·kh·kw·Hout·Wout per Conv2d).
 describe('Conv FLOPs counted from the ONNX graph', () => {
