@@ -15,7 +15,7 @@
  * - strict CSP and no-sniff headers on every response, request bodies capped.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -124,6 +124,51 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Where `postfocus serve` keeps its port and token, inside the workspace. */
+export const SERVE_IDENTITY_FILE = 'serve.json';
+
+/**
+ * The port and token of a workspace's web shell. Kept in the workspace so a
+ * restarted server answers at the same address with the same token, and an
+ * open review tab reconnects by itself.
+ */
+export interface ServeIdentity {
+  port: number;
+  token: string;
+}
+
+/** The stored identity of a workspace's web shell, or null (none yet, or unreadable). */
+export function loadServeIdentity(workspace: string): ServeIdentity | null {
+  try {
+    const v = JSON.parse(readFileSync(join(workspace, SERVE_IDENTITY_FILE), 'utf8')) as Partial<ServeIdentity>;
+    const portOk = Number.isInteger(v.port) && v.port! > 0 && v.port! <= 65535;
+    const tokenOk = typeof v.token === 'string' && /^[A-Za-z0-9_-]{32,128}$/.test(v.token);
+    return portOk && tokenOk ? { port: v.port!, token: v.token! } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stores the identity (owner-only file, written atomically). Returns why it
+ * could not be stored (a read-only workspace), or null.
+ */
+export function saveServeIdentity(workspace: string, identity: ServeIdentity): string | null {
+  const file = join(workspace, SERVE_IDENTITY_FILE);
+  try {
+    writeFileSync(`${file}.tmp`, JSON.stringify(identity) + '\n', { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** A new random access token. */
+export function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
 /** Starts the web shell; resolves once it listens. */
 export async function startWebShell(options: WebShellOptions): Promise<WebShell> {
   const host = options.host ?? '127.0.0.1';
@@ -136,7 +181,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
   const indexHtml = await readFile(join(rendererDir, 'index.html'), 'utf8').catch(() => {
     throw new Error(`the renderer is not built (${join(rendererDir, 'index.html')} missing): run npm run build:renderer`);
   });
-  const token = options.token ?? randomBytes(24).toString('base64url');
+  const token = options.token ?? newToken();
   const tokenBuf = Buffer.from(token);
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const api = options.api;
@@ -293,13 +338,20 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     }
   });
 
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolveListen();
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolveListen();
+      });
     });
-  });
+  } catch (err) {
+    // Not listening (e.g. the port is taken): leave nothing subscribed behind.
+    unsubscribe();
+    wss.close();
+    throw err;
+  }
   port = (server.address() as AddressInfo).port;
   cookieName = `postfocus_${port}`;
   const hostPart = host.includes(':') ? `[${host}]` : host;

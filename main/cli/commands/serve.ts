@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { openStation } from '../../station/open.js';
-import { isLoopbackHost, startWebShell } from '../../server/web-shell.js';
+import { DEFAULT_MAX_PIXELS, parseMaxPixels } from '../../acquisition/options.js';
+import { onStopSignals } from '../signals.js';
+import { isLoopbackHost, loadServeIdentity, newToken, saveServeIdentity, startWebShell } from '../../server/web-shell.js';
 
 const HELP = `Usage: postfocus serve <workspace> [options]
 
@@ -21,9 +23,12 @@ Options:
   --acq <dir>        acquisition folder to watch live (never written)
   --models <dir>     models folder (default: the app's models/)
   --no-pipeline      review only: do not classify or restore
+  --max-pixels <n|WxH>  refuse larger frames at ingest and for display (default ${Math.sqrt(DEFAULT_MAX_PIXELS)}x${Math.sqrt(DEFAULT_MAX_PIXELS)})
   --restore-steps <n>  sampler steps per restoration (default: the pipeline's)
   --ensemble <n>     ensemble members per restoration (default: the pipeline's)
-  --port <n>         port (default 0: a free one)
+  --port <n>         port (default: the one this workspace used last, kept in
+                     <workspace>/serve.json with the access token, else a free one;
+                     a restarted server keeps its address, so open tabs reconnect)
   --host <addr>      address to bind (default 127.0.0.1)
   --allow-remote     allow a non-loopback --host (the token still applies)
   --json             print {"url": ...} on one line instead of text
@@ -42,6 +47,7 @@ const command: Command = {
       acq: { type: 'string' },
       models: { type: 'string' },
       'no-pipeline': { type: 'boolean' },
+      'max-pixels': { type: 'string' },
       'restore-steps': { type: 'string' },
       ensemble: { type: 'string' },
       port: { type: 'string' },
@@ -51,7 +57,7 @@ const command: Command = {
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one workspace folder');
     const workspace = positionals[0]!;
-    const port = numberFlag(flags, 'port', 0, { min: 0, max: 65535, integer: true });
+    const askedPort = flags.port === undefined ? null : numberFlag(flags, 'port', 0, { min: 0, max: 65535, integer: true });
     const host = stringFlag(flags, 'host') ?? '127.0.0.1';
     if (!isLoopbackHost(host) && flags['allow-remote'] !== true) {
       throw new UsageError(`refusing to serve on ${host}: only loopback addresses are allowed without --allow-remote`);
@@ -60,6 +66,12 @@ const command: Command = {
     const rendererDir = join(root, 'dist', 'renderer');
     if (!existsSync(rendererDir)) {
       throw new Error(`the renderer is not built (${rendererDir} missing): run npm run build:renderer`);
+    }
+    let maxPixels;
+    try {
+      maxPixels = parseMaxPixels(stringFlag(flags, 'max-pixels'));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
     }
     const acquisition = stringFlag(flags, 'acq');
     if (acquisition !== undefined && !existsSync(acquisition) && !flags.json) {
@@ -74,32 +86,43 @@ const command: Command = {
       modelsDir: stringFlag(flags, 'models') ?? `${root}/models`,
       appVersion: pkg.version,
       ...(acquisition !== undefined ? { acquisition } : {}),
+      maxPixels,
       ...(Object.keys(restore).length ? { restore } : {}),
       ...(flags['no-pipeline'] ? { noPipeline: 'pipeline disabled (--no-pipeline)' } : {}),
     });
+    // The same port and token as the last run on this workspace, so an open review tab reconnects by itself.
+    const stored = loadServeIdentity(workspace);
+    const token = stored?.token ?? newToken();
+    const start = (port: number) =>
+      startWebShell({ api: station, rendererDir, host, port, token, allowRemote: flags['allow-remote'] === true });
     let shell;
     try {
-      shell = await startWebShell({
-        api: station,
-        rendererDir,
-        host,
-        port,
-        allowRemote: flags['allow-remote'] === true,
-      });
+      const preferred = askedPort ?? stored?.port ?? 0;
+      try {
+        shell = await start(preferred);
+      } catch (err) {
+        // The stored port is taken (another program, or a second server on this workspace): any free one.
+        if (askedPort !== null || preferred === 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        if (!flags.json) console.error(`port ${preferred} (this workspace's last) is in use; serving on a free port instead`);
+        shell = await start(0);
+      }
     } catch (err) {
       await station.close();
       throw err;
+    }
+    // Remember a first identity, or a port the operator chose; a fallback port is not kept (the usual one may be back).
+    if (!stored || (askedPort !== null && stored.port !== shell.port)) {
+      const problem = saveServeIdentity(workspace, { port: shell.port, token });
+      if (problem && !flags.json) console.error(`note: cannot keep the port and token in the workspace (${problem}); a restart gets new ones`);
     }
     await station.start();
     if (flags.json) console.log(JSON.stringify({ url: shell.url, port: shell.port, workspace }));
     else console.log(`PostFocus Station review app: ${shell.url}\n(Ctrl-C to stop)`);
 
+    // First signal: close in order (the pipeline bounds its wait on the worker); a second exits at once.
     return await new Promise<number>((done) => {
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        if (!flags.json) console.error(`\n${signal}: stopping…`);
+      const removeSignals = onStopSignals((signal) => {
+        if (!flags.json) console.error(`\n${signal}: stopping… (${signal} again to exit now)`);
         void (async () => {
           let code = 0;
           try {
@@ -109,15 +132,10 @@ const command: Command = {
             console.error(`postfocus serve: error while stopping: ${(err as Error).message}`);
             code = 1;
           }
-          process.off('SIGINT', onInt);
-          process.off('SIGTERM', onTerm);
+          removeSignals();
           done(code);
         })();
-      };
-      const onInt = (): void => stop('SIGINT');
-      const onTerm = (): void => stop('SIGTERM');
-      process.on('SIGINT', onInt);
-      process.on('SIGTERM', onTerm);
+      });
     });
   },
 };

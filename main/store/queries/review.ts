@@ -455,7 +455,7 @@ export function appendUndo(db: Db, input: { frameIds: readonly number[]; reviewe
       if (!facts) throw new Error(`frame ${frameId} does not exist`);
       const stack = decisionStack(s.decisionsOfFrame.all(frameId));
       const undone = stack.pop();
-      if (!undone) throw new Error(`frame ${frameId} has no decision to undo`);
+      if (!undone) throw new Error(`t=${facts.t} (frame ${frameId}) has no decision to undo`);
       const previous = stack.at(-1)?.verdict ?? 'clear';
       const marker: UndoMarker = { undoOf: undone.id };
       const info = s.insertDecision.run(

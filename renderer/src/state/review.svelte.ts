@@ -74,6 +74,8 @@ export class ReviewState {
 
   private frameToken = 0;
   private wellToken = 0;
+  /** Frames decided in this window, newest last (what U undoes first). */
+  private readonly decided: { frameId: number; wellId: number; t: number }[] = [];
   /** Reviewer navigations so far (a decision auto-advances only if none happened meanwhile). */
   private navigations = 0;
 
@@ -107,9 +109,15 @@ export class ReviewState {
   async openWell(wellId: number, frameId?: number): Promise<void> {
     this.navigations++;
     const token = ++this.wellToken;
+    const previous = this.selectedWellId;
     this.selectedWellId = wellId;
-    const detail = await this.transport.getNanowell(wellId);
+    const detail = await this.safely(() => this.transport.getNanowell(wellId));
     if (token !== this.wellToken) return;
+    if (!detail) {
+      // Not loaded (e.g. the server is down): the open well stays the one shown.
+      this.selectedWellId = previous;
+      return;
+    }
     this.detail = detail;
     let index = frameId === undefined ? -1 : detail.frames.findIndex((f) => f.id === frameId);
     if (index < 0) index = detail.frames.findIndex((f) => f.state === 'restored' && f.review === 'undecided');
@@ -121,8 +129,9 @@ export class ReviewState {
   async refreshWell(): Promise<void> {
     if (this.selectedWellId === null) return;
     const token = ++this.wellToken;
-    const detail = await this.transport.getNanowell(this.selectedWellId);
-    if (token !== this.wellToken) return;
+    const wellId = this.selectedWellId;
+    const detail = await this.safely(() => this.transport.getNanowell(wellId));
+    if (!detail || token !== this.wellToken) return;
     // The frame selected now (the reviewer may have moved while the request was out).
     const keep = this.currentFrame?.id;
     this.detail = detail;
@@ -148,8 +157,22 @@ export class ReviewState {
       this.frame = null;
       return;
     }
-    const detail = await this.transport.getFrame(f.id);
-    if (token === this.frameToken) this.frame = detail;
+    const detail = await this.safely(() => this.transport.getFrame(f.id));
+    if (detail && token === this.frameToken) this.frame = detail;
+  }
+
+  /**
+   * Runs a read the view started on its own (navigation, live refresh): a
+   * failure — the server gone, a frame removed — is shown, never thrown into
+   * an unhandled rejection.
+   */
+  private async safely<T>(read: () => Promise<T>): Promise<T | null> {
+    try {
+      return await read();
+    } catch (err) {
+      this.flash('error', err instanceof Error ? err.message : String(err));
+      return null;
+    }
   }
 
   /** The reviewer picks a frame (keys, timeline, filmstrip): cancels a pending auto-advance. */
@@ -199,6 +222,8 @@ export class ReviewState {
       this.note = '';
       await this.refreshWell();
       this.lastDecisionMs = performance.now() - t0;
+      this.decided.push({ frameId: f.id, wellId: f.wellId, t: f.t });
+      if (this.decided.length > 200) this.decided.splice(0, 100);
       this.flash('ok', `${verdict === 'accept' ? 'accepted' : 'rejected'} t=${f.t}`);
       // Advance to the next frame to review, unless the reviewer has navigated since the keypress
       // (even back to this frame: a late jump would move the frame under their next key).
@@ -208,17 +233,40 @@ export class ReviewState {
     });
   }
 
+  /**
+   * Undoes the newest decision taken in this window (also after the review
+   * auto-advanced past its frame, which then opens again); with none, the open
+   * frame's latest decision. Messages name the frame by t.
+   */
   async undo(): Promise<void> {
-    const f = this.frame;
-    if (!f) return;
     if (!this.reviewer.trim()) {
       this.flash('error', 'enter your name as reviewer first');
       return;
     }
+    const f = this.frame;
+    const last = this.decided.at(-1);
+    const target = last ?? (f ? { frameId: f.id, wellId: f.wellId, t: f.t } : null);
+    if (!target) return;
+    if (!last && f && f.decisions.length === 0) {
+      this.flash('error', `t=${f.t} has no decision to undo`);
+      return;
+    }
     await this.run(async () => {
-      await this.transport.undo({ frameIds: [f.id], reviewer: this.reviewer.trim() });
-      await this.refreshWell();
-      this.flash('ok', `undid the last decision on t=${f.t}`);
+      await this.transport.undo({ frameIds: [target.frameId], reviewer: this.reviewer.trim() });
+      if (last) this.decided.pop();
+      // Show the frame whose decision was undone (the review may have moved on since).
+      if (this.currentFrame?.id !== target.frameId) {
+        if (this.selectedWellId === target.wellId) {
+          await this.refreshWell();
+          const index = this.frames.findIndex((x) => x.id === target.frameId);
+          if (index >= 0) await this.goToFrame(index);
+        } else {
+          await this.openWell(target.wellId, target.frameId);
+        }
+      } else {
+        await this.refreshWell();
+      }
+      this.flash('ok', `undid the last decision on t=${target.t}`);
     });
   }
 

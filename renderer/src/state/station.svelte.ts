@@ -65,6 +65,8 @@ export class StationState {
   revision = $state(0);
   changedWells = $state.raw<ReadonlySet<number>>(new Set());
   lastUpdateMs = $state(0);
+  /** When the last frame was ingested in this session (ms since epoch), null before the first. */
+  lastFrameAt = $state<number | null>(null);
 
   readonly byId = $derived(new Map(this.wells.map((w) => [w.id, w])));
 
@@ -172,7 +174,11 @@ export class StationState {
         recordPaint(t0, e.wells.length);
         break;
       }
+      case 'frame-ingested':
+        this.lastFrameAt = Date.now();
+        break;
       case 'progress':
+        if (this.progress && e.progress.ingest.done > this.progress.ingest.done) this.lastFrameAt = Date.now();
         this.progress = e.progress;
         break;
       case 'engine':
@@ -198,3 +204,4 @@ export class StationState {
     this.errors = [...this.errors, ...more];
   }
 }
+

@@ -16,8 +16,14 @@ export function pageToken(): string {
   return sessionStorage.getItem('postfocus.token') ?? '';
 }
 
-/** An error answered by the station (validation or a refused command). */
+/** An error answered by the station (validation or a refused command), or its absence. */
 export class StationError extends Error {}
+
+/** What the page says while the server does not answer. */
+export const UNREACHABLE =
+  'the station is not reachable: it stopped or is restarting. Start it again (postfocus serve <workspace>); this page reconnects by itself';
+const WRONG_TOKEN =
+  'the station no longer accepts this page\'s access token (it was started with a new one): open the URL it printed';
 
 export function webTransport(): Transport {
   const token = pageToken();
@@ -57,18 +63,26 @@ export function webTransport(): Transport {
       if (socket !== ws) return;
       socket = null;
       setLink('closed');
-      retry = Math.min(retry + 1, 6);
+      // Quick retries (at most every 2 s): a restarted server answers at the same address.
+      retry = Math.min(retry + 1, 3);
       setTimeout(connect, 250 * 2 ** retry);
     };
   };
 
   async function call<T>(command: StationCommand, payload?: unknown): Promise<T> {
-    const res = await fetch(`./api/${command}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-PostFocus-Token': token },
-      body: payload === undefined ? '' : JSON.stringify(payload),
-      cache: 'no-store',
-    });
+    let res: Response;
+    try {
+      res = await fetch(`./api/${command}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-PostFocus-Token': token },
+        body: payload === undefined ? '' : JSON.stringify(payload),
+        cache: 'no-store',
+      });
+    } catch {
+      // The browser's "Failed to fetch": the server is not there (stopped or restarting).
+      throw new StationError(UNREACHABLE);
+    }
+    if (res.status === 401) throw new StationError(WRONG_TOKEN);
     let body: { ok: boolean; result?: T; error?: string };
     try {
       body = (await res.json()) as typeof body;
@@ -94,6 +108,10 @@ export function webTransport(): Transport {
     setPaused: (i) => call('setPaused', i),
     previewExport: (p) => call('previewExport', p),
     startExport: (i) => call('startExport', i),
+    getFocusStatus: () => call('getFocusStatus'),
+    labelFocus: (i) => call('labelFocus', i),
+    calibrate: (i) => call('calibrate', i),
+    restoreAnyway: (i) => call('restoreAnyway', i),
     subscribe(listener) {
       listeners.add(listener);
       if (!socket) connect();

@@ -1,10 +1,18 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { StationEvent } from '../../../preload/api.js';
-import { isLoopbackHost, startWebShell, type WebShell } from '../../../main/server/web-shell.js';
+import {
+  isLoopbackHost,
+  loadServeIdentity,
+  newToken,
+  saveServeIdentity,
+  SERVE_IDENTITY_FILE,
+  startWebShell,
+  type WebShell,
+} from '../../../main/server/web-shell.js';
 import { openStation } from '../../../main/station/open.js';
 import type { Station } from '../../../main/station/station.js';
 import { processedWorkspace } from '../station/fixture.js';
@@ -106,6 +114,27 @@ describe('web shell', () => {
     expect(relative.status).toBe(400);
     expect(((await relative.json()) as { error: string }).error).toMatch(/absolute folder path, got "my-export"/);
     await expect(station.startExport({ destination: 'my-export', policy: policy as never })).rejects.toThrow(/absolute folder path/);
+  });
+
+  it('keeps a workspace\'s port and token for the next start (owner-only file); ignores a damaged one', () => {
+    const ws = tempDir('serve-identity');
+    expect(loadServeIdentity(ws)).toBeNull();
+    const identity = { port: 41234, token: newToken() };
+    expect(saveServeIdentity(ws, identity)).toBeNull();
+    expect(loadServeIdentity(ws)).toEqual(identity);
+    expect(statSync(join(ws, SERVE_IDENTITY_FILE)).mode & 0o777).toBe(0o600);
+    writeFileSync(join(ws, SERVE_IDENTITY_FILE), '{"port": 0, "token": "short"}');
+    expect(loadServeIdentity(ws)).toBeNull();
+    expect(saveServeIdentity(join(ws, 'missing', 'deeper'), identity)).toMatch(/ENOENT/);
+  });
+
+  it('a second shell on a taken port fails with EADDRINUSE and leaves nothing subscribed', async () => {
+    const rendererDir = tempDir('renderer-2');
+    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>t</title>');
+    let subscribed = 0;
+    const api = { ...station, subscribe: () => (subscribed++, () => subscribed--) } as never;
+    await expect(startWebShell({ api, rendererDir, port: shell.port, token: shell.token })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(subscribed).toBe(0);
   });
 
   it('caps the request body', async () => {

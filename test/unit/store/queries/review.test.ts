@@ -131,7 +131,7 @@ describe('decisions', () => {
     expect(d.review).toBe('undecided');
     expect(d.decisions.map((x) => x.verdict)).toEqual(['reject', 'accept', 'reject', 'clear']);
     expect(d.decisions.at(-1)!.note).toMatch(/undo of decision/);
-    expect(() => appendUndo(db, { frameIds: [id], reviewer: 'bo' })).toThrow(new RegExp(`frame ${id} has no decision to undo`));
+    expect(() => appendUndo(db, { frameIds: [id], reviewer: 'bo' })).toThrow(new RegExp(`t=\\d+ \\(frame ${id}\\) has no decision to undo`));
   });
 });
 
