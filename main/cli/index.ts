@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   'simulate-pairs': () => import('./commands/simulate-pairs.js'),
   process: () => import('./commands/process.js'),
   eval: () => import('./commands/eval.js'),
+  'eval-real': () => import('./commands/eval-real.js'),
   bench: () => import('./commands/bench.js'),
   simulate: () => import('./commands/simulate.js'),
   merge: () => import('./commands/merge.js'),
