@@ -10,7 +10,7 @@
  * Pure module: no node, no electron.
  */
 import { borderIndex } from './filters.js';
-import { assertImage, assertValidImage, type Image } from './image.js';
+import { assertImage, type Image } from './image.js';
 
 /**
  * Reflect-pad an (H, W) float32 image on the bottom and right to (H', W'),
@@ -41,15 +41,6 @@ export function padTo(img: Image, width: number, height: number): Image {
 export function roundUpToMultiple(n: number, multiple: number): number {
   if (!Number.isInteger(multiple) || multiple < 1) throw new Error(`roundUpToMultiple: multiple must be a positive integer, got ${multiple}`);
   return Math.ceil(n / multiple) * multiple;
-}
-
-/**
- * Reflect-pad an (H, W) float32 image on the bottom and right so both sides
- * are multiples of `multiple` (e.g. 16). Undo with cropTo(result, W, H).
- */
-export function padToMultiple(img: Image, multiple: number): Image {
-  assertImage(img, 'padToMultiple: image');
-  return padTo(img, roundUpToMultiple(img.width, multiple), roundUpToMultiple(img.height, multiple));
 }
 
 /**
@@ -89,15 +80,6 @@ export interface TileGrid {
   rows: number;
 }
 
-/** One tile: its grid position, its origin in the padded image, and its pixels. */
-export interface Tile {
-  row: number;
-  col: number;
-  x: number;
-  y: number;
-  image: Image;
-}
-
 /**
  * Plan a grid of tileSize × tileSize tiles with `overlap` shared pixels that
  * covers a width × height image: cols = max(1, ceil((W − overlap) / stride)),
@@ -133,26 +115,6 @@ export function planTiles(width: number, height: number, tileSize: number, overl
 }
 
 /**
- * Split an (H, W) float32 image into overlapping tiles (row-major order:
- * row 0 left to right, then row 1, ...), after reflect-padding it to the
- * grid's padded size. See planTiles for the grid.
- */
-export function splitTiles(img: Image, tileSize: number, overlap: number, multiple = 1): { grid: TileGrid; tiles: Tile[] } {
-  assertValidImage(img, 'splitTiles: image');
-  const grid = planTiles(img.width, img.height, tileSize, overlap, multiple);
-  const padded = padTo(img, grid.paddedWidth, grid.paddedHeight);
-  const tiles: Tile[] = [];
-  for (let row = 0; row < grid.rows; row++) {
-    for (let col = 0; col < grid.cols; col++) {
-      const x = col * grid.stride;
-      const y = row * grid.stride;
-      tiles.push({ row, col, x, y, image: cropTo(padded, tileSize, tileSize, x, y) });
-    }
-  }
-  return { grid, tiles };
-}
-
-/**
  * 1-D blending weights of a tile along one axis: a raised-cosine ramp
  * sin²(π(t + ½) / (2·overlap)) over the `overlap` pixels shared with a
  * neighbour, 1 elsewhere (and 1 on a side with no neighbour). Where two tiles
@@ -167,46 +129,4 @@ export function rampWeights(tileSize: number, overlap: number, hasBefore: boolea
     if (hasAfter) w[tileSize - 1 - t] = s;
   }
   return w;
-}
-
-/**
- * Blend processed tiles back into one (H, W) float32 image: each tile is
- * weighted by rampWeights along y and x, the weighted sum is divided by the sum
- * of weights, and the result is cropped to the original size.
- * `tiles` are tileSize × tileSize images in splitTiles order (or Tile records).
- */
-export function blendTiles(grid: TileGrid, tiles: ReadonlyArray<Image | Tile>): Image {
-  const expected = grid.rows * grid.cols;
-  if (tiles.length !== expected) throw new Error(`blendTiles: got ${tiles.length} tiles, the grid has ${grid.rows}×${grid.cols} = ${expected}`);
-  const { paddedWidth: pw, paddedHeight: ph, tileSize: ts, stride } = grid;
-  const acc = new Float64Array(pw * ph);
-  const wsum = new Float64Array(pw * ph);
-  for (let row = 0; row < grid.rows; row++) {
-    const wy = rampWeights(ts, grid.overlap, row > 0, row < grid.rows - 1);
-    for (let col = 0; col < grid.cols; col++) {
-      const k = row * grid.cols + col;
-      const entry = tiles[k]!;
-      const tile = 'image' in entry ? entry.image : entry;
-      assertValidImage(tile, `blendTiles: tile ${k} (row ${row}, col ${col})`);
-      if (tile.width !== ts || tile.height !== ts) {
-        throw new Error(`blendTiles: tile ${k} is ${tile.width}×${tile.height}, expected ${ts}×${ts}`);
-      }
-      const wx = rampWeights(ts, grid.overlap, col > 0, col < grid.cols - 1);
-      const x0 = col * stride;
-      const y0 = row * stride;
-      for (let y = 0; y < ts; y++) {
-        const o = (y0 + y) * pw + x0;
-        for (let x = 0; x < ts; x++) {
-          const wt = wy[y]! * wx[x]!;
-          acc[o + x] = acc[o + x]! + wt * tile.data[y * ts + x]!;
-          wsum[o + x] = wsum[o + x]! + wt;
-        }
-      }
-    }
-  }
-  const out = new Float32Array(grid.width * grid.height);
-  for (let y = 0; y < grid.height; y++) {
-    for (let x = 0; x < grid.width; x++) out[y * grid.width + x] = acc[y * pw + x]! / wsum[y * pw + x]!;
-  }
-  return { width: grid.width, height: grid.height, data: out };
 }
