@@ -6,7 +6,7 @@
  * transaction, and an attempt left open by a crash is closed as 'crash' at start.
  */
 import type { FocusMetrics } from '../../common/domain.js';
-import type { RestorationOutcome } from '../../common/restoration.js';
+import { MIN_RESTORE_SIDE, restorationSizeProblem, type RestorationOutcome } from '../../common/restoration.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
 import { recordError } from './errors.js';
 
@@ -109,6 +109,10 @@ const stmts = preparedOnce((db) => ({
        @membersPath, @spreadMean, @tenenbaumBefore, @tenenbaumAfter, @durationMs, @at)
      ON CONFLICT (frame_id) DO NOTHING`,
   ),
+  tooSmallToRestore: db.prepare<[number, number], { id: number; width: number; height: number }>(
+    `SELECT f.id, f.width, f.height FROM frame f WHERE f.state = 'oof' AND (f.width < ? OR f.height < ?)
+       AND NOT EXISTS (SELECT 1 FROM restoration x WHERE x.frame_id = f.id)`,
+  ),
   restoredState: db.prepare<[number]>(`UPDATE frame SET state = 'restored' WHERE id = ? AND state = 'oof'`),
   failFrame: db.prepare<[number]>(`UPDATE frame SET state = 'failed' WHERE id = ?`),
   frameOf: db.prepare<[number], { runId: number; path: string }>(
@@ -154,6 +158,7 @@ export function reclassifyWork(db: Db, limit: number): WorkItem[] {
 
 /** OOF frames awaiting restoration, oldest first, none in flight. */
 export function restoreWork(db: Db, limit: number): WorkItem[] {
+  failFramesTooSmallToRestore(db);
   return stmts(db).restore.all(limit);
 }
 
@@ -227,6 +232,17 @@ export function recordRestoration(db: Db, r: RestorationRecord): void {
     s.restoredState.run(r.frameId);
     s.finishAttempt.run(at, 'ok', null, r.attemptId);
   })();
+}
+
+/**
+ * OOF frames below the minimum size for restoration (main/common/restoration.ts)
+ * are failed with that reason instead of restored: they never reach the
+ * restorer and are never offered for review. Returns how many.
+ */
+export function failFramesTooSmallToRestore(db: Db): number {
+  const tiny = stmts(db).tooSmallToRestore.all(MIN_RESTORE_SIDE, MIN_RESTORE_SIDE);
+  for (const f of tiny) markFrameFailed(db, f.id, 'restore', restorationSizeProblem(f.width, f.height)!);
+  return tiny.length;
 }
 
 /** Gives up on a frame: state 'failed' and an error_log entry naming its file — one transaction. */

@@ -106,3 +106,27 @@ describe('usability per nanowell before / after restoration', () => {
     closeDb(db);
   });
 });
+
+describe('minimum frame size for restoration', () => {
+  it('fails an OOF frame too small to restore with the reason, never offers it to the restorer or the review', () => {
+    const db = openDb(join(tempDir('work-tiny'), 'w.sqlite'));
+    const run = createRun(db, { root: '/acq', layout: 'timing' });
+    const [tiny, thin, ok] = insertFrames(db, [
+      { runId: run.id, block: '1', well: 'w1', t: 1, channel: '0', path: 'tiny.tif', page: 0, width: 1, height: 1, bits: 8, size: 9, mtimeMs: 1 },
+      { runId: run.id, block: '1', well: 'w1', t: 2, channel: '0', path: 'thin.tif', page: 0, width: 64, height: 4, bits: 8, size: 9, mtimeMs: 1 },
+      { runId: run.id, block: '1', well: 'w1', t: 3, channel: '0', path: 'ok.tif', page: 0, width: 8, height: 8, bits: 8, size: 9, mtimeMs: 1 },
+    ]).map((o) => o.frameId);
+    for (const id of [tiny!, thin!, ok!]) classify(db, id, true);
+    expect(restoreWork(db, 10).map((w) => w.frameId)).toEqual([ok]);
+    const states = db.prepare('SELECT id, state FROM frame ORDER BY id').all();
+    expect(states).toEqual([{ id: tiny, state: 'failed' }, { id: thin, state: 'failed' }, { id: ok, state: 'oof' }]);
+    const errors = db.prepare('SELECT source, path, message FROM error_log ORDER BY id').all() as { source: string; path: string; message: string }[];
+    expect(errors.map((e) => [e.source, e.path])).toEqual([['restore', 'tiny.tif'], ['restore', 'thin.tif']]);
+    expect(errors[0]!.message).toMatch(/not restored: the frame is 1×1 px, smaller than the 8×8 px/);
+    expect(errors[1]!.message).toMatch(/64×4 px/);
+    // Once failed, it is not failed (or logged) again.
+    restoreWork(db, 10);
+    expect((db.prepare('SELECT count(*) AS n FROM error_log').get() as { n: number }).n).toBe(2);
+    closeDb(db);
+  });
+});
