@@ -31,6 +31,10 @@ export function ipcTransport(): Transport | null {
     setPaused: (i) => api.setPaused(i),
     previewExport: (p) => api.previewExport(p),
     startExport: (i) => api.startExport(i),
+    getFocusStatus: () => api.getFocusStatus(),
+    labelFocus: (i) => api.labelFocus(i),
+    calibrate: (i) => api.calibrate(i),
+    restoreAnyway: (i) => api.restoreAnyway(i),
     subscribe: (l) => api.subscribe(l),
     onLink(listener: (state: LinkState) => void) {
       listener('open');
