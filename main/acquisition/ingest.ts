@@ -16,7 +16,7 @@
  * The acquisition folder is only read. What is known lives in the database,
  * so a restarted ingest skips what was ingested before the restart.
  */
-import { stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ErrorEntry, QueueProgress } from '../common/domain.js';
 import { queueProgress, SlidingRate } from '../common/rate.js';
@@ -28,8 +28,10 @@ import { insertFrames, knownFiles, type KnownFile, type NewFrame } from '../stor
 import { wellLabel } from '../store/queries/nanowells.js';
 import { createRun, getRunByRoot, setIgnoredFiles, setRunLayout, type RunRow } from '../store/queries/runs.js';
 import { detectLayout } from './detect.js';
+import { realPathOf } from './location.js';
+import { DEFAULT_MAX_PIXELS } from './options.js';
 import { framesOfFile, isTransientName, layoutFor, type Layout, type LayoutName } from './layouts.js';
-import { DirectoryCache, forEachLimit, listTree } from './scan.js';
+import { DirectoryCache, forEachLimit, linkReason, listTree, specialReason } from './scan.js';
 
 export interface IngestOptions {
   /** Layout of the acquisition; 'auto' (default) detects it from the files. */
@@ -51,6 +53,11 @@ export interface IngestOptions {
   log?: (message: string) => void;
   /** Only frames of the nanowells this accepts are ingested (a shard: `--shard i/N`); default all. */
   nanowells?: (block: string, well: string) => boolean;
+  /**
+   * Largest frame ingested, in pixels (width × height, read from the TIFF header
+   * without decoding); larger frames get an error row. Default {@link DEFAULT_MAX_PIXELS}.
+   */
+  maxPixels?: number;
 }
 
 /** Counters of one pass (ingestOnce) or of a watcher's lifetime. */
@@ -114,6 +121,9 @@ export class AcquisitionIngestor {
   detectionMessage: string | null = null;
   /** The acquisition root could not be listed at the last scan. */
   rootMissing = false;
+  /** The root was listed at least once by this ingestor (a root missing from the start is awaited, not an error). */
+  rootSeen = false;
+  readonly maxPixels: number;
 
   readonly total: IngestCounters = { ingested: 0, ignored: 0, errors: 0, newErrors: 0 };
   pass: IngestCounters = { ingested: 0, ignored: 0, errors: 0, newErrors: 0 };
@@ -132,6 +142,13 @@ export class AcquisitionIngestor {
   private readonly ingestRate = new SlidingRate();
   private busy = false;
   private detectAttemptSize = 0;
+  private realRootCache: string | null = null;
+
+  /** The root with symlinks resolved (links must stay inside it). */
+  private get realRoot(): string {
+    this.realRootCache ??= realPathOf(this.root);
+    return this.realRootCache;
+  }
 
   constructor(
     private readonly db: Db,
@@ -142,7 +159,10 @@ export class AcquisitionIngestor {
     this.options = options;
     this.stableMs = options.stableMs ?? DEFAULTS.stableMs;
     this.settleMs = Math.max(options.settleMs ?? DEFAULTS.settleMs, this.stableMs);
+    this.maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
     this.init();
+    // A root this workspace already holds frames of existed: its absence is an error (an unmounted share).
+    this.rootSeen = this.known.size > 0;
   }
 
   private init(): void {
@@ -232,7 +252,10 @@ export class AcquisitionIngestor {
       if (!this.rootMissing) {
         this.rootMissing = true;
         const p = listing.rootMissing;
-        this.fail(null, 'watcher', `acquisition folder ${this.root} is not reachable (${p.code}): ${p.message}`, false, false);
+        // Started before the microscope created the folder: wait for it, that is no error.
+        // A folder that was there and went away (an unmounted share) is one.
+        if (this.rootSeen) this.fail(null, 'watcher', `acquisition folder ${this.root} is not reachable (${p.code}): ${p.message}`, false, false);
+        else this.options.log?.(`waiting for ${this.root} (it does not exist yet)`);
       }
       // Everything under a vanished root is re-offered by the scan that finds it back.
       this.candidates.clear();
@@ -240,8 +263,9 @@ export class AcquisitionIngestor {
     }
     if (this.rootMissing) {
       this.rootMissing = false;
-      this.options.log?.(`acquisition folder ${this.root} is reachable again`);
+      this.options.log?.(this.rootSeen ? `acquisition folder ${this.root} is reachable again` : `acquisition folder ${this.root} appeared`);
     }
+    this.rootSeen = true;
     if (!this.layout) await this.tryDetect(listing.files);
     for (const problem of listing.problems) {
       if (problem.code === 'ENOENT') continue; // removed while listing
@@ -249,10 +273,12 @@ export class AcquisitionIngestor {
     }
     const now = Date.now();
     for (const f of listing.files) this.offer(f, now);
+    for (const x of listing.ignored) this.ignoreWithReason(x.path, x.reason);
     if (this.layout) {
       // Files that disappeared are no longer ignored.
       if (this.ignored.size > 0) {
         const present = new Set(listing.files);
+        for (const x of listing.ignored) present.add(x.path);
         for (const p of this.ignored) {
           if (present.has(p)) continue;
           this.ignored.delete(p);
@@ -262,6 +288,18 @@ export class AcquisitionIngestor {
       this.flushIgnored();
     }
     return { dirs: listing.dirs, files: listing.files.length, listedDirs: listing.listed };
+  }
+
+  /**
+   * Ignores an entry that is never read (a link leaving the acquisition, a linked
+   * folder, a dangling link, a FIFO, a device): counted with the ignored files and
+   * listed once, with its reason, among the workspace's errors (source 'ignored').
+   */
+  private ignoreWithReason(relPath: string, reason: string): void {
+    this.candidates.delete(relPath);
+    this.markIgnored(relPath);
+    const row = recordError(this.db, { runId: this.run?.id ?? null, source: 'ignored', path: relPath, message: `ignored, not read: ${reason}` });
+    if (row) this.options.bus?.emit({ type: 'error', entry: toErrorEntry(row) });
   }
 
   private markIgnored(relPath: string): void {
@@ -339,10 +377,25 @@ export class AcquisitionIngestor {
 
   /** One check of a waiting file; returns its probe when it is ready to ingest. */
   private async check(path: string, cand: Candidate, now: number): Promise<TiffProbe | null> {
-    const abs = resolve(this.root, path);
+    let abs = resolve(this.root, path);
     let st;
     try {
+      // The entry may have been replaced since the listing: a link is read only if it stays inside the acquisition.
+      const link = await lstat(abs);
+      if (link.isSymbolicLink()) {
+        const reason = await linkReason(abs, this.realRoot);
+        if (reason) {
+          this.ignoreWithReason(path, reason);
+          return null;
+        }
+        abs = await realpath(abs);
+      }
       st = await stat(abs);
+      const special = specialReason(st);
+      if (special) {
+        this.ignoreWithReason(path, special);
+        return null;
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       this.candidates.delete(path);
@@ -422,6 +475,19 @@ export class AcquisitionIngestor {
     if (unsupported) {
       this.candidates.delete(path);
       this.fail(path, 'ingest', `unsupported TIFF: ${unsupported}`, false, true, st);
+      return null;
+    }
+    if (probe.width * probe.height > this.maxPixels) {
+      // Refused from the header alone: decoding it would cost what the limit is there to prevent.
+      this.candidates.delete(path);
+      this.fail(
+        path,
+        'ingest',
+        `frame too large: ${probe.width}×${probe.height} = ${probe.width * probe.height} pixels, above the maximum of ${this.maxPixels} (--max-pixels)`,
+        false,
+        true,
+        st,
+      );
       return null;
     }
     return probe;

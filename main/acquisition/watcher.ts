@@ -14,7 +14,7 @@
  * Never writes to the acquisition folder; the only writes go to the workspace db.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { QueueProgress } from '../common/domain.js';
 import type { Db } from '../store/database.js';
@@ -49,6 +49,8 @@ export interface WatcherStatus {
   lastRescanMs: number;
   /** Why nothing is ingested yet, when auto-detection found no layout. */
   detection: string | null;
+  /** The acquisition folder has existed since the watcher started (false: waiting for it to appear). */
+  rootSeen: boolean;
 }
 
 /**
@@ -122,6 +124,7 @@ export class AcquisitionWatcher {
       rescans: this.rescans,
       lastRescanMs: this.lastRescanMs,
       detection: ing.detectionMessage,
+      rootSeen: ing.rootSeen,
     };
   }
 
@@ -243,11 +246,14 @@ export class AcquisitionWatcher {
     for (const rel of paths) {
       let st;
       try {
-        st = await stat(join(this.ingestor.root, rel));
+        // lstat: a link or a special file is left to the rescan, which lists it as ignored with its reason.
+        st = await lstat(join(this.ingestor.root, rel));
       } catch {
         continue; // removed again (a temporary file renamed away)
       }
-      if (st.isFile()) {
+      if (st.isSymbolicLink() || !(st.isFile() || st.isDirectory())) {
+        this.nextRescan = Math.min(this.nextRescan, Date.now() + 200);
+      } else if (st.isFile()) {
         this.ingestor.offer(rel, now);
       } else if (st.isDirectory()) {
         // A folder removed and created again keeps a stale watch on the old inode: renew it.

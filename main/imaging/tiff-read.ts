@@ -6,6 +6,7 @@
  * The type of a file is decided by its content (II*\0 / MM\0* magic), never by
  * its extension: a TIFF named `.png` is read as a TIFF.
  */
+import { constants as fsConstants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { fromArrayBuffer, fromFile } from 'geotiff';
 import { effectiveFullScale, maxSample, samplesToUnit } from './sample.js';
@@ -313,7 +314,8 @@ function sampleFormatName(code: number): SampleFormat {
  * `problem`, `reason`); rejects only on I/O errors (ENOENT, EACCES, ...).
  */
 export async function probeTiff(path: string): Promise<TiffProbe> {
-  const handle = await open(path, 'r');
+  // Non-blocking: a FIFO put in place of a frame reads as empty instead of hanging the probe.
+  const handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   try {
     const { size } = await handle.stat();
     const result: TiffProbe = {
@@ -486,10 +488,26 @@ export async function readTiffFloatPage(
   options: { effectiveRange?: boolean; runFullScale?: number } = {},
 ): Promise<{ width: number; height: number; bits: 8 | 16 | 32; data: Float32Array; fullScale: number }> {
   const { width, height, bits, data, maxSampleValue } = await readTiffPage(path, page);
+  // Every model and metric input is decoded here: a NaN or ±Inf sample never reaches them.
+  if (data instanceof Float32Array) {
+    const bad = countNonFinite(data);
+    if (bad > 0) throw new TiffError(path, 'corrupt', `frame has ${bad} non-finite pixels (NaN or ±Inf) in page ${page}; it cannot be classified or restored`);
+  }
   if (data instanceof Float32Array) return { width, height, bits, data, fullScale: 1 };
   const container = bits === 8 ? 255 : 65535;
   const fullScale = options.effectiveRange
     ? effectiveFullScale(bits === 8 ? 8 : 16, { maxSampleValue, observedMax: maxSample(data), runFullScale: options.runFullScale })
     : container;
   return { width, height, bits, data: samplesToUnit(data, fullScale), fullScale };
+}
+
+/** Number of NaN / ±Inf values in `(H, W)` float32 samples. */
+export function countNonFinite(data: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    // v - v is NaN exactly for NaN and ±Inf.
+    if (v - v !== 0) n++;
+  }
+  return n;
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { FocusMetrics, ModelStatus } from '../../preload/api.js';
 import type { Image } from '../imaging/image.js';
 import { focusMetrics, tenenbaum } from '../imaging/metrics/focus.js';
-import { readTiffFloatPage } from '../imaging/tiff-read.js';
+import { readTiffFloatPage, TiffError } from '../imaging/tiff-read.js';
 import { writeTiff, type TiffPixels } from '../imaging/tiff-write.js';
 import { classifyImages, isOof } from './classifier.js';
 import { EXPECTED_IO, MODEL_KINDS, ModelError, modelOfKind, readManifest, verifyModelFile, type ModelEntry, type ModelKind } from './model-registry.js';
@@ -162,8 +162,10 @@ export class InferenceEngine {
       let k = 0;
       const results: ClassifyResult[] = req.items.map((it, i) => {
         const img = images[i]!;
-        if (img instanceof Error) return { frameId: it.frameId, target: it.target, ok: false, error: img.message };
+        // A frame whose content is unusable fails for good; an I/O error (share gone, busy file) is retried.
+        if (img instanceof Error) return { frameId: it.frameId, target: it.target, ok: false, error: img.message, permanent: img instanceof TiffError && img.problem !== 'io' };
         const pOof = p[k++]!;
+        if (!(pOof >= 0 && pOof <= 1)) return { frameId: it.frameId, target: it.target, ok: false, error: `the classifier returned p(OOF) = ${pOof} for this frame` };
         return { frameId: it.frameId, target: it.target, ok: true, pOof, oof: isOof(pOof, pre), metrics: metricsOf(img) };
       });
       return { type: 'classified', id: req.id, modelId: model.entry.id, modelSha256: model.entry.sha256, results };

@@ -106,7 +106,8 @@ export type ClassifyResult =
       oof: boolean;
       metrics: FocusMetrics;
     }
-  | { frameId: number; target: ClassifyTarget; ok: false; error: string };
+  /** `permanent`: the frame itself is unusable (corrupt, non-finite pixels), so retrying cannot help. */
+  | { frameId: number; target: ClassifyTarget; ok: false; error: string; permanent?: boolean };
 
 export interface ClassifiedResponse {
   type: 'classified';
@@ -263,6 +264,41 @@ export function parseWorkerRequest(message: unknown): WorkerRequest {
 }
 
 /**
+ * One result of a `classified` answer. A result with a usable frame id but a bad
+ * value (p(OOF) NaN or outside [0, 1], metrics not numbers) becomes a failed
+ * result naming what was wrong; without a frame id it is dropped (the pipeline
+ * then records "no result for this frame").
+ */
+export function parseClassifyResult(raw: unknown, what: string): ClassifyResult | null {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const r = raw as Obj;
+  if (typeof r.frameId !== 'number' || !Number.isInteger(r.frameId) || r.frameId < 1) return null;
+  const frameId = r.frameId;
+  const target: ClassifyTarget = r.target === 'restored' ? 'restored' : 'original';
+  const invalid = (why: string): ClassifyResult => ({ frameId, target, ok: false, error: `the inference worker returned an invalid result: ${why}`, permanent: false });
+  if (r.ok === false) {
+    if (typeof r.error !== 'string') return invalid(`${what}.error must be a string`);
+    return { frameId, target, ok: false, error: r.error, permanent: r.permanent === true };
+  }
+  if (r.ok !== true) return invalid(`${what} needs ok:true with pOof or ok:false with error`);
+  if (typeof r.pOof !== 'number' || !(r.pOof >= 0 && r.pOof <= 1)) return invalid(`${what}.pOof must be a number in [0, 1], got ${String(r.pOof)}`);
+  if (typeof r.oof !== 'boolean') return invalid(`${what}.oof must be a boolean`);
+  const metrics = r.metrics;
+  if (metrics === null || typeof metrics !== 'object' || Array.isArray(metrics)) return invalid(`${what}.metrics must be an object`);
+  for (const [k, v] of Object.entries(metrics as Obj)) {
+    if (v !== null && typeof v !== 'number') return invalid(`${what}.metrics.${k} must be a number or null`);
+  }
+  return { frameId, target, ok: true, pOof: r.pOof, oof: r.oof, metrics: metrics as FocusMetrics };
+}
+
+/** The job id of a message that failed validation, when it has one (so its job can fail instead of waiting). */
+export function responseId(message: unknown): number | null {
+  if (message === null || typeof message !== 'object') return null;
+  const id = (message as Obj).id;
+  return typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : null;
+}
+
+/**
  * Checks a message received from the worker (the fields the core relies on);
  * numbers that must be finite are checked so NaN never reaches the database.
  */
@@ -282,13 +318,9 @@ export function parseWorkerResponse(message: unknown): WorkerResponse {
       int(m, 'id', 'classified');
       str(m, 'modelId', 'classified');
       if (!Array.isArray(m.results)) throw new ProtocolError('classified.results must be a list');
-      m.results.forEach((raw, i) => {
-        const r = obj(raw, `classified.results[${i}]`);
-        int(r, 'frameId', `classified.results[${i}]`, 1);
-        if (r.ok === true) numIn(r, 'pOof', `classified.results[${i}]`, 0, 1);
-        else if (r.ok !== false || typeof r.error !== 'string') throw new ProtocolError(`classified.results[${i}] needs ok:true with pOof or ok:false with error`);
-      });
-      return m as unknown as ClassifiedResponse;
+      // Each result is checked on its own: a bad value fails its frame, never the batch.
+      const results = m.results.map((raw, i) => parseClassifyResult(raw, `classified.results[${i}]`));
+      return { ...(m as unknown as ClassifiedResponse), results: results.filter((r): r is ClassifyResult => r !== null) };
     }
     case 'restored': {
       int(m, 'id', 'restored');

@@ -4,9 +4,12 @@
  * priority, restored frames are re-classified. Work is derived from the
  * database (frame.state + attempt rows), so a restarted station resumes exactly.
  *
- * Two lanes share one inference worker: a classification lane (classify, then
- * re-classify) and a restoration lane. The worker runs classification first
- * between restoration steps, so restoration never starves classification.
+ * Two lanes, each with a job in flight at all times while it has work: a
+ * classification lane (classify, then re-classify) and a restoration lane
+ * (frames that decide a video's usability first, main/pipeline/priority.ts).
+ * They run in two worker processes, restoration at a lower CPU priority
+ * (split-host.ts): classification is never delayed by restoration, and
+ * restoration keeps a share of the CPU while frames keep arriving.
  * A crashed worker is restarted; each unit of work is tried MAX_TRIES times,
  * then the frame is recorded as failed (frame.state = 'failed' + error_log).
  */
@@ -21,6 +24,7 @@ import { frameSeedKey } from '../common/shard.js';
 import { ensembleSeeds } from '../inference/samplers/gaussian.js';
 import type { Db } from '../store/database.js';
 import {
+  BATCH_FAILED_PREFIX,
   CANCELLED_PREFIX,
   classifyWork,
   closeInterruptedAttempts,
@@ -42,7 +46,9 @@ import { evaluateGuards, judgeAfterClassification } from './judge.js';
 import { listGuards } from '../store/queries/calibration.js';
 import { allRunIds } from '../store/queries/judgements.js';
 import { wellUsability, type WellUsability } from './usability-report.js';
-import { WorkerClient, WorkerCrashedError } from './worker-client.js';
+import { nextRestoration } from './priority.js';
+import { RESTORE_NICENESS, splitHostFactory } from './split-host.js';
+import { WorkerClient, WorkerCrashedError, WorkerTimeoutError } from './worker-client.js';
 
 export interface PipelineOptions {
   db: Db;
@@ -56,6 +62,13 @@ export interface PipelineOptions {
   restore?: Partial<RestoreConfig>;
   /** Classify only (triage): OOF frames wait for a later run without this. */
   noRestore?: boolean;
+  /**
+   * Restoration runs in a second worker process at this CPU niceness, so it never
+   * delays classification and is never starved by it (main/pipeline/split-host.ts);
+   * default {@link RESTORE_NICENESS}. `false`: one worker does both (classification
+   * first between restoration steps).
+   */
+  restoreNiceness?: number | false;
   /** Frames per classification batch (default 32). */
   classifyBatch?: number;
   /** Tries per unit of work before a frame is failed (default 3). */
@@ -68,7 +81,23 @@ export interface PipelineOptions {
   restartBackoffMs?: number;
   /** Diagnostics (worker logs, restarts); default: stderr. */
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * Time limits (ms) of one classification batch and of one restoration. A job
+   * without an answer by then fails (its try counts) and the worker, presumably
+   * stuck, is restarted. Defaults: {@link CLASSIFY_TIMEOUT_MS}, {@link RESTORE_TIMEOUT_MS}.
+   */
+  classifyTimeoutMs?: number;
+  restoreTimeoutMs?: number;
+  /** How long `stop()` lets jobs in flight finish before it stops the worker (ms, default 3000). */
+  stopGraceMs?: number;
 }
+
+/** Default time limit of a classification batch: generous for 32 large frames on a slow CPU. */
+export const CLASSIFY_TIMEOUT_MS = 5 * 60_000;
+/** Default time limit of one restoration (a long sampler on a large frame on a CPU). */
+export const RESTORE_TIMEOUT_MS = 20 * 60_000;
+/** Message of attempts ended by an orderly stop (not counted as failed tries). */
+const STOPPED_MESSAGE = `${CANCELLED_PREFIX}: the station stopped during the job`;
 
 /**
  * Worker exits in a row without any job completing before the pipeline stops
@@ -103,6 +132,8 @@ export class Pipeline {
   private lastExit: string | null = null;
   /** Set after MAX_CONSECUTIVE_CRASHES exits without a completed job: no more restarts. */
   private gaveUp = false;
+  /** Frames of a batch that failed as a whole: each is classified alone until it succeeds or fails for good. */
+  private readonly alone = new Set<number>();
 
   constructor(private readonly options: PipelineOptions) {
     this.db = options.db;
@@ -220,7 +251,20 @@ export class Pipeline {
     this.restartTimer = null;
     this.restoreJob?.abort.abort();
     await this.starting?.catch(() => undefined);
-    await Promise.allSettled([this.classifyJob, this.restoreJob?.promise].filter(Boolean));
+    // Jobs in flight get a short grace; a worker that does not answer by then is stopped,
+    // so a stop never waits on a stuck job (their attempts end as cancelled, not as failed tries).
+    const jobs = Promise.allSettled([this.classifyJob, this.restoreJob?.promise].filter(Boolean));
+    let grace: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      jobs.then(() => false),
+      new Promise<boolean>((r) => (grace = setTimeout(() => r(true), this.options.stopGraceMs ?? 3000))),
+    ]);
+    clearTimeout(grace);
+    if (timedOut) {
+      this.log('warn', 'jobs in flight did not finish in time: stopping the inference worker');
+      this.client?.kill();
+      await jobs;
+    }
     await this.client?.shutdown();
     this.client = null;
     if (this.progressTimer) clearTimeout(this.progressTimer);
@@ -238,8 +282,9 @@ export class Pipeline {
 
   private startWorker(): Promise<void> {
     const run = async () => {
+      const { restoreNiceness = RESTORE_NICENESS, noRestore, hostFactory } = this.options;
       const { client, ready } = await WorkerClient.start(
-        this.options.hostFactory,
+        noRestore || restoreNiceness === false ? hostFactory : splitHostFactory(hostFactory, restoreNiceness),
         {
           modelsDir: this.options.modelsDir,
           workspace: this.options.workspace,
@@ -320,13 +365,13 @@ export class Pipeline {
         kind = 'reclassify';
         items = reclassifyWork(this.db, this.classifyBatch);
       }
-      // A frame that already failed goes alone, so one bad frame cannot sink a batch.
-      if (items.length && items[0]!.failures > 0) items = items.slice(0, 1);
-      else items = items.filter((i) => i.failures === 0);
+      // A frame that already failed (or was in a batch that failed) goes alone, so one bad frame cannot sink a batch.
+      const lone = items.find((i) => i.failures > 0 || this.alone.has(i.frameId));
+      if (lone) items = [lone];
       if (items.length) this.classifyJob = this.runClassify(client, kind, items).finally(() => this.jobDone('classify'));
     }
     if (ready.capabilities.restore && !this.options.noRestore && !this.restoreJob) {
-      const [item] = restoreWork(this.db, 1);
+      const item = nextRestoration(this.db, this.rule);
       if (item) {
         const abort = new AbortController();
         this.restoreJob = { abort, promise: this.runRestore(client, item, abort.signal).finally(() => this.jobDone('restore')) };
@@ -366,12 +411,14 @@ export class Pipeline {
           page: target === 'original' ? it.page : 0,
           target,
         })),
+        { timeoutMs: this.options.classifyTimeoutMs ?? CLASSIFY_TIMEOUT_MS },
       );
       const byFrame = new Map(res.results.map((r) => [r.frameId, r]));
       items.forEach((it, i) => {
         const r = byFrame.get(it.frameId);
+        this.alone.delete(it.frameId);
         if (!r) return this.recordFailure(it, kind, attempts[i]!, 'error', 'the worker returned no result for this frame');
-        if (!r.ok) return this.recordFailure(it, kind, attempts[i]!, 'error', r.error);
+        if (!r.ok) return this.recordFailure(it, kind, attempts[i]!, 'error', r.error, r.permanent === true);
         recordClassification(this.db, {
           attemptId: attempts[i]!,
           frameId: it.frameId,
@@ -389,8 +436,30 @@ export class Pipeline {
       this.consecutiveCrashes = 0;
     } catch (err) {
       const outcome = err instanceof WorkerCrashedError ? 'crash' : 'error';
-      items.forEach((it, i) => this.recordFailure(it, kind, attempts[i]!, outcome, (err as Error).message));
+      const message = (err as Error).message;
+      if (this.stopping) {
+        items.forEach((_it, i) => failAttempt(this.db, attempts[i]!, outcome, STOPPED_MESSAGE));
+        return;
+      }
+      if (err instanceof WorkerTimeoutError) this.restartStuckWorker(client, `${kind} of ${items.length} frame(s)`);
+      if (items.length > 1) {
+        // Which frame sank the batch is unknown: no try is counted, each frame is retried alone.
+        items.forEach((it, i) => {
+          this.alone.add(it.frameId);
+          failAttempt(this.db, attempts[i]!, outcome, `${BATCH_FAILED_PREFIX} (${items.length} frames): ${message}; retrying each frame alone`);
+        });
+        this.log('warn', `${kind} batch of ${items.length} frames failed (${message}); retrying each frame alone`);
+        return;
+      }
+      items.forEach((it, i) => this.recordFailure(it, kind, attempts[i]!, outcome, message));
     }
+  }
+
+  /** A job got no answer in time: the worker is presumably stuck, so it is replaced. */
+  private restartStuckWorker(client: WorkerClient, what: string): void {
+    if (!client.alive) return;
+    this.log('warn', `inference worker ${client.pid} gave no answer to the ${what} in time: restarting it`);
+    client.kill();
   }
 
   private async runRestore(client: WorkerClient, item: WorkItem, signal: AbortSignal): Promise<void> {
@@ -407,6 +476,7 @@ export class Pipeline {
           options: { sampler: cfg.sampler, steps: cfg.steps, eta: cfg.eta, ensemble: cfg.ensemble, seeds, ...(cfg.warmStartT !== undefined ? { warmStartT: cfg.warmStartT } : {}) },
         },
         signal,
+        { timeoutMs: this.options.restoreTimeoutMs ?? RESTORE_TIMEOUT_MS },
       );
       recordRestoration(this.db, {
         attemptId: attemptId!,
@@ -435,6 +505,11 @@ export class Pipeline {
         failAttempt(this.db, attemptId!, 'error', message);
         return;
       }
+      if (this.stopping) {
+        failAttempt(this.db, attemptId!, err instanceof WorkerCrashedError ? 'crash' : 'error', STOPPED_MESSAGE);
+        return;
+      }
+      if (err instanceof WorkerTimeoutError) this.restartStuckWorker(client, `restoration of frame ${item.frameId}`);
       this.recordFailure(item, 'restore', attemptId!, err instanceof WorkerCrashedError ? 'crash' : 'error', message);
     }
   }
@@ -447,14 +522,16 @@ export class Pipeline {
     if (tripped.length) this.emitEngine();
   }
 
-  private recordFailure(item: WorkItem, kind: AttemptKind, attemptId: number, outcome: 'error' | 'crash', message: string): void {
+  /** Records a failed try; the frame fails for good after maxTries, or at once when retrying cannot help (`permanent`). */
+  private recordFailure(item: WorkItem, kind: AttemptKind, attemptId: number, outcome: 'error' | 'crash', message: string, permanent = false): void {
     failAttempt(this.db, attemptId, outcome, message);
     const failures = failureCount(this.db, item.frameId, kind);
-    if (failures < this.maxTries) {
+    if (failures < this.maxTries && !permanent) {
       this.log('warn', `${kind} of frame ${item.frameId} failed (try ${failures} of ${this.maxTries}): ${message}`);
       return;
     }
-    const reason = `${kind} failed ${failures} times; last error: ${message}`;
+    this.alone.delete(item.frameId);
+    const reason = permanent ? `${kind} failed: ${message}` : `${kind} failed ${failures} times; last error: ${message}`;
     markFrameFailed(this.db, item.frameId, kind, reason);
     this.log('error', `frame ${item.frameId} (${item.path}) failed: ${reason}`);
     this.events.emit({ type: 'frame-failed', frameId: item.frameId, wellId: item.wellId, reason });

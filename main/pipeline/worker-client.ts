@@ -7,6 +7,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   parseWorkerResponse,
+  responseId,
   type ClassifiedResponse,
   type ClassifyItem,
   type InitRequest,
@@ -31,6 +32,18 @@ export class WorkerCrashedError extends Error {
 
 /** The worker answered the job with an error (bad input, model failure, ...). */
 export class WorkerJobError extends Error {}
+
+/** The worker gave no answer to the job within its time limit. */
+export class WorkerTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the inference worker gave no answer within ${Math.round(timeoutMs / 1000)} s`);
+  }
+}
+
+/** Per-request options: a time limit (ms; 0 or omitted: none). */
+export interface SendOptions {
+  timeoutMs?: number;
+}
 
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
 type RequestBody =
@@ -61,7 +74,7 @@ export class WorkerClient {
     host.onExit((code, signal) => {
       this.exitInfo = { code, signal };
       const err = new WorkerCrashedError(code, signal);
-      for (const p of this.pending.values()) p.reject(err);
+      for (const p of [...this.pending.values()]) p.reject(err);
       this.pending.clear();
       markExited();
       events.onExit?.(code, signal);
@@ -93,20 +106,24 @@ export class WorkerClient {
     return this.exitInfo === null;
   }
 
-  async classify(items: ClassifyItem[]): Promise<ClassifiedResponse> {
-    const r = await this.send({ type: 'classify', items });
+  async classify(items: ClassifyItem[], options: SendOptions = {}): Promise<ClassifiedResponse> {
+    const r = await this.send({ type: 'classify', items }, undefined, options.timeoutMs);
     if (r.type !== 'classified') throw new ProtocolError(`worker answered classify with ${r.type}`);
     return r;
   }
 
   /** Restores a frame; aborting `signal` asks the worker to abandon the job (it then fails as cancelled). */
-  async restore(req: Omit<RestoreRequest, 'id' | 'type'>, signal?: AbortSignal): Promise<RestoredResponse> {
-    const r = await this.send({ type: 'restore', ...req }, (jobId) => {
-      if (!signal) return;
-      const cancel = () => void this.send({ type: 'cancel', jobId }).catch(() => undefined);
-      if (signal.aborted) cancel();
-      else signal.addEventListener('abort', cancel, { once: true });
-    });
+  async restore(req: Omit<RestoreRequest, 'id' | 'type'>, signal?: AbortSignal, options: SendOptions = {}): Promise<RestoredResponse> {
+    const r = await this.send(
+      { type: 'restore', ...req },
+      (jobId) => {
+        if (!signal) return;
+        const cancel = () => void this.send({ type: 'cancel', jobId }).catch(() => undefined);
+        if (signal.aborted) cancel();
+        else signal.addEventListener('abort', cancel, { once: true });
+      },
+      options.timeoutMs,
+    );
     if (r.type !== 'restored') throw new ProtocolError(`worker answered restore with ${r.type}`);
     return r;
   }
@@ -129,17 +146,26 @@ export class WorkerClient {
     return this.exited;
   }
 
-  private send(body: RequestBody, onId?: (id: number) => void): Promise<WorkerResponse> {
+  private send(body: RequestBody, onId?: (id: number) => void, timeoutMs = 0): Promise<WorkerResponse> {
     if (!this.alive) return Promise.reject(new WorkerCrashedError(this.exitInfo!.code, this.exitInfo!.signal));
     const id = this.nextId++;
     onId?.(id);
     return new Promise<WorkerResponse>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      let timer: NodeJS.Timeout | null = null;
+      const settle = () => {
+        if (timer) clearTimeout(timer);
+        this.pending.delete(id);
+      };
+      this.pending.set(id, {
+        resolve: (r) => (settle(), resolve(r)),
+        reject: (e) => (settle(), reject(e)),
+      });
+      // An answer that never comes (a message lost, a worker stuck in a loop) must not hold the job forever.
+      if (timeoutMs > 0) timer = setTimeout(() => this.pending.get(id)?.reject(new WorkerTimeoutError(timeoutMs)), timeoutMs);
       try {
         this.host.postMessage({ ...body, id } as WorkerRequest);
       } catch (err) {
-        this.pending.delete(id);
-        reject(err as Error);
+        this.pending.get(id)?.reject(err as Error);
       }
     });
   }
@@ -149,7 +175,12 @@ export class WorkerClient {
     try {
       msg = parseWorkerResponse(raw);
     } catch (err) {
-      this.events.onLog?.('error', `invalid message from the inference worker: ${(err as Error).message}`);
+      const message = `invalid message from the inference worker: ${(err as Error).message}`;
+      this.events.onLog?.('error', message);
+      // A malformed answer to a job fails that job (it is retried), instead of leaving it waiting forever.
+      const id = responseId(raw);
+      const p = id === null ? undefined : this.pending.get(id);
+      if (p) p.reject(new ProtocolError(message));
       return;
     }
     if (msg.type === 'log') {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { ExportPolicy, UsabilityRule } from '../common/domain.js';
 import type { WorkerHostFactory } from '../inference/protocol.js';
 import { AcquisitionWatcher } from '../acquisition/watcher.js';
+import { checkWorkspaceLocation } from '../acquisition/location.js';
 import { previewExport } from '../export/export.js';
 import { exportInThread } from '../export/thread.js';
 import { forkHostFactory } from '../pipeline/fork-host.js';
@@ -32,6 +33,8 @@ export interface OpenStationOptions {
   restore?: { steps?: number; ensemble?: number };
   /** Full rescan interval of the watcher (ms; default: the watcher's). */
   rescanMs?: number;
+  /** Largest frame ingested and displayed, in pixels (default: DEFAULT_MAX_PIXELS). */
+  maxPixels?: number;
   /** Diagnostics of the watcher and the pipeline (default: stderr). */
   log?: (message: string) => void;
 }
@@ -69,6 +72,8 @@ export function pipelineUnavailableReason(options: OpenStationOptions): string |
 
 /** Opens the workspace and builds the station (not started: call `start()`). */
 export async function openStation(options: OpenStationOptions): Promise<Station> {
+  // Refused before anything is created: a workspace in (or holding) the acquisition would be written there.
+  if (options.acquisition) checkWorkspaceLocation(options.workspace, options.acquisition);
   const stationOptions: StationOptions = {
     workspace: resolve(options.workspace),
     exporter: exporter(options.appVersion ?? 'unknown', options.nativeBinding),
@@ -101,6 +106,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
         bus: ctx.events,
         log: (m) => log(`[watcher] ${m}`),
         ...(options.rescanMs !== undefined ? { rescanMs: options.rescanMs } : {}),
+        ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
       });
       return {
         start: () => watcher.start(),

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { LayoutDetectionError, ingestOnce, type IngestSummary } from '../../acquisition/ingest.js';
-import { parseLayoutChoice } from '../../acquisition/options.js';
+import { checkWorkspaceLocation } from '../../acquisition/location.js';
+import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acquisition/options.js';
 import { closeDb, openWorkspaceDb } from '../../store/database.js';
 import { listErrors } from '../../store/queries/errors.js';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
@@ -21,6 +22,7 @@ Options:
   --pattern <pattern>       file names with fields {block} {well} {t} {channel},
                             e.g. "B{block}/W{well}/frame_{t}.tif" (* and ** allowed)
   --stable-ms <ms>          interval of the two size checks (default 300)
+  --max-pixels <n|WxH>      refuse frames larger than this (default ${Math.sqrt(DEFAULT_MAX_PIXELS)}x${Math.sqrt(DEFAULT_MAX_PIXELS)})
   --json                    print the summary as one JSON document on stdout
   --quiet                   no progress bar on stderr
 
@@ -36,6 +38,7 @@ const command: Command = {
       layout: { type: 'string' },
       pattern: { type: 'string' },
       'stable-ms': { type: 'string' },
+      'max-pixels': { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
     });
@@ -49,7 +52,14 @@ const command: Command = {
       throw new UsageError((err as Error).message);
     }
     const stableMs = numberFlag(flags, 'stable-ms', 300, { min: 0, max: 60_000, integer: true });
+    let maxPixels;
+    try {
+      maxPixels = parseMaxPixels(stringFlag(flags, 'max-pixels'));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const root = resolve(positionals[0]!);
+    checkWorkspaceLocation(resolve(workspace), root);
     const db = openWorkspaceDb(resolve(workspace));
     const line = new ProgressLine({ silent: Boolean(flags.quiet) });
     let summary: IngestSummary;
@@ -58,6 +68,7 @@ const command: Command = {
       summary = await ingestOnce(root, db, {
         ...choice,
         stableMs,
+        maxPixels,
         log: (m) => line.log(m),
         onProgress: (p) => line.update((lastProgress = formatQueue('ingest', p))),
       });

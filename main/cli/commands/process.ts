@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { QueueProgress } from '../../common/domain.js';
 import { LayoutDetectionError, ingestOnce } from '../../acquisition/ingest.js';
-import { parseLayoutChoice } from '../../acquisition/options.js';
+import { checkWorkspaceLocation } from '../../acquisition/location.js';
+import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acquisition/options.js';
 import { EventBus } from '../../common/event-bus.js';
 import { SAMPLERS, type SamplerName } from '../../inference/protocol.js';
 import { DEFAULT_STEPS, RESTORE_DEFAULTS, restoreConfig } from '../../pipeline/defaults.js';
@@ -15,6 +16,7 @@ import { attemptCounts, workCounts } from '../../store/queries/work.js';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
+import { onStopSignals, signalExitCode } from '../signals.js';
 import { formatShard, inShard, parseShard, type ShardSpec } from '../../common/shard.js';
 import { claimShard } from '../../store/queries/shards.js';
 import { USABLE_AFTER_LABEL } from '../../common/usability.js';
@@ -40,6 +42,7 @@ Options:
   --warm-start-t <t>        warm-start timestep for ddim-warm (default ${RESTORE_DEFAULTS.warmStartT})
   --threads <n>             ONNX Runtime threads in the worker (default: runtime's choice)
   --layout <name>           auto (default) | timing | micromanager | stack | pattern
+  --max-pixels <n|WxH>      refuse frames larger than this at ingest (default ${Math.sqrt(DEFAULT_MAX_PIXELS)}x${Math.sqrt(DEFAULT_MAX_PIXELS)})
   --pattern <pattern>       file-name pattern with {block} {well} {t} {channel}
   --shard <i/N>             only shard i of N: the nanowells whose stable hash of (block, well)
                             mod N is i (see postfocus merge, postfocus cluster)
@@ -65,6 +68,7 @@ const command: Command = {
       'warm-start-t': { type: 'string' },
       threads: { type: 'string' },
       layout: { type: 'string' },
+      'max-pixels': { type: 'string' },
       pattern: { type: 'string' },
       shard: { type: 'string' },
       json: { type: 'boolean' },
@@ -97,8 +101,15 @@ const command: Command = {
     } catch (err) {
       throw new UsageError(`--shard: ${(err as Error).message}`);
     }
+    let maxPixels;
+    try {
+      maxPixels = parseMaxPixels(stringFlag(flags, 'max-pixels'));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const root = resolve(positionals[0]!);
     const workspace = resolve(workspaceArg);
+    checkWorkspaceLocation(workspace, root);
     const modelsDir = resolve(stringFlag(flags, 'models') ?? defaultModelsDir());
     const line = new ProgressLine({ silent: Boolean(flags.quiet) });
     const started = Date.now();
@@ -113,21 +124,21 @@ const command: Command = {
     }
     const events = new EventBus();
     let pipeline: Pipeline | null = null;
-    const onSignal = () => {
-      line.log('stopping (work done so far is kept; run again to resume)…');
+    // First signal: stop in order (bounded: the pipeline stops a worker that does not answer); a second exits at once.
+    const removeSignals = onStopSignals((signal) => {
+      line.log(`${signal}: stopping (work done so far is kept; run again to resume; ${signal} again to exit now)…`);
       void (pipeline?.stop() ?? Promise.resolve()).finally(() => {
         closeDb(db);
         lock.release();
-        process.exit(130);
+        process.exit(signalExitCode(signal));
       });
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    });
     try {
       claimShard(db, workspace, root, shard);
       const ingest = await ingestOnce(root, db, {
         ...layoutChoice,
         ...(shard ? { nanowells: (block: string, well: string) => inShard(shard, block, well) } : {}),
+        maxPixels,
         log: (m) => line.log(m),
         onProgress: (p) => line.update(formatQueue('ingest', p)),
       });
@@ -213,8 +224,7 @@ const command: Command = {
       }
       throw err;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      removeSignals();
       await pipeline?.stop();
       closeDb(db);
       lock.release();

@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import { EventBus } from '../../common/event-bus.js';
-import { parseLayoutChoice } from '../../acquisition/options.js';
+import { checkWorkspaceLocation } from '../../acquisition/location.js';
+import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acquisition/options.js';
 import { AcquisitionWatcher, type WatcherStatus } from '../../acquisition/watcher.js';
 import { closeDb, openWorkspaceDb } from '../../store/database.js';
 import { acquireWorkspaceLock, type WorkspaceLock } from '../../store/workspace-lock.js';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
+import { onStopSignals, type StopSignal } from '../signals.js';
 
 const help = `Usage: postfocus watch <acquisition> --workspace <folder> [options]
 
@@ -24,13 +26,14 @@ Options:
   --rescan-ms <ms>          full rescan interval (default 5000; 1000 with --poll)
   --stable-ms <ms>          interval of the two size checks (default 300)
   --settle-ms <ms>          an incomplete TIFF unchanged this long is an error (default 3000)
+  --max-pixels <n|WxH>      refuse frames larger than this (default ${Math.sqrt(DEFAULT_MAX_PIXELS)}x${Math.sqrt(DEFAULT_MAX_PIXELS)})
   --json                    on exit, print the final status as one JSON document on stdout
   --quiet                   no progress line
 
 Exit codes: 0 stopped by signal, 1 failure, 2 usage.`;
 
 function statusText(s: WatcherStatus): string {
-  if (s.state === 'waiting-for-root') return `waiting for ${s.root} to become reachable again...`;
+  if (s.state === 'waiting-for-root') return s.rootSeen ? `waiting for ${s.root} to become reachable again...` : `waiting for ${s.root} (it does not exist yet)...`;
   if (!s.layout) return `watching ${s.root}: waiting for frames (no layout recognised yet)`;
   const c = s.counters;
   return `${formatQueue('ingest', s.progress, 20)} | ignored ${c.ignored} errors ${c.errors}`;
@@ -48,6 +51,7 @@ const command: Command = {
       'rescan-ms': { type: 'string' },
       'stable-ms': { type: 'string' },
       'settle-ms': { type: 'string' },
+      'max-pixels': { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
     });
@@ -64,7 +68,14 @@ const command: Command = {
     const rescanMs = numberFlag(flags, 'rescan-ms', poll ? 1000 : 5000, { min: 50, max: 3_600_000, integer: true });
     const stableMs = numberFlag(flags, 'stable-ms', 300, { min: 0, max: 60_000, integer: true });
     const settleMs = numberFlag(flags, 'settle-ms', 3000, { min: 0, max: 3_600_000, integer: true });
+    let maxPixels;
+    try {
+      maxPixels = parseMaxPixels(stringFlag(flags, 'max-pixels'));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const root = resolve(positionals[0]!);
+    checkWorkspaceLocation(resolve(workspace), root);
     const db = openWorkspaceDb(resolve(workspace));
     let lock: WorkspaceLock;
     try {
@@ -80,16 +91,14 @@ const command: Command = {
     });
     let watcher: AcquisitionWatcher;
     try {
-      watcher = new AcquisitionWatcher(db, root, { ...choice, poll, rescanMs, stableMs, settleMs, bus, log: (m) => line.log(m) });
+      watcher = new AcquisitionWatcher(db, root, { ...choice, poll, rescanMs, stableMs, settleMs, maxPixels, bus, log: (m) => line.log(m) });
     } catch (err) {
       closeDb(db);
       lock.release();
       throw err;
     }
-    const stopped = new Promise<NodeJS.Signals>((done) => {
-      process.once('SIGINT', () => done('SIGINT'));
-      process.once('SIGTERM', () => done('SIGTERM'));
-    });
+    let removeSignals = () => {};
+    const stopped = new Promise<StopSignal>((done) => (removeSignals = onStopSignals(done, { quiet: Boolean(flags.quiet) })));
     await watcher.start();
     line.log(`watching ${root} → ${resolve(workspace)} (${poll ? 'polling' : 'change notifications + rescans'})`);
     const ticker = setInterval(() => line.update(statusText(watcher.status())), 250);
@@ -100,6 +109,7 @@ const command: Command = {
     line.done(statusText(final));
     closeDb(db);
     lock.release();
+    removeSignals();
     line.log(`stopped on ${signal}; workspace closed`);
     if (flags.json) console.log(JSON.stringify(final));
     return ExitCode.ok;

@@ -15,6 +15,12 @@ export type AttemptOutcome = 'ok' | 'error' | 'crash';
 
 /** Attempts cancelled by the operator do not count as failures. */
 export const CANCELLED_PREFIX = 'cancelled';
+/**
+ * A batch that failed as a whole says nothing about which frame was bad: its
+ * attempts do not count, and each of its frames is retried alone.
+ */
+export const BATCH_FAILED_PREFIX = 'batch failed';
+const COUNTED = (a: string) => `(${a}.error IS NULL OR (${a}.error NOT LIKE '${CANCELLED_PREFIX}%' AND ${a}.error NOT LIKE '${BATCH_FAILED_PREFIX}%'))`;
 export const INTERRUPTED_MESSAGE = 'interrupted: the station stopped before the result was stored';
 
 /** A frame waiting for one kind of work, with what the worker needs to read it. */
@@ -62,7 +68,7 @@ export interface FrameFlags {
 }
 
 const FAILURES = (kind: AttemptKind) => `(SELECT count(*) FROM attempt a WHERE a.frame_id = f.id AND a.kind = '${kind}'
-    AND a.outcome IN ('error', 'crash') AND (a.error IS NULL OR a.error NOT LIKE '${CANCELLED_PREFIX}%'))`;
+    AND a.outcome IN ('error', 'crash') AND ${COUNTED('a')})`;
 const ITEM = (kind: AttemptKind) => `f.id AS frameId, f.nanowell_id AS wellId, n.run_id AS runId, r.root, f.path, f.page, f.bits,
     ${FAILURES(kind)} AS failures
   FROM frame f JOIN nanowell n ON n.id = f.nanowell_id JOIN run r ON r.id = n.run_id`;
@@ -92,8 +98,8 @@ const stmts = preparedOnce((db) => ({
     `UPDATE attempt SET finished_at = ?, outcome = ?, error = ? WHERE id = ? AND finished_at IS NULL`,
   ),
   failures: db.prepare<[number, AttemptKind], { n: number }>(
-    `SELECT count(*) AS n FROM attempt WHERE frame_id = ? AND kind = ? AND outcome IN ('error', 'crash')
-       AND (error IS NULL OR error NOT LIKE '${CANCELLED_PREFIX}%')`,
+    `SELECT count(*) AS n FROM attempt a WHERE a.frame_id = ? AND a.kind = ? AND a.outcome IN ('error', 'crash')
+       AND ${COUNTED('a')}`,
   ),
   insertClassification: db.prepare(
     `INSERT INTO classification (frame_id, target, model_id, model_sha256, p_oof, oof, tenenbaum, vollath_f4,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, ProtocolError, parseRestoreOptions, parseWorkerRequest, parseWorkerResponse } from '../../../main/inference/protocol.js';
+import { PROTOCOL_VERSION, ProtocolError, parseRestoreOptions, parseWorkerRequest, parseWorkerResponse, responseId } from '../../../main/inference/protocol.js';
 
 describe('worker protocol validation', () => {
   it('accepts well-formed requests of every type', () => {
@@ -27,7 +27,25 @@ describe('worker protocol validation', () => {
   it('rejects responses the core could not store (p(OOF) outside [0, 1], missing paths)', () => {
     const ok = { type: 'classified', id: 1, modelId: 'm', modelSha256: 'x', results: [{ frameId: 1, target: 'original', ok: true, pOof: 0.3, oof: false, metrics: {} }] };
     expect(parseWorkerResponse(ok).type).toBe('classified');
-    expect(() => parseWorkerResponse({ ...ok, results: [{ frameId: 1, ok: true, pOof: Number.NaN }] })).toThrow(/pOof/);
+    // A bad value fails its own frame only; the other results of the batch stand.
+    const mixed = parseWorkerResponse({
+      ...ok,
+      results: [
+        { frameId: 1, target: 'original', ok: true, pOof: Number.NaN, oof: false, metrics: {} },
+        { frameId: 2, target: 'original', ok: true, pOof: 0.9, oof: true, metrics: { tenenbaum: 1 } },
+        { frameId: 3, target: 'original', ok: true, pOof: 0.2, oof: false, metrics: { tenenbaum: 'x' } },
+        { frameId: 4, target: 'original', ok: false, error: 'frame has 2 non-finite pixels', permanent: true },
+        { nonsense: true },
+      ],
+    });
+    if (mixed.type !== 'classified') throw new Error('expected classified');
+    expect(mixed.results).toHaveLength(4);
+    expect(mixed.results[0]).toMatchObject({ frameId: 1, ok: false, error: expect.stringMatching(/invalid result: .*pOof must be a number in \[0, 1\], got NaN/) });
+    expect(mixed.results[1]).toMatchObject({ frameId: 2, ok: true, pOof: 0.9, oof: true });
+    expect(mixed.results[2]).toMatchObject({ frameId: 3, ok: false, error: expect.stringMatching(/metrics.tenenbaum/) });
+    expect(mixed.results[3]).toMatchObject({ frameId: 4, ok: false, permanent: true });
+    expect(responseId({ type: 'restored', id: 7 })).toBe(7);
+    expect(responseId({ type: 'restored' })).toBeNull();
     expect(() => parseWorkerResponse({ type: 'restored', id: 1, frameId: 2, spreadPath: 's', spreadMean: 0, durationMs: 1 })).toThrow(/meanPath/);
     expect(parseWorkerResponse({ type: 'error', id: 4, message: 'boom' })).toEqual({ type: 'error', id: 4, message: 'boom' });
   });
