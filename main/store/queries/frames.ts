@@ -70,7 +70,6 @@ const stmts = preparedOnce((db) => ({
     `SELECT id FROM frame WHERE path = ? AND page = ? AND nanowell_id = ?`,
   ),
   byId: db.prepare<[number], FrameRow>(`SELECT ${COLUMNS} FROM frame WHERE id = ?`),
-  ofWell: db.prepare<[number], FrameRow>(`SELECT ${COLUMNS} FROM frame WHERE nanowell_id = ? ORDER BY t, channel`),
   known: db.prepare<[number], { path: string; page: number; size: number; mtimeMs: number }>(
     `SELECT f.path, f.page, f.size, f.mtime_ms AS mtimeMs
        FROM frame f JOIN nanowell n ON n.id = f.nanowell_id WHERE n.run_id = ?`,
@@ -80,10 +79,6 @@ const stmts = preparedOnce((db) => ({
       WHERE n.run_id = ? GROUP BY f.state`,
   ),
   statesAll: db.prepare<[], { state: FrameState; n: number }>(`SELECT state, count(*) AS n FROM frame GROUP BY state`),
-  byState: db.prepare<[FrameState, number, number], FrameRow>(
-    `SELECT ${COLUMNS} FROM frame WHERE state = ? AND id > ? ORDER BY id LIMIT ?`,
-  ),
-  setState: db.prepare<[FrameState, number]>(`UPDATE frame SET state = ? WHERE id = ?`),
   countOfRun: db.prepare<[number], { n: number }>(
     `SELECT count(*) AS n FROM frame f JOIN nanowell n ON n.id = f.nanowell_id WHERE n.run_id = ?`,
   ),
@@ -132,21 +127,6 @@ export function knownFiles(db: Db, runId: number): Map<string, KnownFile> {
 
 export function getFrame(db: Db, id: number): FrameRow | undefined {
   return stmts(db).byId.get(id);
-}
-
-/** Frames of a nanowell ordered by (t, channel). */
-export function listFramesOfWell(db: Db, nanowellId: number): FrameRow[] {
-  return stmts(db).ofWell.all(nanowellId);
-}
-
-/** Frames in a state, by id, after `afterId` (keyset paging). */
-export function listFramesByState(db: Db, state: FrameState, limit: number, afterId = 0): FrameRow[] {
-  return stmts(db).byState.all(state, afterId, limit);
-}
-
-/** Sets a frame's pipeline state. */
-export function setFrameState(db: Db, id: number, state: FrameState): void {
-  stmts(db).setState.run(state, id);
 }
 
 /** Frame count per state (every state present, zeros included), for one run or all. */

@@ -24,7 +24,6 @@ const stmts = preparedOnce((db) => ({
   byKey: db.prepare<[number, string, string], { id: number }>(
     `SELECT id FROM nanowell WHERE run_id = ? AND block = ? AND well = ?`,
   ),
-  ofRun: db.prepare<[number], NanowellRow>(`SELECT ${COLUMNS} FROM nanowell WHERE run_id = ? ORDER BY block, position, well`),
   insert: db.prepare<[number, string, string, number]>(
     `INSERT INTO nanowell (run_id, block, well, position) VALUES (?, ?, ?, ?)`,
   ),
@@ -49,18 +48,8 @@ export function ensureNanowell(db: Db, runId: number, key: NanowellKey): number 
   return Number(s.insert.run(runId, key.block, key.well, wellPosition(key.well)).lastInsertRowid);
 }
 
-/** Id of the nanowell (block, well) of a run, or undefined. */
-export function findNanowell(db: Db, runId: number, key: NanowellKey): number | undefined {
-  return stmts(db).byKey.get(runId, key.block, key.well)?.id;
-}
-
 export function getNanowell(db: Db, id: number): NanowellRow | undefined {
   return stmts(db).byId.get(id);
-}
-
-/** Nanowells of a run in display order (block, position, well). */
-export function listNanowells(db: Db, runId: number): NanowellRow[] {
-  return stmts(db).ofRun.all(runId);
 }
 
 export function countNanowells(db: Db, runId: number): number {

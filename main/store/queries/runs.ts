@@ -34,14 +34,8 @@ const stmts = preparedOnce((db) => ({
     `INSERT INTO run (root, layout, pattern, settings, created_at) VALUES (?, ?, ?, ?, ?)`,
   ),
   setLayout: db.prepare<[string, string | null, number]>(`UPDATE run SET layout = ?, pattern = ? WHERE id = ?`),
-  addIgnored: db.prepare<[number, number]>(`UPDATE run SET ignored_files = ignored_files + ? WHERE id = ?`),
   setIgnored: db.prepare<[number, number]>(`UPDATE run SET ignored_files = ? WHERE id = ?`),
 }));
-
-/** The run with this id, or undefined. */
-export function getRun(db: Db, id: number): RunRow | undefined {
-  return stmts(db).byId.get(id);
-}
 
 /** The run of this absolute acquisition root, or undefined. */
 export function getRunByRoot(db: Db, root: string): RunRow | undefined {
@@ -53,26 +47,16 @@ export function listRuns(db: Db): RunRow[] {
   return stmts(db).all.all();
 }
 
-/** Creates a run; throws when a run of the same root exists (see {@link ensureRun}). */
+/** Creates a run; throws when a run of the same root exists. */
 export function createRun(db: Db, run: NewRun): RunRow {
   const s = stmts(db);
   const info = s.insert.run(run.root, run.layout, run.pattern ?? null, JSON.stringify(run.settings ?? {}), nowIso());
   return s.byId.get(Number(info.lastInsertRowid))!;
 }
 
-/** Returns the run of `run.root`, creating it when absent (layout of an existing run is kept). */
-export function ensureRun(db: Db, run: NewRun): RunRow {
-  return getRunByRoot(db, run.root) ?? createRun(db, run);
-}
-
 /** Records the layout a run's files are read with (set once auto-detection has decided). */
 export function setRunLayout(db: Db, id: number, layout: string, pattern: string | null): void {
   stmts(db).setLayout.run(layout, pattern, id);
-}
-
-/** Adds `count` to the run's ignored-file counter. */
-export function addIgnoredFiles(db: Db, id: number, count: number): void {
-  if (count !== 0) stmts(db).addIgnored.run(count, id);
 }
 
 /** Sets the run's ignored-file counter (a full rescan knows the exact number). */

@@ -5,9 +5,6 @@ import {
   getFrame,
   insertFrames,
   knownFiles,
-  listFramesByState,
-  listFramesOfWell,
-  setFrameState,
   type NewFrame,
 } from '../../../../main/store/queries/frames.js';
 import { createRun } from '../../../../main/store/queries/runs.js';
@@ -51,7 +48,7 @@ describe('frame queries', () => {
     const row = getFrame(t.db, first[0]!.frameId)!;
     expect(row).toMatchObject({ t: 1, channel: '0', path: 'w1_t1.tif', page: 0, width: 64, height: 48, bits: 8, size: 3200, state: 'pending' });
     expect(row.mtimeMs).toBe(1700000000000.5);
-    expect(listFramesOfWell(t.db, first[0]!.wellId).map((f) => f.t)).toEqual([1, 2, 3]);
+    expect(new Set(first.slice(0, 3).map((o) => o.wellId)).size).toBe(1);
   });
 
   it("reports a second file for a nanowell's (t, channel) as a duplicate, not a new frame", () => {
@@ -97,12 +94,10 @@ describe('frame queries', () => {
       t.db,
       [1, 2, 3, 4].map((k) => frame(run.id, { t: k, path: `f${k}.tif` })),
     ).map((o) => o.frameId);
-    setFrameState(t.db, ids[1]!, 'oof');
-    setFrameState(t.db, ids[2]!, 'in_focus');
+    const setState = t.db.prepare('UPDATE frame SET state = ? WHERE id = ?');
+    setState.run('oof', ids[1]!);
+    setState.run('in_focus', ids[2]!);
     expect(countFramesByState(t.db, run.id)).toEqual({ pending: 2, in_focus: 1, oof: 1, restored: 0, failed: 0 });
     expect(countFramesByState(t.db)).toEqual({ pending: 2, in_focus: 1, oof: 1, restored: 0, failed: 0 });
-    const page1 = listFramesByState(t.db, 'pending', 1);
-    const page2 = listFramesByState(t.db, 'pending', 1, page1[0]!.id);
-    expect([page1[0]!.id, page2[0]!.id]).toEqual([ids[0], ids[3]]);
   });
 });

@@ -1,9 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  addIgnoredFiles,
   createRun,
-  ensureRun,
-  getRun,
   getRunByRoot,
   listRuns,
   setIgnoredFiles,
@@ -16,17 +13,15 @@ let cleanup: () => void = () => {};
 afterEach(() => cleanup());
 
 describe('run queries', () => {
-  it('creates a run once per root and finds it by root and id', () => {
+  it('creates a run once per root and finds it by root', () => {
     const t = tempDb();
     cleanup = t.cleanup;
     const a = createRun(t.db, { root: '/acq/a', layout: 'timing', settings: { pixelUm: 0.325 } });
     expect(a).toMatchObject({ root: '/acq/a', layout: 'timing', pattern: null, ignoredFiles: 0 });
     expect(JSON.parse(a.settings)).toEqual({ pixelUm: 0.325 });
     expect(getRunByRoot(t.db, '/acq/a')).toEqual(a);
-    expect(getRun(t.db, a.id)).toEqual(a);
     expect(() => createRun(t.db, { root: '/acq/a', layout: 'timing' })).toThrow(/UNIQUE/);
-    expect(ensureRun(t.db, { root: '/acq/a', layout: 'stack' })).toEqual(a);
-    const b = ensureRun(t.db, { root: '/acq/b', layout: 'pattern', pattern: 'B{block}/W{well}/f_{t}.tif' });
+    const b = createRun(t.db, { root: '/acq/b', layout: 'pattern', pattern: 'B{block}/W{well}/f_{t}.tif' });
     expect(listRuns(t.db).map((r) => r.root)).toEqual(['/acq/a', '/acq/b']);
     expect(b.pattern).toBe('B{block}/W{well}/f_{t}.tif');
   });
@@ -36,11 +31,10 @@ describe('run queries', () => {
     cleanup = t.cleanup;
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     setRunLayout(t.db, run.id, 'pattern', '{well}.tif');
-    addIgnoredFiles(t.db, run.id, 3);
-    addIgnoredFiles(t.db, run.id, 2);
-    expect(getRun(t.db, run.id)).toMatchObject({ layout: 'pattern', pattern: '{well}.tif', ignoredFiles: 5 });
+    setIgnoredFiles(t.db, run.id, 5);
+    expect(getRunByRoot(t.db, '/acq')).toMatchObject({ layout: 'pattern', pattern: '{well}.tif', ignoredFiles: 5 });
     setIgnoredFiles(t.db, run.id, 1);
-    const info = toRunInfo(getRun(t.db, run.id)!);
+    const info = toRunInfo(getRunByRoot(t.db, '/acq')!);
     expect(info).toEqual({ id: run.id, root: '/acq', layout: 'pattern', createdAt: run.createdAt, ignoredFiles: 1 });
     expect(info.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
