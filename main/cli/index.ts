@@ -61,16 +61,52 @@ export async function main(argv: string[]): Promise<number> {
     console.log(cmd.help);
     return ExitCode.ok;
   }
+  // --json promises one JSON document on stdout, failures included (a script parses it either way):
+  // a command that fails without writing one gets an error document with what it said on stderr.
+  const watch = rest.includes('--json') ? watchOutput() : null;
+  let code: number;
+  let thrown: string | null = null;
+  let usage = false;
   try {
-    return await cmd.run(rest);
+    code = await cmd.run(rest);
   } catch (err) {
-    const usage = err instanceof UsageError;
-    const message = err instanceof Error ? err.message : String(err);
-    const code = usage ? ExitCode.usage : ExitCode.failure;
-    // --json promises one JSON document on stdout, failures included (a script parses it either way).
-    if (rest.includes('--json')) console.log(JSON.stringify(jsonError(name, message, code, usage)));
-    if (usage) console.error(`postfocus ${name}: ${message}\nRun \`postfocus ${name} --help\` for usage.`);
-    else console.error(`postfocus ${name}: ${message}`);
-    return code;
+    usage = err instanceof UsageError;
+    thrown = err instanceof Error ? err.message : String(err);
+    code = usage ? ExitCode.usage : ExitCode.failure;
+  } finally {
+    watch?.stop();
   }
+  if (watch && code !== ExitCode.ok && !watch.wroteStdout()) {
+    const said = thrown ?? (watch.stderrText().trim().replace(new RegExp(`^postfocus ${name}: `), '') || `exited with status ${code}`);
+    console.log(JSON.stringify(jsonError(name, said, code, usage || code === ExitCode.usage)));
+  }
+  if (thrown !== null) {
+    if (usage) console.error(`postfocus ${name}: ${thrown}\nRun \`postfocus ${name} --help\` for usage.`);
+    else console.error(`postfocus ${name}: ${thrown}`);
+  }
+  return code;
+}
+
+/** Notes whether a command wrote to stdout and keeps the end of what it wrote to stderr (both still go out). */
+function watchOutput(): { stop(): void; wroteStdout(): boolean; stderrText(): string } {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  let wrote = false;
+  let tail = '';
+  process.stdout.write = ((chunk: unknown, ...args: unknown[]) => {
+    wrote = true;
+    return (out as (...a: unknown[]) => boolean)(chunk, ...args);
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: unknown, ...args: unknown[]) => {
+    tail = (tail + String(chunk)).slice(-4000);
+    return (err as (...a: unknown[]) => boolean)(chunk, ...args);
+  }) as typeof process.stderr.write;
+  return {
+    stop() {
+      process.stdout.write = out;
+      process.stderr.write = err;
+    },
+    wroteStdout: () => wrote,
+    stderrText: () => tail,
+  };
 }

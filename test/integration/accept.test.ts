@@ -86,5 +86,11 @@ describe('postfocus accept and the export hint', () => {
     expect(doc).toMatchObject({ ok: false, command: 'export', error: { kind: 'failure', exitCode: 1 } });
     expect(doc.error.message).toMatch(/not a PostFocus workspace/);
     expect(missing.stdout.trim().split('\n')).toHaveLength(1);
+    // A command that fails by its exit status (not by throwing) gets the document too, with what it said.
+    const status = run('status', join(root, 'no-such-workspace'), '--json');
+    expect(status.status).not.toBe(0);
+    const said = JSON.parse(status.stdout) as { ok: boolean; command: string; error: { message: string; exitCode: number } };
+    expect(said).toMatchObject({ ok: false, command: 'status', error: { exitCode: status.status } });
+    expect(said.error.message).toContain('no-such-workspace');
   });
 });
