@@ -20,6 +20,7 @@ export const entries = {
   'bench/inference': 'bench/inference.ts',
   'bench/review': 'bench/review.ts',
   'bench/export': 'bench/export.ts',
+  'bench/shards': 'bench/shards.ts',
 };
 
 function newestMtime(dir) {
