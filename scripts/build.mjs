@@ -20,6 +20,8 @@ export const entries = {
   'bench/inference': 'bench/inference.ts',
   'bench/review': 'bench/review.ts',
   'bench/export': 'bench/export.ts',
+  'bench/classify': 'bench/classify.ts',
+  'bench/live': 'bench/live.ts',
   'bench/shards': 'bench/shards.ts',
 };
 

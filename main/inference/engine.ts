@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FocusMetrics, ModelStatus } from '../../preload/api.js';
 import type { Image } from '../imaging/image.js';
-import { focusMetrics, tenenbaum } from '../imaging/metrics/focus.js';
+import { spatialFocusMetrics, tenenbaum } from '../imaging/metrics/focus.js';
 import { readTiffFloatPage, TiffError } from '../imaging/tiff-read.js';
 import { writeTiff, type TiffPixels } from '../imaging/tiff-write.js';
 import { classifyImages, isOof } from './classifier.js';
@@ -302,7 +302,7 @@ function safe(f: () => number): number | null {
 /** The focus metrics stored with p(OOF); null where a metric does not apply (tiny frames). */
 export function metricsOf(img: Image): FocusMetrics {
   try {
-    const m = focusMetrics(img);
+    const m = spatialFocusMetrics(img);
     const f = (v: number) => (Number.isFinite(v) ? v : null);
     return { tenenbaum: f(m.tenenbaum), vollathF4: f(m.vollathF4), vollathF5: f(m.vollathF5), normVariance: f(m.normalizedVariance), laplacianVar: f(m.laplacianVariance) };
   } catch {

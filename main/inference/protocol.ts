@@ -32,6 +32,8 @@ export interface InitRequest {
   providers?: string[];
   /** Largest batch the classifier runs at once. */
   classifyBatch?: number;
+  /** CPU niceness (0–19) the worker takes before loading models, so its runtime threads inherit it. */
+  niceness?: number;
 }
 
 export interface ClassifyItem {
@@ -230,6 +232,11 @@ export function parseWorkerRequest(message: unknown): WorkerRequest {
       if (threads !== undefined) req.threads = threads;
       const batch = optInt(m, 'classifyBatch', 'init', 1);
       if (batch !== undefined) req.classifyBatch = batch;
+      const niceness = optInt(m, 'niceness', 'init');
+      if (niceness !== undefined) {
+        if (niceness > 19) throw new ProtocolError('init.niceness must be an integer in [0, 19]');
+        req.niceness = niceness;
+      }
       if (m.providers !== undefined) {
         if (!Array.isArray(m.providers) || !m.providers.every((p) => typeof p === 'string')) throw new ProtocolError('init.providers must be strings');
         req.providers = m.providers as string[];

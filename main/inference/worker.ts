@@ -4,6 +4,7 @@
  * child_process.fork child under Node (process.send): same protocol either way.
  * Requests are validated and handled concurrently; each answer repeats its job id.
  */
+import { setPriority } from 'node:os';
 import { InferenceEngine } from './engine.js';
 import { ProtocolError, parseWorkerRequest, type WorkerRequest, type WorkerResponse } from './protocol.js';
 
@@ -46,6 +47,14 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
   switch (req.type) {
     case 'init': {
       if (engine) throw new ProtocolError('init sent twice');
+      if (req.niceness) {
+        // Before any session exists: ONNX Runtime's pool threads inherit the priority of the thread creating them.
+        try {
+          setPriority(req.niceness);
+        } catch (err) {
+          log('warn', `cannot lower the worker's CPU priority to niceness ${req.niceness}: ${(err as Error).message}`);
+        }
+      }
       engine = InferenceEngine.load(req);
       const e = await engine;
       for (const p of e.ready(req.id, process.pid).problems) log('error', p.message);

@@ -1,0 +1,206 @@
+/**
+ * Classification benchmark (not a test): `npm run bench:classify`.
+ *
+ * End to end as `postfocus process --no-restore` runs it: a simulated TIMING
+ * acquisition of 281×281 8-bit frames is ingested into a fresh workspace, then
+ * the pipeline classifies every frame in its inference worker (TIFF decode,
+ * focus metrics, network, SQLite, events). Reference measured in the same run:
+ * the classifier network alone on the same decoded frames in this process, one
+ * frame per call with the station's session settings — the floor the whole path
+ * can approach.
+ *
+ * Machines here are shared, so besides wall-clock rates it reports CPU time per
+ * frame (station + worker process, from /proc) and the rate that CPU cost
+ * allows on otherwise idle cores.
+ *
+ * Options: --frames <n> (default 600), --acq <dir> (classify this acquisition
+ * instead of simulating one), --keep, --json, --profile <dir> (V8 CPU profile of
+ * the worker written there).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ingestOnce } from '../main/acquisition/ingest.js';
+import { EventBus } from '../main/common/event-bus.js';
+import { readTiffFloatPage } from '../main/imaging/tiff-read.js';
+import { paddedSide } from '../main/inference/classifier.js';
+import { modelOfKind, readManifest, verifyModelFile } from '../main/inference/model-registry.js';
+import { ModelSession } from '../main/inference/session.js';
+import { toModelSpace } from '../main/inference/tensor.js';
+import { forkHostFactory } from '../main/pipeline/fork-host.js';
+import { defaultModelsDir } from '../main/pipeline/paths.js';
+import { Pipeline } from '../main/pipeline/pipeline.js';
+import { writeAcquisition } from '../main/simulation/node/acquisition-writer.js';
+import { isSimulationWorker, serveSimulationWorker } from '../main/simulation/node/pool.js';
+import { closeDb, openWorkspaceDb } from '../main/store/database.js';
+import { workCounts } from '../main/store/queries/work.js';
+
+const SIZE = 281;
+
+/** CPU seconds (user + system) of a process from /proc/<pid>/stat, null where unavailable. */
+export function procCpuSeconds(pid: number | null): number | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
+function cpuSelf(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+interface Measured {
+  frames: number;
+  seconds: number;
+  perS: number;
+  /** CPU seconds per frame (all processes involved), null where not measurable. */
+  cpuMsPerFrame: number | null;
+}
+
+/** The network alone: every frame decoded beforehand, one frame per call, station session settings. */
+async function networkFloor(files: string[], modelsDir: string): Promise<Measured> {
+  const manifest = readManifest(modelsDir);
+  const entry = modelOfKind(manifest, 'classifier');
+  if (!entry) throw new Error(`${modelsDir}: no classifier in the manifest`);
+  const session = await ModelSession.open(verifyModelFile(modelsDir, entry));
+  try {
+    const inputs: Float32Array[] = [];
+    let side = 0;
+    for (const f of files) {
+      const p = await readTiffFloatPage(f, 0);
+      side = paddedSide(p.width, entry.preprocess);
+      if (side !== p.width || paddedSide(p.height, entry.preprocess) !== p.height) throw new Error(`${f}: frame needs padding; the floor assumes none`);
+      inputs.push(toModelSpace(p.data, entry.preprocess));
+    }
+    await session.run({ image: { data: inputs[0]!, dims: [1, 1, side, side] } }); // warm-up
+    const c0 = cpuSelf();
+    const t0 = performance.now();
+    for (const x of inputs) await session.run({ image: { data: x, dims: [1, 1, side, side] } });
+    const seconds = (performance.now() - t0) / 1000;
+    return { frames: inputs.length, seconds, perS: inputs.length / seconds, cpuMsPerFrame: ((cpuSelf() - c0) * 1000) / inputs.length };
+  } finally {
+    await session.close();
+  }
+}
+
+/** The station's path: ingest, then the pipeline (classification only) until idle. */
+async function endToEnd(acq: string, workspace: string, modelsDir: string, profileDir: string | undefined): Promise<Measured & { ingestS: number }> {
+  const db = openWorkspaceDb(workspace);
+  try {
+    const t0 = performance.now();
+    await ingestOnce(acq, db, {});
+    const ingestS = (performance.now() - t0) / 1000;
+    const frames = workCounts(db).frames;
+    const events = new EventBus();
+    let workerPid: number | null = null;
+    let workerCpu: number | null = null;
+    events.subscribe((e) => {
+      if (e.type === 'engine' && e.status.workerPid) workerPid = e.status.workerPid;
+    });
+    const pipeline = new Pipeline({
+      db,
+      workspace,
+      events,
+      modelsDir,
+      noRestore: true,
+      hostFactory: forkHostFactory(profileDir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+      log: (level, m) => level !== 'info' && console.error(`[pipeline ${level}] ${m}`),
+    });
+    const c0 = cpuSelf();
+    const t1 = performance.now();
+    await pipeline.start();
+    const w0 = procCpuSeconds(workerPid);
+    await pipeline.whenIdle();
+    const seconds = (performance.now() - t1) / 1000;
+    const w1 = procCpuSeconds(workerPid);
+    if (w0 !== null && w1 !== null) workerCpu = w1 - w0;
+    const mainCpu = cpuSelf() - c0;
+    await pipeline.stop();
+    const done = frames - workCounts(db).pending;
+    if (done !== frames) throw new Error(`only ${done} of ${frames} frames were classified`);
+    return { frames, seconds, perS: frames / seconds, cpuMsPerFrame: workerCpu === null ? null : ((workerCpu + mainCpu) * 1000) / frames, ingestS };
+  } finally {
+    closeDb(db);
+  }
+}
+
+function listFrames(db: ReturnType<typeof openWorkspaceDb>): string[] {
+  return (db.prepare(`SELECT r.root || '/' || f.path AS p FROM frame f JOIN nanowell n ON n.id = f.nanowell_id JOIN run r ON r.id = n.run_id ORDER BY f.id`).all() as { p: string }[]).map((r) => r.p);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      frames: { type: 'string', default: '600' },
+      acq: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+    },
+  });
+  const cores = availableParallelism();
+  const say = (m: string): void => void (values.json ? process.stderr : process.stdout).write(`${m}\n`);
+  const dir = mkdtempSync(join(tmpdir(), 'pf-bench-classify-'));
+  try {
+    const modelsDir = defaultModelsDir();
+    let acq = values.acq ? resolve(values.acq) : join(dir, 'acq');
+    if (!values.acq) {
+      const wells = 30;
+      const frames = Math.max(1, Math.ceil(Number(values.frames) / wells));
+      say(`simulating ${wells * frames} frames of ${SIZE}×${SIZE} (TIMING layout)…`);
+      await writeAcquisition({
+        acquisitionDir: acq, truthDir: join(dir, 'truth'), blocks: 1, wells, frames, layout: 'timing', preset: 'nalm6',
+        size: SIZE, bits: 8, seed: 13, threads: cores, entryUrl: import.meta.url,
+      });
+    }
+    const load = loadavg()[0]!;
+    const e2e = await endToEnd(acq, join(dir, 'workspace'), modelsDir, values.profile ? resolve(values.profile) : undefined);
+    const db = openWorkspaceDb(join(dir, 'workspace'));
+    const files = listFrames(db);
+    closeDb(db);
+    const floor = await networkFloor(files.slice(0, Math.min(files.length, 200)), modelsDir);
+    const idle = (m: Measured): number | null => (m.cpuMsPerFrame ? (cores * 1000) / m.cpuMsPerFrame : null);
+    const doc = {
+      frame_size: SIZE,
+      frames: e2e.frames,
+      cores,
+      load_average: load,
+      classify_per_s: e2e.perS,
+      classify_cpu_ms_per_frame: e2e.cpuMsPerFrame,
+      classify_per_s_idle_cores: idle(e2e),
+      network_per_s: floor.perS,
+      network_cpu_ms_per_frame: floor.cpuMsPerFrame,
+      network_per_s_idle_cores: idle(floor),
+      ratio_to_network: e2e.perS / floor.perS,
+      ingest_s: e2e.ingestS,
+    };
+    if (values.json) {
+      console.log(JSON.stringify(doc));
+      return;
+    }
+    const f = (v: number | null, d = 1): string => (v === null ? 'n/a' : v.toFixed(d));
+    say(`classification at frame size: ${e2e.frames} frames of ${SIZE}×${SIZE}, ${cores} cores, load average ${load.toFixed(1)}\n`);
+    const rows = [
+      ['path', 'wall-clock', 'CPU/frame', `on ${cores} idle cores`],
+      ['end to end (decode + metrics + network + SQLite)', `${f(e2e.perS)} frames/s`, `${f(e2e.cpuMsPerFrame)} ms`, `${f(idle(e2e), 0)} frames/s`],
+      ['reference: network alone, 1 frame per call', `${f(floor.perS)} frames/s`, `${f(floor.cpuMsPerFrame)} ms`, `${f(idle(floor), 0)} frames/s`],
+    ];
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const r of rows) say(r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd());
+    say(`\nend to end = ${(100 * doc.ratio_to_network).toFixed(0)}% of the network-alone rate (same run); ingest ${e2e.ingestS.toFixed(1)} s`);
+    const best = Math.max(e2e.perS, idle(e2e) ?? 0);
+    say(`target ≥ 50 frames/s: wall-clock ${f(e2e.perS)} frames/s here; CPU cost allows ${f(idle(e2e), 0)} frames/s on ${cores} idle cores → ${best >= 50 ? 'met' : 'NOT met'}`);
+  } finally {
+    if (values.keep) say(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (isSimulationWorker()) await serveSimulationWorker();
+else await main();
