@@ -116,9 +116,12 @@ exec ${plan.program.map(shq).join(' ')} merge ${shq(mergedWorkspace(plan.out))} 
 `;
 }
 
-/** A launcher that runs this install's built CLI without rebuilding it on the nodes. */
+/**
+ * A launcher that runs this install's built CLI (dist/) directly: tasks never
+ * rebuild it on demand (many tasks rebuilding one shared dist/ at once would race).
+ */
 export function launcherScript(distCli: string): string {
-  return `// Written by \`postfocus cluster slurm\`: runs the postfocus build the job was written with.
+  return `// Written by \`postfocus cluster slurm\`: runs this install's built postfocus CLI without rebuilding it.
 const { main } = await import(${JSON.stringify(distCli)});
 process.exitCode = await main(process.argv.slice(2));
 `;
