@@ -62,6 +62,7 @@ export class WorkerClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exitInfo: { code: number | null; signal: string | null } | null = null;
+  private killed = false;
   private readonly exited: Promise<void>;
 
   constructor(
@@ -102,8 +103,9 @@ export class WorkerClient {
     return this.host.pid;
   }
 
+  /** False once the process exited or was killed (a killed worker takes no new job while it dies). */
   get alive(): boolean {
-    return this.exitInfo === null;
+    return this.exitInfo === null && !this.killed;
   }
 
   async classify(items: ClassifyItem[], options: SendOptions = {}): Promise<ClassifiedResponse> {
@@ -138,6 +140,7 @@ export class WorkerClient {
   }
 
   kill(): void {
+    this.killed = true;
     this.host.kill();
   }
 
@@ -147,7 +150,7 @@ export class WorkerClient {
   }
 
   private send(body: RequestBody, onId?: (id: number) => void, timeoutMs = 0): Promise<WorkerResponse> {
-    if (!this.alive) return Promise.reject(new WorkerCrashedError(this.exitInfo!.code, this.exitInfo!.signal));
+    if (!this.alive) return Promise.reject(new WorkerCrashedError(this.exitInfo?.code ?? null, this.exitInfo?.signal ?? 'SIGKILL'));
     const id = this.nextId++;
     onId?.(id);
     return new Promise<WorkerResponse>((resolve, reject) => {
