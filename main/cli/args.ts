@@ -1,7 +1,10 @@
 /**
- * Minimal, strict argument parser shared by every `postfocus` command.
- * Unknown flags are errors (a typo must not silently change behaviour).
+ * Strict argument parsing shared by every `postfocus` command (node:util
+ * parseArgs underneath). Unknown flags are errors (a typo must not silently
+ * change behaviour).
  */
+import { parseArgs as nodeParseArgs } from 'node:util';
+
 export class UsageError extends Error {}
 
 export interface FlagSpec {
@@ -15,39 +18,47 @@ export interface ParsedArgs {
   flags: Record<string, string | boolean | undefined>;
 }
 
+/**
+ * Parses `argv` against `spec` with node:util's parseArgs (strict: unknown flags
+ * and missing values are errors), keeping two rules of ours: a string flag always
+ * takes the next argument as its value, so `--rate -3` reaches the flag's own range
+ * check, and every failure is a UsageError naming the flag.
+ */
 export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): ParsedArgs {
-  const flags: Record<string, string | boolean | undefined> = {};
-  const positionals: string[] = [];
-  const byAlias = new Map(Object.entries(spec).filter(([, s]) => s.alias).map(([k, s]) => [s.alias!, k]));
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, s] of Object.entries(spec)) options[name] = s.alias ? { type: s.type, short: s.alias } : { type: s.type };
+  const byAlias = new Map(Object.entries(spec).filter(([, s]) => s.alias).map(([k, s]) => [`-${s.alias!}`, k]));
+  const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
+      args.push(...argv.slice(i));
       break;
     }
-    if (arg.startsWith('--') || (arg.startsWith('-') && arg.length === 2 && !/^-\d/.test(arg))) {
-      let name = arg.startsWith('--') ? arg.slice(2) : byAlias.get(arg.slice(1)) ?? arg.slice(1);
-      let inline: string | undefined;
-      const eq = name.indexOf('=');
-      if (eq >= 0) {
-        inline = name.slice(eq + 1);
-        name = name.slice(0, eq);
-      }
-      const s = spec[name];
-      if (!s) throw new UsageError(`unknown option --${name}`);
-      if (s.type === 'boolean') {
-        if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
-        flags[name] = true;
-      } else {
-        const value = inline ?? argv[++i];
-        if (value === undefined) throw new UsageError(`--${name} needs a value`);
-        flags[name] = value;
-      }
+    const name = arg.startsWith('--') ? arg.slice(2) : byAlias.get(arg);
+    if (name !== undefined && spec[name]?.type === 'string' && i + 1 < argv.length) {
+      args.push(`--${name}=${argv[++i]!}`);
     } else {
-      positionals.push(arg);
+      args.push(arg);
     }
   }
-  return { positionals, flags };
+  try {
+    const { values, positionals } = nodeParseArgs({ args, options, strict: true, allowPositionals: true });
+    return { positionals, flags: { ...values } };
+  } catch (err) {
+    throw new UsageError(usageMessage(err as Error & { code?: string }));
+  }
+}
+
+/** node:util's parse errors in our words: `unknown option --x`, `--x needs a value`, `--x takes no value`. */
+function usageMessage(err: Error & { code?: string }): string {
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return `unknown option ${/'([^']+)'/.exec(err.message)?.[1] ?? ''}`.trim();
+  }
+  const name = /--([A-Za-z0-9][\w-]*)/.exec(err.message)?.[1] ?? '?';
+  if (/argument missing/.test(err.message)) return `--${name} needs a value`;
+  if (/does not take an argument/.test(err.message)) return `--${name} takes no value`;
+  return err.message;
 }
 
 /** Reads a numeric flag; rejects non-numbers and values outside [min, max]. */
