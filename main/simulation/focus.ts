@@ -115,3 +115,35 @@ export function blockFocusSchedule(seed: number, block: number, wells: number, f
   }
   return { dz, oofVideo };
 }
+
+/**
+ * Focus schedule of one block with a chosen fraction of OOF frames (benchmarks
+ * of live throughput need a known load, e.g. 15%): the block's in-focus drift
+ * as in {@link blockFocusSchedule}, then each nanowell gets its own OOF fraction
+ * in [0.25, 1.75] × `oofFraction` (mean `oofFraction`: some videos stay under
+ * the 5% rule, some are just over, some far over), laid out as episodes of the
+ * preset's lengths at random time points. Deterministic for (seed, block).
+ */
+export function fractionFocusSchedule(seed: number, block: number, wells: number, frames: number, preset: FocusPreset, oofFraction: number): BlockFocus {
+  if (!(oofFraction >= 0 && oofFraction <= 1)) throw new RangeError(`OOF fraction must be within [0, 1], got ${oofFraction}`);
+  const base = blockFocusSchedule(seed, block, wells, frames, { ...preset, oofVideoFraction: [0, 0] });
+  const oofVideo = base.dz.map((series, w) => {
+    const rng = new Rng(hashSeed(seed, block, w, 0xf0c7));
+    const target = Math.min(frames, Math.round(oofFraction * (0.25 + 1.5 * rng.next()) * frames));
+    const oof = new Uint8Array(frames);
+    let count = 0;
+    for (let guard = 0; count < target && guard < 10 * frames; guard++) {
+      const length = Math.min(rng.int(preset.episodeFrames[0], preset.episodeFrames[1]), target - count);
+      const start = rng.int(0, frames - length);
+      const sign = rng.sign();
+      for (let t = start; t < start + length; t++) {
+        if (oof[t]) continue;
+        oof[t] = 1;
+        series[t] = sign * sampleOofMagnitude(rng);
+        count++;
+      }
+    }
+    return count > 0;
+  });
+  return { dz: base.dz, oofVideo };
+}

@@ -22,6 +22,8 @@ Options:
   --layout L         timing (default): B<b>/images/crops_8bit_s/<well>CH0/imgNo<well#>CH0_t<k>.tif
                      micromanager: Pos<NNN>/img_channel000_position<NNN>_time<000000000>_z000.tif
   --preset P         nalm6 (default; 6–15% of videos with OOF episodes) or skov3 (14–96%)
+  --oof-fraction F   instead of the preset's episodes: this fraction of frames OOF (0–1;
+                     each video its own share around it, in runs of the preset's lengths)
   --size N           crop edge in pixels (default 281, 0.325 µm/px)
   --bits 8|16        sample depth (default 8)
   --seed N           random seed (default 1)
@@ -48,6 +50,7 @@ const command: Command = {
       rate: { type: 'string' },
       layout: { type: 'string' },
       preset: { type: 'string' },
+      'oof-fraction': { type: 'string' },
       size: { type: 'string' },
       bits: { type: 'string' },
       seed: { type: 'string' },
@@ -85,6 +88,7 @@ const command: Command = {
         rate,
         layout: (stringFlag(flags, 'layout') ?? 'timing') as SimulatedLayout,
         preset: (stringFlag(flags, 'preset') ?? 'nalm6') as 'nalm6' | 'skov3',
+        ...(flags['oof-fraction'] !== undefined ? { oofFraction: numberFlag(flags, 'oof-fraction', 0, { min: 0, max: 1 }) } : {}),
         size: numberFlag(flags, 'size', 281, { min: 16, max: 2048, integer: true }),
         bits,
         seed: numberFlag(flags, 'seed', 1, { min: 0, max: 2 ** 32 - 1, integer: true }),

@@ -22,7 +22,7 @@ import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readdirSync
 import { dirname, join, relative, resolve, isAbsolute, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeTiff, writeFileAtomic } from '../../imaging/tiff-write.js';
-import { blockFocusSchedule, FOCUS_PRESETS, IN_FOCUS_MAX_DZ_UM, OOF_MAX_DZ_UM, OOF_MIN_DZ_UM, OOF_THRESHOLD_UM, oofLabel, type BlockFocus } from '../focus.js';
+import { blockFocusSchedule, FOCUS_PRESETS, fractionFocusSchedule, IN_FOCUS_MAX_DZ_UM, OOF_MAX_DZ_UM, OOF_MIN_DZ_UM, OOF_THRESHOLD_UM, oofLabel, type BlockFocus } from '../focus.js';
 import { framePath, SIMULATED_LAYOUTS, type SimulatedLayout } from '../layout.js';
 import { DEFAULT_FRAME_INTERVAL_MIN, DEFAULT_PIXEL_SIZE_UM, wellScene, type FrameSpec } from '../microscope.js';
 import { hashSeed } from '../prng.js';
@@ -39,6 +39,8 @@ export interface AcquisitionOptions {
   rate?: number;
   layout: SimulatedLayout;
   preset: 'nalm6' | 'skov3';
+  /** Fraction of OOF frames (each video its own share around it); omitted: the preset's episodes. */
+  oofFraction?: number;
   size: number;
   bits: 8 | 16;
   seed: number;
@@ -92,6 +94,7 @@ export function validateAcquisitionOptions(o: AcquisitionOptions): void {
   if (o.rate !== undefined && !(Number.isFinite(o.rate) && o.rate > 0)) throw new AcquisitionOptionError(`--rate must be a positive number of frames/s, got ${o.rate}`);
   if (!SIMULATED_LAYOUTS.includes(o.layout)) throw new AcquisitionOptionError(`unknown layout "${o.layout}" (use ${SIMULATED_LAYOUTS.join(' or ')})`);
   if (!(o.preset in FOCUS_PRESETS)) throw new AcquisitionOptionError(`unknown preset "${o.preset}" (use ${Object.keys(FOCUS_PRESETS).join(' or ')})`);
+  if (o.oofFraction !== undefined && !(o.oofFraction >= 0 && o.oofFraction <= 1)) throw new AcquisitionOptionError(`--oof-fraction must be a number in [0, 1], got ${o.oofFraction}`);
   if (o.bits !== 8 && o.bits !== 16) throw new AcquisitionOptionError(`--bits must be 8 or 16, got ${String(o.bits)}`);
   const acq = resolve(o.acquisitionDir);
   const truth = resolve(o.truthDir);
@@ -168,7 +171,11 @@ export async function writeAcquisition(o: AcquisitionOptions): Promise<Acquisiti
   const acq = resolve(o.acquisitionDir);
   const truth = resolve(o.truthDir);
   const preset = FOCUS_PRESETS[o.preset];
-  const schedules = Array.from({ length: o.blocks }, (_, i) => blockFocusSchedule(o.seed, i + 1, o.wells, o.frames, preset));
+  const schedules = Array.from({ length: o.blocks }, (_, i) =>
+    o.oofFraction === undefined
+      ? blockFocusSchedule(o.seed, i + 1, o.wells, o.frames, preset)
+      : fractionFocusSchedule(o.seed, i + 1, o.wells, o.frames, preset, o.oofFraction),
+  );
   const jobs = planFrames(o, schedules);
   mkdirSync(acq, { recursive: true });
   mkdirSync(truth, { recursive: true });
@@ -191,6 +198,7 @@ export async function writeAcquisition(o: AcquisitionOptions): Promise<Acquisiti
         version: 1,
         layout: o.layout,
         preset: o.preset,
+        oof_fraction: o.oofFraction ?? null,
         seed: o.seed,
         blocks: o.blocks,
         wells: o.wells,

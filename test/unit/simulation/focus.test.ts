@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   blockFocusSchedule,
   FOCUS_PRESETS,
+  fractionFocusSchedule,
   IN_FOCUS_MAX_DZ_UM,
   OOF_MAX_DZ_UM,
   OOF_MIN_DZ_UM,
@@ -87,5 +88,27 @@ describe('block focus schedule', () => {
     const c = blockFocusSchedule(7, 2, 10, 20, FOCUS_PRESETS.nalm6);
     expect(a.dz.map((x) => Array.from(x))).toEqual(b.dz.map((x) => Array.from(x)));
     expect(a.dz.map((x) => Array.from(x))).not.toEqual(c.dz.map((x) => Array.from(x)));
+  });
+});
+
+describe('focus schedule with a chosen OOF fraction', () => {
+  it('makes about that fraction of frames OOF, videos spread around it, labels within the convention', () => {
+    for (const fraction of [0.15, 0.5]) {
+      const s = fractionFocusSchedule(3, 1, 60, 73, FOCUS_PRESETS.nalm6, fraction);
+      const perWell = s.dz.map((series) => Array.from(series).filter((dz) => oofLabel(dz) === 1).length / 73);
+      const mean = perWell.reduce((a, b) => a + b, 0) / perWell.length;
+      expect(Math.abs(mean - fraction), `mean OOF fraction ${mean} for ${fraction}`).toBeLessThan(0.03);
+      expect(Math.min(...perWell)).toBeLessThan(fraction * 0.6);
+      expect(Math.max(...perWell)).toBeGreaterThan(fraction * 1.4);
+      for (const series of s.dz) for (const dz of series) expect(Math.abs(dz) <= IN_FOCUS_MAX_DZ_UM || (Math.abs(dz) >= OOF_MIN_DZ_UM && Math.abs(dz) <= OOF_MAX_DZ_UM)).toBe(true);
+      expect(s.oofVideo).toEqual(perWell.map((f) => f > 0));
+    }
+  });
+  it('is deterministic, 0 gives an in-focus block, and a fraction outside [0, 1] is refused', () => {
+    const a = fractionFocusSchedule(5, 2, 8, 20, FOCUS_PRESETS.skov3, 0.2);
+    const b = fractionFocusSchedule(5, 2, 8, 20, FOCUS_PRESETS.skov3, 0.2);
+    expect(a.dz.map((x) => Array.from(x))).toEqual(b.dz.map((x) => Array.from(x)));
+    expect(fractionFocusSchedule(5, 2, 8, 20, FOCUS_PRESETS.nalm6, 0).oofVideo.every((v) => !v)).toBe(true);
+    expect(() => fractionFocusSchedule(5, 2, 8, 20, FOCUS_PRESETS.nalm6, 1.5)).toThrow(/within \[0, 1\]/);
   });
 });
