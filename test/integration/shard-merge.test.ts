@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_USABILITY } from '../../main/common/usability.js';
+import { closeDb, openWorkspaceDb } from '../../main/store/database.js';
+import { allWellSummaries, appendDecisions, restorationFiles } from '../../main/store/queries/review.js';
 import { runCli } from '../helpers/cli.js';
 import { expectSameAsSingleRun, framesOf, rowCounts } from '../helpers/shards.js';
 import { tempDir } from '../helpers/workspace.js';
@@ -68,6 +71,32 @@ describe('process --shard i/N + merge', () => {
     expect(exported.framesExported).toBe(72);
     expect(existsSync(join(at('export'), 'manifest.csv'))).toBe(true);
   }, 120_000);
+
+  it('review reads the merged workspace as the single run (plate summaries) and records decisions on it', () => {
+    /** Ids differ between workspaces: drop every *id / *Id field, keep the rest. */
+    const withoutIds = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(withoutIds) : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).filter(([k]) => !/(^id$|Id$|Ids$)/.test(k)).map(([k, x]) => [k, withoutIds(x)]))
+        : v;
+    const summaries = (ws: string) => {
+      const db = openWorkspaceDb(ws, { readonly: true });
+      try {
+        return withoutIds(allWellSummaries(db, DEFAULT_USABILITY));
+      } finally {
+        closeDb(db);
+      }
+    };
+    expect(summaries(at('merged'))).toEqual(summaries(at('single')));
+    const db = openWorkspaceDb(at('merged'));
+    try {
+      const restored = db.prepare(`SELECT frame_id AS id FROM restoration ORDER BY frame_id LIMIT 1`).get() as { id: number };
+      const write = appendDecisions(db, { frameIds: [restored.id], verdict: 'accept', reviewer: 'merge-test' });
+      expect(write.decisionIds).toHaveLength(1);
+      expect(restorationFiles(db, restored.id)!.meanPath).toBe(`derived/${restored.id}-mean.tif`);
+    } finally {
+      closeDb(db);
+    }
+  });
 
   it('a workspace keeps its shard: another shard or the whole acquisition is refused', async () => {
     const other = await runCli(['process', at('acq'), '-w', at('s0'), '--shard', '1/2', '--quiet']);
