@@ -318,7 +318,7 @@ ARCH = {
     'unet': dict(cin=1, cout=1, chans=(32, 64, 96, 128), time_dim=0, residual=True, residual_ch=0),
     'ddpm': dict(cin=2, cout=1, chans=(24, 48, 96, 128), time_dim=32, residual=False),
 }
-MODEL_IDS = {'classifier': 'pf-classifier-v1', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1'}
+MODEL_IDS = {'classifier': 'pf-classifier-v2', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1'}
 ONNX_FILES = {'classifier': 'classifier.onnx', 'unet': 'unet.onnx', 'ddpm': 'ddpm.onnx'}
 T_STEPS = 1000
 

@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 import torch
 
-from common import MODEL_IDS, MODELS_DIR, ONNX_FILES, load_checkpoint, log, to_model
+from common import MODEL_IDS, MODELS_DIR, ONNX_FILES, load_checkpoint, log, standardise, to_model
 
 LIMITS = {'classifier': 2 * 1000 * 1000, 'unet': 15 * 1024 * 1024, 'ddpm': 15 * 1024 * 1024}
 
@@ -66,13 +66,21 @@ def reference_cases(kind, model):
                                          'cond': {'shape': [1, 1, 32, 32], 'data': rounded(c_)},
                                          't': {'shape': [1], 'data': [t]}},
                               'outputs': {'eps': {'shape': list(out.shape), 'data': rounded(out)}}})
+        elif kind == 'classifier':
+            # The classifier sees each frame standardised (manifest preprocess.standardise); `source`
+            # keeps the [0, 1] pattern so the app's standardisation can be checked against `inputs`.
+            for p in (pattern_a(), pattern_b()):
+                x_ = t4(standardise(p.astype(np.float32)))
+                out = model(x_)
+                cases.append({'source': {'shape': [32, 32], 'data': [round(float(v), 6) for v in p.astype(np.float32).ravel()]},
+                              'inputs': {'image': {'shape': [1, 1, 32, 32], 'data': rounded(x_)}},
+                              'outputs': {'logit': {'shape': list(out.shape), 'data': rounded(out)}}})
         else:
-            name = 'logit' if kind == 'classifier' else 'restored'
             for x in (A, B):
                 x_ = t4(x)
                 out = model(x_)
                 cases.append({'inputs': {'image': {'shape': [1, 1, 32, 32], 'data': rounded(x_)}},
-                              'outputs': {name: {'shape': list(out.shape), 'data': rounded(out)}}})
+                              'outputs': {'restored': {'shape': list(out.shape), 'data': rounded(out)}}})
     return cases
 
 

@@ -25,7 +25,7 @@ import { ExitCode, type Command } from '../command.js';
 
 const HELP = `Usage: postfocus eval-real <dir> [--labels <csv>] [--all-in-focus] [--crop 281]
                          [--in-focus-max-um 2.5] [--oof-min-um 5] [--restore N]
-                         [--models <dir>] [--threads N] [--out <file.json>] [--json]
+                         [--bit-depths] [--models <dir>] [--threads N] [--out <file.json>] [--json]
 
 Scores the station's models on labelled REAL microscope images (checks, never
 training or tuning data). <dir> is only read. Labels, in order of precedence:
@@ -49,7 +49,21 @@ under the usability rule (> 5% OOF frames or 2 in a row = unusable).
 --restore N restores up to N crops (default sampler): in-focus crops report how
 much restoration changed them (RMS in DN and PSNR against the input); OOF crops
 of a field with an in-focus plane report PSNR / PCC / edge-PCC of input and
-restoration against that plane after translation registration.`;
+restoration against that plane after translation registration.
+
+--bit-depths also stores every 16-bit crop as 12-bit-in-16 (value >> 4) and as
+8-bit (value >> 8), judges each version as its own run, and reports the share
+of crops whose judgement is identical across the three.`;
+
+/** A crop written to the temporary workspace; fullScale: the run's effective full scale. */
+interface Crop {
+  frame: number;
+  row: number;
+  col: number;
+  file: string;
+  bits: number;
+  fullScale: number;
+}
 
 interface FrameInfo extends LabelledFrame {
   abs: string;
@@ -67,6 +81,7 @@ const command: Command = {
       'in-focus-max-um': { type: 'string' },
       'oof-min-um': { type: 'string' },
       restore: { type: 'string' },
+      'bit-depths': { type: 'boolean' },
       models: { type: 'string' },
       threads: { type: 'string' },
       out: { type: 'string' },
@@ -117,7 +132,7 @@ const command: Command = {
     }
     const tmp = mkdtempSync(join(tmpdir(), 'postfocus-eval-real-'));
     try {
-      const crops: { frame: number; row: number; col: number; file: string; fullScale: number }[] = [];
+      const crops: Crop[] = [];
       // One run: the effective full scale of the largest frame applies to all (a dim frame is not brightened more).
       const runScale = Math.max(
         ...frames.map((f) => (f.page.data instanceof Float32Array ? 1 : effectiveFullScale(f.page.bits === 8 ? 8 : 16, { observedMax: maxSample(f.page.data) }))),
@@ -128,7 +143,7 @@ const command: Command = {
           const h = Math.min(crop, f.page.height);
           const file = join(tmp, `f${i}_r${c.row}_c${c.col}.tif`);
           writeTiff(file, { width: w, height: h, data: cut(f.page, c.x0, c.y0, w, h) });
-          crops.push({ frame: i, row: c.row, col: c.col, file, fullScale: f.page.data instanceof Float32Array ? 1 : runScale });
+          crops.push({ frame: i, row: c.row, col: c.col, file, bits: f.page.bits, fullScale: f.page.data instanceof Float32Array ? 1 : runScale });
         }
       });
       const modelsDir = resolve(stringFlag(flags, 'models') ?? defaultModelsDir());
@@ -155,6 +170,7 @@ const command: Command = {
           log(`judged ${Math.min(k + 32, crops.length)}/${crops.length}`);
         }
         const score = scoreJudgements(judgements);
+        const bitDepths = flags['bit-depths'] === true ? await bitDepthCheck(crops, judgements, modelsDir, threads, tmp, log) : null;
         const restoration = restoreN > 0 ? await restoreCrops(engine, crops, frames, judgements, restoreN, tmp, log) : null;
         const report = {
           data: dir,
@@ -176,10 +192,15 @@ const command: Command = {
           score,
           judgements: judgements.map((j) => ({ ...j, pOof: round(j.pOof, 4) })),
           ...(restoration ? { restoration } : {}),
+          ...(bitDepths ? { bitDepths } : {}),
         };
         const outFile = stringFlag(flags, 'out');
         if (outFile) writeFileSync(resolve(outFile), JSON.stringify(report, null, 1) + '\n');
-        console.log(json ? JSON.stringify(report) : formatReport(report.score, frames.length, restoration));
+        let text = formatReport(report.score, frames.length, restoration);
+        if (bitDepths) {
+          text += `\nsame judgement as 16-bit, 12-in-16 and 8-bit: ${bitDepths.identical}/${bitDepths.crops} crops (${(100 * bitDepths.identicalFraction).toFixed(1)}%)`;
+        }
+        console.log(json ? JSON.stringify(report) : text);
         return ExitCode.ok;
       } finally {
         await engine.close();
@@ -190,6 +211,61 @@ const command: Command = {
   },
 };
 export default command;
+
+/**
+ * The same crops stored as 12-bit-in-16 (v >> 4) and 8-bit (v >> 8), each judged as its
+ * own run (its own engine, so its own effective range): how many judgements agree with
+ * the 16-bit one in all three.
+ */
+async function bitDepthCheck(
+  crops: Crop[],
+  judgements: CropJudgement[],
+  modelsDir: string,
+  threads: number,
+  tmp: string,
+  log: (m: string) => void,
+): Promise<{ crops: number; identical: number; identicalFraction: number; pOofMaxAbsDiff: number; oofBy: Record<string, number> }> {
+  const variants: [string, (v: Uint16Array) => Uint8Array | Uint16Array][] = [
+    // Dropping the low bits, as a camera of that depth would: 0–4095 and 0–255.
+    ['12-in-16', (v) => v.map((x) => x >> 4)],
+    ['8-bit', (v) => Uint8Array.from(v, (x) => x >> 8)],
+  ];
+  const sixteen = crops.map((c, k) => ({ c, k })).filter(({ c }) => c.bits === 16);
+  const agree = new Array<boolean>(sixteen.length).fill(true);
+  const oofBy: Record<string, number> = { '16-bit': sixteen.filter(({ k }) => judgements[k]!.oof).length };
+  let maxDiff = 0;
+  for (const [name, convert] of variants) {
+    const dir = mkdtempSync(join(tmp, `${name}-`));
+    const files = await Promise.all(
+      sixteen.map(async ({ c }, i) => {
+        const p = await readTiffPage(c.file, 0);
+        const file = join(dir, `${i}.tif`);
+        writeTiff(file, { width: p.width, height: p.height, data: convert(p.data as Uint16Array) });
+        return file;
+      }),
+    );
+    const engine = await InferenceEngine.load({ type: 'init', id: 0, protocol: PROTOCOL_VERSION, modelsDir, workspace: dir, threads });
+    try {
+      let oof = 0;
+      for (let k = 0; k < files.length; k += 32) {
+        const res = await engine.classify({ type: 'classify', id: k + 1, items: files.slice(k, k + 32).map((path, j) => ({ frameId: k + j, path, page: 0, target: 'original' as const })) });
+        res.results.forEach((r, j) => {
+          if (!r.ok) throw new Error(`${name} crop ${k + j}: ${r.error}`);
+          const ref = judgements[sixteen[k + j]!.k]!;
+          if (r.oof !== ref.oof) agree[k + j] = false;
+          if (r.oof) oof++;
+          maxDiff = Math.max(maxDiff, Math.abs(r.pOof - ref.pOof));
+        });
+      }
+      oofBy[name] = oof;
+      log(`bit depth ${name}: ${oof} of ${files.length} judged OOF`);
+    } finally {
+      await engine.close();
+    }
+  }
+  const identical = agree.filter(Boolean).length;
+  return { crops: sixteen.length, identical, identicalFraction: sixteen.length ? identical / sixteen.length : NaN, pOofMaxAbsDiff: round(maxDiff, 4), oofBy };
+}
 
 /** TIFF files under dir (recursive, by content), relative paths, sorted. */
 async function listTiffs(dir: string): Promise<string[]> {
@@ -239,7 +315,7 @@ interface Quality {
 
 async function restoreCrops(
   engine: InferenceEngine,
-  crops: { frame: number; row: number; col: number; file: string; fullScale: number }[],
+  crops: Crop[],
   frames: FrameInfo[],
   judgements: CropJudgement[],
   limit: number,

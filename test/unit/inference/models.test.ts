@@ -10,12 +10,18 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXPECTED_IO, readManifest, verifyModelFile } from '../../../main/inference/model-registry.js';
 import { ModelSession, type PlainTensor } from '../../../main/inference/session.js';
+import { standardisation, toStandardised } from '../../../main/inference/tensor.js';
 import { FIXTURE_MODELS } from './helpers.js';
 
 interface ReferenceFile {
   model: string;
   tolerance: number;
-  cases: { inputs: Record<string, { shape: number[]; data: number[] }>; outputs: Record<string, { shape: number[]; data: number[] }> }[];
+  cases: {
+    /** Classifier: the [0, 1] frame whose standardisation is `inputs.image`. */
+    source?: { shape: number[]; data: number[] };
+    inputs: Record<string, { shape: number[]; data: number[] }>;
+    outputs: Record<string, { shape: number[]; data: number[] }>;
+  }[];
 }
 
 const SHIPPED = resolve(process.env.PF_SHIPPED_MODELS ?? 'models');
@@ -68,6 +74,20 @@ function modelChecks(modelsDir: string, referenceDir: string) {
         }
         await s.close();
       });
+      if (entry.kind === 'classifier' && entry.preprocess.standardise) {
+        const st = entry.preprocess.standardise;
+        it('standardises frames as Python did: the app maps each reference source to its network input', () => {
+          const ref = JSON.parse(readFileSync(join(referenceDir, `${entry.id}.json`), 'utf8')) as ReferenceFile;
+          for (const [k, c] of ref.cases.entries()) {
+            expect(c.source, `case ${k} has no source frame`).toBeDefined();
+            const x = Float32Array.from(c.source!.data);
+            const y = toStandardised(x, standardisation(x, st), st);
+            let worst = 0;
+            c.inputs.image!.data.forEach((e, i) => (worst = Math.max(worst, Math.abs(y[i]! - e))));
+            expect(worst, `case ${k}: largest difference of the standardised input`).toBeLessThan(1e-4);
+          }
+        });
+      }
     });
   }
 }
