@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { probeTiff, readTiffFloatPage } from '../../../main/imaging/tiff-read.js';
+import { probeTiff, readTiffFloatPage, readTiffPage } from '../../../main/imaging/tiff-read.js';
+import { writeTiff } from '../../../main/imaging/tiff-write.js';
 import { InferenceEngine } from '../../../main/inference/engine.js';
 import { PROTOCOL_VERSION } from '../../../main/inference/protocol.js';
 import { ensembleSeeds } from '../../../main/inference/samplers/gaussian.js';
@@ -78,5 +79,50 @@ describe('inference engine with the fixture models', () => {
       return (await readTiffFloatPage(join(ws, res.spreadPath))).data;
     };
     expect(await runOnce()).toEqual(await runOnce());
+  });
+});
+
+describe('intensity follows the data (issue 12)', () => {
+  it('judges the same field alike as 16-bit, 12-bit-in-16 and 8-bit, and writes a restoration back on its source scale', async () => {
+    const dir = tempDir('depths');
+    const w = 64;
+    const h = 48;
+    const items = [0, 1, 2].flatMap((k) => {
+      const unit = syntheticFrame(w, h, 20 + k, k === 1 ? 6 : 0);
+      const s16 = Uint16Array.from(unit, (v) => Math.round(v * 65535));
+      const versions: [string, Uint8Array | Uint16Array][] = [
+        ['16', s16],
+        ['12', s16.map((v) => v >> 4)],
+        ['8', Uint8Array.from(s16, (v) => v >> 8)],
+      ];
+      return versions.map(([name, data]) => {
+        const path = join(dir, `f${k}-${name}.tif`);
+        writeTiff(path, { width: w, height: h, data });
+        return { name, k, path };
+      });
+    });
+    const p: Record<string, number> = {};
+    for (const name of ['16', '12', '8']) {
+      // Each bit depth is its own run (its own engine, so its own run range).
+      const engine = await engineFor(tempDir(`ws${name}`));
+      const sel = items.filter((it) => it.name === name);
+      const res = await engine.classify({ type: 'classify', id: 1, items: sel.map((it) => ({ frameId: it.k, path: it.path, page: 0, target: 'original' as const })) });
+      res.results.forEach((r, j) => (p[`${name}/${sel[j]!.k}`] = r.ok ? r.pOof : NaN));
+      await engine.close();
+    }
+    for (const k of [0, 1, 2]) {
+      expect(Math.abs(p[`12/${k}`]! - p[`16/${k}`]!), `frame ${k}: 12-in-16 vs 16-bit`).toBeLessThan(0.02);
+      expect(Math.abs(p[`8/${k}`]! - p[`16/${k}`]!), `frame ${k}: 8-bit vs 16-bit`).toBeLessThan(0.02);
+    }
+    // A 12-bit frame is restored and written back within 0–4095, not stretched to 65,535.
+    const ws = tempDir('ws-restore');
+    const engine = await engineFor(ws);
+    const src = items.find((it) => it.name === '12' && it.k === 1)!.path;
+    const res = await engine.restore({ type: 'restore', id: 2, frameId: 5, path: src, page: 0, options: { sampler: 'unet', steps: 1, eta: 0, ensemble: 1, seeds: [1] } });
+    const mean = await readTiffPage(join(ws, res.meanPath), 0);
+    expect(mean.bits).toBe(16);
+    expect(Math.max(...mean.data)).toBeLessThanOrEqual(4095);
+    expect(Math.max(...mean.data)).toBeGreaterThan(2000);
+    await engine.close();
   });
 });
