@@ -1,0 +1,249 @@
+/**
+ * Live benchmark (not a test): `npm run bench:live [-- options]`.
+ *
+ * The virtual microscope writes a TIMING plate live at a chosen rate (its own
+ * process, `postfocus simulate --rate`, as `npm start` runs it) while the
+ * station watches, classifies and restores exactly as `npm start`'s station
+ * does (openStation with the shipped models and the station's default
+ * restoration). Reported:
+ *   - frame-on-disk → flag latency (file mtime → `frame-classified` event), median and p90;
+ *   - classification and restoration throughput;
+ *   - both backlogs over time (frames written but not flagged; OOF frames
+ *     flagged but not restored) as a PNG and an SVG plot;
+ *   - keeps_up: each backlog stays bounded while the microscope writes (its
+ *     least-squares growth over the second half of the writing ≤ 5% of its
+ *     arrival rate) and drains within `--drain` seconds (default 60) after the
+ *     writer stops.
+ *
+ * Options: --rate <frames/s> (10)  --frames <n> (600 in all)  --wells <n> (40)
+ *          --size <px> (281)  --oof-fraction <0–1> (0.15)  --seed <n> (1)
+ *          --drain <s> (60)  --plot <file.png> (default: in the OS temp folder)
+ *          --json (one document on stdout)  --keep (keep the temporary folders)
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderChartPng, renderChartSvg } from '../main/imaging/chart.js';
+import { restoreConfig } from '../main/pipeline/defaults.js';
+import { defaultModelsDir, packageRoot } from '../main/pipeline/paths.js';
+import { openStation } from '../main/station/open.js';
+import { closeDb, openWorkspaceDb } from '../main/store/database.js';
+
+/** Share of its arrival rate a backlog may still grow by (per second) over the second half of the writing. */
+const GROWTH_TOLERANCE = 0.05;
+
+export function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/** Least-squares slope of y over x (per unit of x); 0 with fewer than two points. */
+export function slope(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  if (n < 2) return 0;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+  }
+  return sxx > 0 ? sxy / sxx : 0;
+}
+
+interface FrameRow {
+  id: number;
+  path: string;
+  state: string;
+}
+
+interface BacklogVerdict {
+  /** Largest backlog seen (frames). */
+  max: number;
+  /** Backlog growth over the second half of the writing (frames/s). */
+  growthPerS: number;
+  bounded: boolean;
+  /** Seconds after the writer stopped until the backlog was empty for good; null: not within the drain window. */
+  drainedAfterS: number | null;
+  keepsUp: boolean;
+}
+
+/** Judges one backlog series sampled at `t` (s since the writer started). */
+function judge(t: number[], backlog: number[], writeEndS: number, arrivalPerS: number, drainS: number): BacklogVerdict {
+  const half = t.map((v, i) => [v, backlog[i]!] as const).filter(([v]) => v >= writeEndS / 2 && v <= writeEndS);
+  const growthPerS = slope(half.map(([v]) => v), half.map(([, b]) => b));
+  const bounded = growthPerS <= GROWTH_TOLERANCE * Math.max(arrivalPerS, 1e-9);
+  let lastNonZero = -1;
+  backlog.forEach((b, i) => {
+    if (b > 0) lastNonZero = i;
+  });
+  const emptyAt = lastNonZero + 1 < t.length ? (lastNonZero < 0 ? 0 : t[lastNonZero + 1]!) : null;
+  const drainedAfterS = emptyAt === null ? null : Math.max(0, emptyAt - writeEndS);
+  return { max: Math.max(0, ...backlog), growthPerS, bounded, drainedAfterS, keepsUp: bounded && drainedAfterS !== null && drainedAfterS <= drainS };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rate: { type: 'string', default: '10' },
+      frames: { type: 'string', default: '600' },
+      wells: { type: 'string', default: '40' },
+      size: { type: 'string', default: '281' },
+      'oof-fraction': { type: 'string', default: '0.15' },
+      seed: { type: 'string', default: '1' },
+      drain: { type: 'string', default: '60' },
+      plot: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const rate = Number(values.rate);
+  const wells = Number(values.wells);
+  const timePoints = Math.max(1, Math.ceil(Number(values.frames) / wells));
+  const size = Number(values.size);
+  const oofFraction = Number(values['oof-fraction']);
+  const drainS = Number(values.drain);
+  for (const [name, v] of Object.entries({ rate, wells, size, drain: drainS })) {
+    if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${name} must be a positive number, got ${String(v)}`);
+  }
+  if (!(oofFraction >= 0 && oofFraction <= 1)) throw new Error(`--oof-fraction must be within [0, 1], got ${values['oof-fraction']}`);
+  const say = (m: string): void => void process.stderr.write(`${m}\n`);
+  const root = packageRoot();
+  const dir = mkdtempSync(join(tmpdir(), 'pf-bench-live-'));
+  const acq = join(dir, 'acquisition');
+  const truth = join(dir, 'truth');
+  const workspace = join(dir, 'workspace');
+  mkdirSync(acq);
+  const plotPng = resolve(values.plot ?? join(tmpdir(), `pf-bench-live-${Date.now()}.png`));
+  const restore = restoreConfig();
+  const load = loadavg()[0]!;
+
+  // The station, as `npm start` composes it (serve → openStation with the shipped models).
+  const station = await openStation({ workspace, acquisition: acq, modelsDir: defaultModelsDir(), appVersion: 'bench-live', log: () => undefined });
+  const classifiedAt = new Map<number, number>();
+  const restoredAt = new Map<number, number>();
+  station.events.subscribe((e) => {
+    if (e.type === 'frame-classified' && e.target === 'original' && !classifiedAt.has(e.frameId)) classifiedAt.set(e.frameId, Date.now());
+    if (e.type === 'frame-restored' && !restoredAt.has(e.frameId)) restoredAt.set(e.frameId, Date.now());
+  });
+  await station.start();
+  say(`station ready (restoration: ${restore.sampler}, ${restore.steps} step(s) × ${restore.ensemble}); microscope writing ${wells * timePoints} frames of ${size}×${size} at ${rate} frames/s, ${Math.round(oofFraction * 100)}% OOF…`);
+
+  // The microscope, in its own process as in `npm start`.
+  const writeStart = Date.now();
+  const writer = spawn(
+    process.execPath,
+    [join(root, 'bin/postfocus.js'), 'simulate', acq, '--truth', truth, '--blocks', '1', '--wells', String(wells), '--frames', String(timePoints),
+      '--rate', String(rate), '--size', String(size), '--oof-fraction', String(oofFraction), '--seed', String(values.seed), '--json'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let writerOut = '';
+  let writerErr = '';
+  writer.stdout.on('data', (d) => (writerOut += d));
+  writer.stderr.on('data', (d) => (writerErr += d));
+  const code = await new Promise<number | null>((done) => writer.once('exit', (c) => done(c)));
+  const writeEnd = Date.now();
+  if (code !== 0) throw new Error(`the virtual microscope failed (exit ${code}): ${writerErr.trim().split('\n').slice(-3).join(' | ')}`);
+  const written = JSON.parse(writerOut.trim().split('\n').pop()!) as { frames_written: number; oof_frames: number; frames_per_second: number; max_lag_s?: number };
+  say(`microscope done: ${written.frames_written} frames in ${((writeEnd - writeStart) / 1000).toFixed(1)} s (${written.frames_per_second.toFixed(2)} frames/s); draining up to ${drainS} s…`);
+
+  // Drain: until every written frame is flagged and no OOF frame waits, or the window ends.
+  const db = openWorkspaceDb(workspace, { readonly: true });
+  const waiting = () =>
+    db.prepare(`SELECT (SELECT count(*) FROM frame) AS frames, (SELECT count(*) FROM frame WHERE state = 'pending') AS pending,
+                       (SELECT count(*) FROM frame WHERE state = 'oof') AS oof`).get() as { frames: number; pending: number; oof: number };
+  for (;;) {
+    const w = waiting();
+    if (w.frames >= written.frames_written && w.pending === 0 && w.oof === 0) break;
+    if (Date.now() - writeEnd > drainS * 1000) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const endAt = Date.now();
+  const frames = db.prepare('SELECT id, path, state FROM frame ORDER BY id').all() as FrameRow[];
+  closeDb(db);
+  await station.close();
+
+  // Per frame: on disk (mtime of the complete file), flagged, restored.
+  const onDisk = new Map(frames.map((f) => [f.id, statSync(join(acq, f.path)).mtimeMs]));
+  const latencies = frames.filter((f) => classifiedAt.has(f.id)).map((f) => (classifiedAt.get(f.id)! - onDisk.get(f.id)!) / 1000).sort((a, b) => a - b);
+  const oofFrames = frames.filter((f) => f.state === 'oof' || f.state === 'restored' || restoredAt.has(f.id));
+  const t: number[] = [];
+  const classifyBacklog: number[] = [];
+  const restoreBacklog: number[] = [];
+  const writtenTimes = [...onDisk.values()];
+  const unIngested = written.frames_written - frames.length; // written but never seen: counted as waiting throughout
+  for (let at = writeStart; at <= endAt; at += 1000) {
+    t.push((at - writeStart) / 1000);
+    const onDiskNow = writtenTimes.filter((m) => m <= at).length + (at >= writeEnd ? unIngested : 0);
+    const flagged = [...classifiedAt.values()].filter((c) => c <= at).length;
+    classifyBacklog.push(Math.max(0, onDiskNow - flagged));
+    restoreBacklog.push(oofFrames.filter((f) => (classifiedAt.get(f.id) ?? Infinity) <= at && !((restoredAt.get(f.id) ?? Infinity) <= at)).length);
+  }
+  const writeS = (writeEnd - writeStart) / 1000;
+  const classify = judge(t, classifyBacklog, writeS, written.frames_written / writeS, drainS);
+  const restoreV = judge(t, restoreBacklog, writeS, oofFrames.length / writeS, drainS);
+  const flaggedTimes = [...classifiedAt.values()];
+  const classifySpan = (Math.max(...flaggedTimes) - writeStart) / 1000;
+  const firstOof = Math.min(...oofFrames.map((f) => classifiedAt.get(f.id) ?? Infinity));
+  const restoreEnd = restoreV.drainedAfterS !== null ? Math.max(...restoredAt.values()) : endAt;
+  const restoreSpan = Number.isFinite(firstOof) ? (restoreEnd - firstOof) / 1000 : 0;
+
+  const chart = {
+    kind: 'line' as const,
+    title: `bench:live ${size}px, ${rate}/s, ${Math.round(oofFraction * 100)}% OOF; writer stops at ${writeS.toFixed(0)} s`,
+    xLabel: 's since the microscope started',
+    yLabel: 'frames waiting',
+    series: [
+      { name: 'classification backlog', x: t, y: classifyBacklog },
+      { name: `restoration backlog (${restore.sampler} ${restore.steps}x${restore.ensemble})`, x: t, y: restoreBacklog },
+    ],
+    xMin: 0,
+    yMin: 0,
+  };
+  mkdirSync(dirname(plotPng), { recursive: true });
+  writeFileSync(plotPng, renderChartPng(chart, { width: 900, height: 460 }));
+  writeFileSync(plotPng.replace(/\.png$/i, '') + '.svg', renderChartSvg(chart, { width: 900, height: 460 }));
+
+  const doc = {
+    rate,
+    frame_size: size,
+    oof_fraction: oofFraction,
+    frames_written: written.frames_written,
+    writer_frames_per_s: written.frames_per_second,
+    oof_frames: oofFrames.length,
+    restoration: restore,
+    cores: availableParallelism(),
+    load_average: load,
+    latency_median_s: quantile(latencies, 0.5),
+    latency_p90_s: quantile(latencies, 0.9),
+    flagged: latencies.length,
+    classify_per_s: classifySpan > 0 ? flaggedTimes.length / classifySpan : 0,
+    restore_per_s: restoreSpan > 0 ? restoredAt.size / restoreSpan : 0,
+    restored: restoredAt.size,
+    classify_backlog: classify,
+    restore_backlog: restoreV,
+    keeps_up: classify.keepsUp && restoreV.keepsUp,
+    plot: plotPng,
+  };
+  if (values.json) console.log(JSON.stringify(doc));
+  else {
+    const f = (v: number | null, d = 2): string => (v === null ? 'n/a' : v.toFixed(d));
+    const drained = (b: BacklogVerdict) => (b.drainedAfterS === null ? `not drained within ${drainS} s` : `drained ${f(b.drainedAfterS, 0)} s after the writer stopped`);
+    console.log(`bench:live — ${written.frames_written} frames of ${size}×${size} written at ${f(written.frames_per_second)} frames/s (asked ${rate}), ${oofFrames.length} OOF; ${doc.cores} cores, load average ${load.toFixed(1)}`);
+    console.log(`restoration (station default): ${restore.sampler}, ${restore.steps} step(s) × ${restore.ensemble} members`);
+    console.log(`frame on disk → flag: median ${f(doc.latency_median_s)} s, p90 ${f(doc.latency_p90_s)} s (${latencies.length} frames flagged)`);
+    console.log(`classification: ${f(doc.classify_per_s)} frames/s; backlog max ${classify.max}, growth ${f(classify.growthPerS)} frames/s, ${drained(classify)}`);
+    console.log(`restoration:    ${f(doc.restore_per_s, 3)} frames/s (${restoredAt.size} of ${oofFrames.length}); backlog max ${restoreV.max}, growth ${f(restoreV.growthPerS)} frames/s, ${drained(restoreV)}`);
+    console.log(`keeps up: ${doc.keeps_up} (classification ${classify.keepsUp}, restoration ${restoreV.keepsUp}); plot ${plotPng}`);
+  }
+  if (values.keep) say(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+}
+
+await main();
