@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_USABILITY } from '../../main/common/usability.js';
@@ -97,6 +97,24 @@ describe('process --shard i/N + merge', () => {
       closeDb(db);
     }
   });
+
+  it('the acquisition grows by a time point: each shard ingests only its nanowells\' new frames, a re-merge adds them', async () => {
+    // A seventh time point for every nanowell (a copy of the sixth: the acquisition is the test's, not the app's).
+    const wellsDir = join(at('acq'), 'B1/images/crops_8bit_s');
+    for (const w of readdirSync(wellsDir)) {
+      const t6 = readdirSync(join(wellsDir, w)).find((f) => f.endsWith('_t6.tif'))!;
+      copyFileSync(join(wellsDir, w, t6), join(wellsDir, w, t6.replace('_t6.tif', '_t7.tif')));
+    }
+    const before = await Promise.all([framesOf(at('s0')), framesOf(at('s1'))]);
+    const grown = await Promise.all(
+      [0, 1].map(async (i) => JSON.parse(await cli(['process', at('acq'), '-w', at(`s${i}`), '--shard', `${i}/2`, ...RESTORE, '--json', '--quiet']))),
+    );
+    // Six frames per nanowell before, so each shard gains one frame per nanowell it holds.
+    grown.forEach((g, i) => expect(g.ingest.ingested, `shard ${i}/2`).toBe(before[i]!.size / 6));
+    const merged = JSON.parse(await cli(['merge', at('merged'), at('s0'), at('s1'), '--json', '--quiet']));
+    expect(merged.frames).toBe(84);
+    expect(merged.shards.reduce((n: number, s: { added: { frames: number } }) => n + s.added.frames, 0)).toBe(12);
+  }, 120_000);
 
   it('a workspace keeps its shard: another shard or the whole acquisition is refused', async () => {
     const other = await runCli(['process', at('acq'), '-w', at('s0'), '--shard', '1/2', '--quiet']);
