@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
-import { numberFlag, parseArgs, UsageError } from '../args.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { isSimulationWorker, serveSimulationWorker, defaultThreads } from '../../simulation/node/pool.js';
-import { writePairs } from '../../simulation/node/pairs-writer.js';
+import { writePairs, type PairsIndex } from '../../simulation/node/pairs-writer.js';
+import { writePairsAcquisition } from '../../simulation/node/pairs-acquisition.js';
 
-const HELP = `Usage: postfocus simulate-pairs <dir> [--n 20000] [--size 96] [--seed N] [--varied train|holdout] [--threads N] [--force] [--json]
+const HELP = `Usage: postfocus simulate-pairs <dir> [--n 20000] [--size 96] [--seed N] [--varied train|holdout] [--acquisition <dir>] [--threads N] [--force] [--json]
 
 Writes training pairs from the virtual microscope into <dir>:
   oof.f32     float32 little-endian, n × size × size: noisy input (defocused, or
@@ -29,6 +32,11 @@ na, condenser_na, bits; "kind" is the scene type.
 air, 0.09–0.12 µm/px), for calibration checks.
 
 Options:
+  --acquisition <dir>  also write the pairs as an acquisition (TIMING layout; one
+                nanowell per pair: t1 = input, t2 = in-focus twin; the pair's bit
+                depth kept) with labels.csv (path,label,dz_um,dz_dof,...) for
+                \`postfocus calibrate --labels\`. Existing pairs in <dir> with the same
+                --n/--size/--seed/--varied are reused.
   --n N         number of pairs (default 20000)
   --size N      patch edge in pixels (default 96)
   --seed N      random seed (default 1)
@@ -50,6 +58,7 @@ const command: Command = {
       seed: { type: 'string' },
       threads: { type: 'string' },
       varied: { type: 'string' },
+      acquisition: { type: 'string' },
       force: { type: 'boolean' },
       json: { type: 'boolean' },
     });
@@ -67,6 +76,12 @@ const command: Command = {
     const dir = resolve(positionals[0]!);
     const json = flags.json === true;
     let lastReport = 0;
+    const acquisition = stringFlag(flags, 'acquisition');
+    if (acquisition && !flags.force && samePairs(dir, { count, size, seed, variant: varied ? `varied-${varied}` : undefined })) {
+      const r = writePairsAcquisition(dir, resolve(acquisition));
+      console.log(json ? JSON.stringify({ dir, reused: true, acquisition: resolve(acquisition), ...r }) : `reused the pairs in ${dir}; wrote ${r.frames} frames and ${r.labels}`);
+      return ExitCode.ok;
+    }
     const result = await writePairs(dir, {
       count,
       size,
@@ -84,7 +99,9 @@ const command: Command = {
         }
       },
     });
-    if (json) console.log(JSON.stringify(result));
+    const acq = acquisition ? writePairsAcquisition(dir, resolve(acquisition)) : undefined;
+    if (acq && !json) console.log(`wrote ${acq.frames} frames and ${acq.labels}`);
+    if (json) console.log(JSON.stringify(acq ? { ...result, acquisition: resolve(acquisition!), ...acq } : result));
     else {
       console.log(
         `wrote ${result.count} pairs of ${size}×${size} to ${dir} in ${result.seconds.toFixed(1)} s ` +
@@ -96,3 +113,11 @@ const command: Command = {
   },
 };
 export default command;
+
+/** Whether <dir> already holds pairs of these parameters (so --acquisition can reuse them). */
+function samePairs(dir: string, want: { count: number; size: number; seed: number; variant: string | undefined }): boolean {
+  const path = join(dir, 'index.json');
+  if (!existsSync(path)) return false;
+  const index = JSON.parse(readFileSync(path, 'utf8')) as PairsIndex;
+  return index.count === want.count && index.size === want.size && index.seed === want.seed && index.variant === want.variant;
+}
