@@ -11,3 +11,17 @@ describe('parseLayoutChoice', () => {
     expect(() => parseLayoutChoice('pattern', undefined)).toThrow(/needs --pattern/);
   });
 });
+
+describe('parseMaxPixels', () => {
+  it('reads a pixel count or WIDTHxHEIGHT, defaults to 4096², and names the flag when wrong', async () => {
+    const { DEFAULT_MAX_PIXELS, parseMaxPixels } = await import('../../../main/acquisition/options.js');
+    expect(DEFAULT_MAX_PIXELS).toBe(4096 * 4096);
+    expect(parseMaxPixels(undefined)).toBe(DEFAULT_MAX_PIXELS);
+    expect(parseMaxPixels('1000')).toBe(1000);
+    expect(parseMaxPixels('2048x1024')).toBe(2048 * 1024);
+    expect(parseMaxPixels('30×30')).toBe(900);
+    for (const bad of ['', '0', '-5', '12.5', 'big', '10x', 'x10']) {
+      expect(() => parseMaxPixels(bad), bad).toThrow(/--max-pixels must be a pixel count or WIDTHxHEIGHT/);
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +17,29 @@ function tree(): string {
 }
 
 describe('listTree', () => {
+  it('lists links leaving the root, links to folders, dangling links and FIFOs as ignored with the reason, never as files', async () => {
+    const root = tree();
+    const outside = tree();
+    put(outside, 'frame.tif', 'x');
+    put(root, 'w/one.tif', 'x');
+    symlinkSync(join(outside, 'frame.tif'), join(root, 'w/out.tif'));
+    symlinkSync('/etc/passwd', join(root, 'w/passwd.tif'));
+    symlinkSync(join(root, 'w'), join(root, 'w-link'));
+    symlinkSync(join(root, 'nothing.tif'), join(root, 'w/dangling.tif'));
+    symlinkSync(join(root, 'w/one.tif'), join(root, 'w/inside.tif'));
+    expect(spawnSync('mkfifo', [join(root, 'w/pipe.tif')]).status).toBe(0);
+    const listing = await listTree(root, { cache: new DirectoryCache() });
+    expect(listing.files.sort()).toEqual(['w/inside.tif', 'w/one.tif']);
+    const reasons = Object.fromEntries(listing.ignored.map((x) => [x.path, x.reason]));
+    expect(reasons['w/out.tif']).toMatch(/^symbolic link to .*frame\.tif, outside the acquisition folder$/);
+    expect(reasons['w/passwd.tif']).toBe('symbolic link to /etc/passwd, outside the acquisition folder');
+    expect(reasons['w-link']).toBe('symbolic link to a folder (links to folders are not followed)');
+    expect(reasons['w/dangling.tif']).toBe('dangling symbolic link (its target does not exist)');
+    expect(reasons['w/pipe.tif']).toBe('named pipe (FIFO), not a regular file');
+    expect(listing.ignored).toHaveLength(5);
+    expect(listing.dirs).toEqual(['w']);
+  });
+
   it('lists files and folders relative to the root, skipping hidden entries', async () => {
     const root = tree();
     put(root, 'a/b/one.tif', 'x');
