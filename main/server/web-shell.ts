@@ -178,7 +178,9 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     );
   }
   const rendererDir = resolve(options.rendererDir);
-  const indexHtml = await readFile(join(rendererDir, 'index.html'), 'utf8').catch(() => {
+  // Checked once here (a clear error at start); served fresh on each request, so a renderer rebuilt while the
+  // server runs never leaves the page pointing at asset names that no longer exist.
+  let indexHtml = await readFile(join(rendererDir, 'index.html'), 'utf8').catch(() => {
     throw new Error(`the renderer is not built (${join(rendererDir, 'index.html')} missing): run npm run build:renderer`);
   });
   const token = options.token ?? newToken();
@@ -252,6 +254,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
       throw new HttpError(400, 'malformed path');
     }
     if (rel === '/' || rel === '/index.html') {
+      indexHtml = await readFile(join(rendererDir, 'index.html'), 'utf8').catch(() => indexHtml);
       res.writeHead(200, { 'Content-Type': MIME['.html']!, 'Cache-Control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : indexHtml);
       return;

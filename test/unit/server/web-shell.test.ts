@@ -81,6 +81,19 @@ describe('web shell', () => {
     expect((await fetch(`${base}/assets/../../etc/passwd`, { headers: { cookie } })).status).toBe(404);
   });
 
+  it('serves the current index.html (a renderer rebuilt while the server runs, with new asset names)', async () => {
+    const rendererDir = tempDir('renderer-rebuilt');
+    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><script src="./assets/app-old.js"></script>');
+    const other = await startWebShell({ api: station, rendererDir, port: 0 });
+    try {
+      expect(await (await fetch(other.url)).text()).toContain('app-old.js');
+      writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><script src="./assets/app-new.js"></script>');
+      expect(await (await fetch(other.url)).text()).toContain('app-new.js');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('requires the token header on every API call', async () => {
     expect((await api('getOverview', undefined, { 'X-PostFocus-Token': 'wrong' })).status).toBe(401);
     const ok = await api('getOverview', undefined);
