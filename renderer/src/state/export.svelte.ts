@@ -43,7 +43,7 @@ export class ExportState {
   }
 
   /** Refreshes the preview soon (coalesces bursts of live events into one request). */
-  schedulePreview(delayMs = 800): void {
+  schedulePreview(delayMs: number): void {
     if (this.previewTimer) return;
     this.previewTimer = setTimeout(() => {
       this.previewTimer = null;
@@ -82,7 +82,9 @@ export class ExportState {
       if (e.phase === 'started' || e.phase === 'progress') this.progress = { done: e.done, total: e.total };
       return;
     }
-    // Frames arriving, classified, restored or decided change what an export would hold.
-    if (e.type === 'wells-updated' || e.type === 'decision') this.schedulePreview();
+    // Frames arriving, classified, restored or decided change what an export would hold. A preview reads
+    // every frame's facts on the station, so a live acquisition refreshes it every few seconds, not per event.
+    if (e.type === 'decision') this.schedulePreview(300);
+    else if (e.type === 'wells-updated') this.schedulePreview(2500);
   }
 }

@@ -370,7 +370,7 @@ export class ReviewState {
     this.bulkTimer = setTimeout(() => {
       this.bulkTimer = null;
       void this.previewBulk();
-    }, 500);
+    }, 1500);
   }
 
   private async run(action: () => Promise<void>): Promise<void> {
