@@ -21,8 +21,8 @@
  *          --json (one document on stdout)  --keep (keep the temporary folders)
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, getPriority, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChartPng, renderChartSvg } from '../main/imaging/chart.js';
@@ -30,6 +30,32 @@ import { restoreConfig } from '../main/pipeline/defaults.js';
 import { defaultModelsDir, packageRoot } from '../main/pipeline/paths.js';
 import { openStation } from '../main/station/open.js';
 import { closeDb, openWorkspaceDb } from '../main/store/database.js';
+
+/** CPU seconds and niceness of this process's children, by role (Linux /proc; empty elsewhere). */
+function childrenCpu(): Map<number, { role: string; cpuS: number }> {
+  const out = new Map<number, { role: string; cpuS: number }>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) !== process.pid) continue; // ppid
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      // The restoration worker runs at a higher niceness than this process (and the classification worker).
+      const nice = Number(f[16]);
+      const role = cmd.includes('inference-worker') ? (nice > getPriority() ? 'restoration worker' : 'classification worker') : cmd.includes('simulate') ? 'microscope' : 'other';
+      out.set(Number(pid), { role, cpuS: (Number(f[11]) + Number(f[12])) / 100 });
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return out;
+}
 
 /** Share of its arrival rate a backlog may still grow by (per second) over the second half of the writing. */
 const GROWTH_TOLERANCE = 0.05;
@@ -135,6 +161,12 @@ async function main(): Promise<void> {
   await station.start();
   say(`station ready (restoration: ${restore.sampler}, ${restore.steps} step(s) × ${restore.ensemble}); microscope writing ${wells * timePoints} frames of ${size}×${size} at ${rate} frames/s, ${Math.round(oofFraction * 100)}% OOF…`);
 
+  // CPU per role, sampled every second (a process's last sample stands after it exits).
+  const cpuByPid = new Map<number, { role: string; cpuS: number }>();
+  const cpuAtStart = new Map(childrenCpu());
+  const selfAtStart = process.cpuUsage();
+  const sampler = setInterval(() => childrenCpu().forEach((v, k) => cpuByPid.set(k, v)), 1000);
+
   // The microscope, in its own process as in `npm start`.
   const writeStart = Date.now();
   const writer = spawn(
@@ -165,6 +197,11 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const endAt = Date.now();
+  clearInterval(sampler);
+  childrenCpu().forEach((v, k) => cpuByPid.set(k, v));
+  const self = process.cpuUsage(selfAtStart);
+  const cores: Record<string, number> = { station: (self.user + self.system) / 1e6 / ((endAt - writeStart) / 1000) };
+  for (const [pid, v] of cpuByPid) cores[v.role] = (cores[v.role] ?? 0) + (v.cpuS - (cpuAtStart.get(pid)?.cpuS ?? 0)) / ((endAt - writeStart) / 1000);
   const frames = db.prepare('SELECT id, path, state FROM frame ORDER BY id').all() as FrameRow[];
   closeDb(db);
   await station.close();
@@ -229,6 +266,8 @@ async function main(): Promise<void> {
     classify_backlog: classify,
     restore_backlog: restoreV,
     keeps_up: classify.keepsUp && restoreV.keepsUp,
+    /** Mean cores busy per process role from the microscope's start to the end (CPU s / wall s). */
+    cores_used: Object.fromEntries(Object.entries(cores).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
     plot: plotPng,
   };
   if (values.json) console.log(JSON.stringify(doc));
@@ -240,6 +279,7 @@ async function main(): Promise<void> {
     console.log(`frame on disk → flag: median ${f(doc.latency_median_s)} s, p90 ${f(doc.latency_p90_s)} s (${latencies.length} frames flagged)`);
     console.log(`classification: ${f(doc.classify_per_s)} frames/s; backlog max ${classify.max}, growth ${f(classify.growthPerS)} frames/s, ${drained(classify)}`);
     console.log(`restoration:    ${f(doc.restore_per_s, 3)} frames/s (${restoredAt.size} of ${oofFrames.length}); backlog max ${restoreV.max}, growth ${f(restoreV.growthPerS)} frames/s, ${drained(restoreV)}`);
+    console.log(`cores busy on average: ${Object.entries(doc.cores_used).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
     console.log(`keeps up: ${doc.keeps_up} (classification ${classify.keepsUp}, restoration ${restoreV.keepsUp}); plot ${plotPng}`);
   }
   if (values.keep) say(`kept ${dir}`);

@@ -32,7 +32,7 @@ export interface InitRequest {
   providers?: string[];
   /** Largest batch the classifier runs at once. */
   classifyBatch?: number;
-  /** CPU niceness (0–19) the worker takes before loading models, so its runtime threads inherit it. */
+  /** Niceness (0–19) the worker adds to its own before loading models, so its runtime threads inherit it. */
   niceness?: number;
 }
 

@@ -4,7 +4,7 @@
  * child_process.fork child under Node (process.send): same protocol either way.
  * Requests are validated and handled concurrently; each answer repeats its job id.
  */
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { InferenceEngine } from './engine.js';
 import { ProtocolError, parseWorkerRequest, type WorkerRequest, type WorkerResponse } from './protocol.js';
 
@@ -50,7 +50,7 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
       if (req.niceness) {
         // Before any session exists: ONNX Runtime's pool threads inherit the priority of the thread creating them.
         try {
-          setPriority(req.niceness);
+          setPriority(Math.min(19, getPriority() + req.niceness));
         } catch (err) {
           log('warn', `cannot lower the worker's CPU priority to niceness ${req.niceness}: ${(err as Error).message}`);
         }
