@@ -2,11 +2,24 @@
  * Domain types of the station: runs, nanowells, frames, classifications,
  * restorations, decisions, progress, exports and the event stream. Pure types
  * (no node, no electron). The contract file (preload/api.ts) re-exports them for
- * the renderer; main/ imports them from here.
+ * the renderer; main/ imports them from here. The command payloads are
+ * defined by their schemas (contract.ts) and re-exported here.
  */
 
+export type {
+  BulkApplyInput,
+  BulkRule,
+  DecisionInput,
+  ExportLayout,
+  ExportPolicy,
+  FocusLabelInput,
+  ImageKind,
+  ImageRequest,
+  Verdict,
+} from './contract.js';
+import type { Verdict } from './contract.js';
+
 export type FrameState = 'pending' | 'in_focus' | 'oof' | 'restored' | 'failed';
-export type Verdict = 'accept' | 'reject' | 'clear';
 /** Effective review state of a frame: the latest decision, or undecided. */
 export type ReviewState = 'accepted' | 'rejected' | 'undecided';
 /** Summary state of a nanowell shown in the plate grid. */
@@ -130,17 +143,6 @@ export interface FrameDetail extends FrameSummary {
   decisions: DecisionEntry[];
 }
 
-export type ImageKind = 'original' | 'restored' | 'spread' | 'member';
-
-export interface ImageRequest {
-  frameId: number;
-  kind: ImageKind;
-  /** Ensemble member index, for kind = 'member'. */
-  member?: number;
-  /** Longest side in pixels; thumbnails are cached in the workspace. */
-  maxSize?: number;
-}
-
 export interface ImagePayload {
   mime: 'image/png';
   width: number;
@@ -155,37 +157,9 @@ export interface ImagePayload {
   base64: string;
 }
 
-export interface DecisionInput {
-  frameIds: number[];
-  verdict: Verdict;
-  reviewer: string;
-  note?: string;
-}
-
-export interface BulkRule {
-  /** Restored frames whose p(OOF) after restoration is below this. */
-  maxPOofAfter: number;
-  /** ...and whose mean ensemble spread is below this (intensity units, 0..1). */
-  maxSpread: number;
-  /** Only frames without a decision yet (default true). */
-  undecidedOnly?: boolean;
-}
-
 export interface BulkPreview {
   count: number;
   frameIds: number[];
-}
-
-/**
- * Confirmation of a bulk rule: the frames the operator previewed (the preview's
- * `frameIds`). Exactly those are decided; a frame restored after the preview is
- * not, and a previewed frame that no longer matches the rule is skipped.
- */
-export interface BulkApplyInput {
-  rule: BulkRule;
-  frameIds: number[];
-  reviewer: string;
-  note?: string;
 }
 
 export interface BulkApplyResult {
@@ -237,16 +211,6 @@ export interface EngineStatus {
   disabledReason?: string | null;
 }
 
-export type ExportLayout = 'mirror' | 'per-well';
-
-export interface ExportPolicy {
-  /** Which frames: curated = in-focus originals + accepted restorations (default); all-decided = curated + originals of rejected restorations; everything = every frame (restoration where accepted). */
-  include: 'curated' | 'all-decided' | 'everything';
-  layout: ExportLayout;
-  omeStacks: boolean;
-  trainingPack: boolean;
-}
-
 export interface ExportPreview {
   originals: number;
   restored: number;
@@ -284,13 +248,6 @@ export interface FocusStatus {
   /** Domain guard per run; 'tripped' holds automatic restoration until calibration or "restore anyway". */
   guards: { runId: number; state: 'pending' | 'clear' | 'tripped' | 'released'; judged: number; oof: number; reason: string | null }[];
   restorationHeld: boolean;
-}
-
-/** Operator ground truth for calibration ('clear' withdraws a label); distinct from accept/reject. */
-export interface FocusLabelInput {
-  frameIds: number[];
-  label: 'in_focus' | 'oof' | 'clear';
-  who: string;
 }
 
 export type StationEvent =
