@@ -10,27 +10,7 @@
  */
 
 export type * from '../main/common/domain.js';
-import type {
-  BulkApplyInput,
-  BulkApplyResult,
-  BulkPreview,
-  BulkRule,
-  DecisionInput,
-  EngineStatus,
-  ErrorEntry,
-  ExportPolicy,
-  ExportPreview,
-  ExportResult,
-  FocusLabelInput,
-  FocusStatus,
-  FrameDetail,
-  ImagePayload,
-  ImageRequest,
-  NanowellDetail,
-  Overview,
-  Progress,
-  StationEvent,
-} from '../main/common/domain.js';
+import type { BulkApplyInput, BulkApplyResult, BulkPreview, BulkRule, DecisionInput, EngineStatus, ErrorEntry, ExportPolicy, ExportPreview, ExportResult, FocusLabelInput, FocusStatus, FrameDetail, ImagePayload, ImageRequest, NanowellDetail, Overview, Progress, StationEvent } from '../main/common/domain.js';
 
 export interface StationApi {
   getOverview(): Promise<Overview>;

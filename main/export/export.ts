@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { ExportPolicy, ExportPreview, ExportResult, UsabilityRule } from '../../preload/api.js';
+import type { ExportPolicy, ExportPreview, ExportResult, UsabilityRule } from '../common/domain.js';
 import { DEFAULT_USABILITY, validateUsabilityRule, videoUsability, type VideoFrame } from '../common/usability.js';
 import type { TiffPage } from '../imaging/tiff-read.js';
 import type { Db } from '../store/database.js';

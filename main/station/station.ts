@@ -8,6 +8,7 @@
  * the station can run, and be tested, without models, without an acquisition,
  * or with Electron's utilityProcess instead of child_process for the worker.
  */
+import type { StationApi } from '../../preload/api.js';
 import type {
   BulkApplyInput,
   BulkApplyResult,
@@ -31,7 +32,7 @@ import type {
   StationApi,
   StationEvent,
   UsabilityRule,
-} from '../../preload/api.js';
+} from '../common/domain.js';
 import { EventBus } from '../common/event-bus.js';
 import { DEFAULT_USABILITY, validateUsabilityRule } from '../common/usability.js';
 import { closeDb, openWorkspaceDb, type Db } from '../store/database.js';

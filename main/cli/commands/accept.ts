@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { BulkApplyResult, BulkPreview, BulkRule } from '../../../preload/api.js';
+import type { BulkApplyResult, BulkPreview, BulkRule } from '../../common/domain.js';
 import { openStation } from '../../station/open.js';
 import { dispatchCommand } from '../../station/validate.js';
 import { DATABASE_FILE } from '../../store/database.js';

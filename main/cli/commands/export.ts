@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { ExportPolicy } from '../../../preload/api.js';
+import type { ExportPolicy } from '../../common/domain.js';
 import { DESTINATION_EXISTS, ExportRefusedError } from '../../export/destination.js';
 import { exportDataset, type ExportProgress } from '../../export/export.js';
 import { EXPORT_INCLUDES, EXPORT_LAYOUTS, normalizeExportPolicy, POLICY_HELP } from '../../common/export-policy.js';
