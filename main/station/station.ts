@@ -29,7 +29,6 @@ import type {
   Overview,
   Progress,
   QueueProgress,
-  StationApi,
   StationEvent,
   UsabilityRule,
 } from '../common/domain.js';
