@@ -50,6 +50,14 @@ module.exports = {
       to: { path: '^bench/' },
     },
     {
+      name: 'main-takes-domain-types-from-common',
+      comment:
+        'Domain types live in main/common; in main/ only the shells and the Station (which implements StationApi) import the contract file.',
+      severity: 'error',
+      from: { path: '^main/', pathNot: ['^main/electron/', '^main/server/', '^main/station/(station|validate)\\.ts$'] },
+      to: { path: '^preload/' },
+    },
+    {
       name: 'common-is-pure',
       comment: 'main/common holds pure domain types and rules: no node builtins and none of our other folders.',
       severity: 'error',

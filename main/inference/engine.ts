@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FocusMetrics, ModelStatus } from '../../preload/api.js';
+import type { FocusMetrics, ModelStatus } from '../common/domain.js';
 import type { Image } from '../imaging/image.js';
 import { spatialFocusMetrics, tenenbaum } from '../imaging/metrics/focus.js';
 import { readTiffFloatPage, TiffError } from '../imaging/tiff-read.js';

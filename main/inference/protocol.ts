@@ -6,7 +6,7 @@
  *
  * Pure module (types + validation): no node, no electron, no onnxruntime.
  */
-import type { FocusMetrics, ModelStatus } from '../../preload/api.js';
+import type { FocusMetrics, ModelStatus } from '../common/domain.js';
 import type { RestorationOutcome } from '../common/restoration.js';
 
 export const PROTOCOL_VERSION = 1;
