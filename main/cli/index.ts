@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   status: () => import('./commands/status.js'),
   frames: () => import('./commands/frames.js'),
   calibrate: () => import('./commands/calibrate.js'),
+  finetune: () => import('./commands/finetune.js'),
   export: () => import('./commands/export.js'),
   accept: () => import('./commands/accept.js'),
   serve: () => import('./commands/serve.js'),
