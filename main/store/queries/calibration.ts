@@ -88,10 +88,35 @@ const stmts = preparedOnce((db) => ({
     `SELECT f.id AS frameId, f.page, r.root FROM frame f JOIN nanowell n ON n.id = f.nanowell_id JOIN run r ON r.id = n.run_id
       WHERE f.path = ? ORDER BY f.id`,
   ),
+  labelledFiles: db.prepare<[], LabelledFrameFile>(
+    `SELECT f.id AS frameId, f.nanowell_id AS wellId, f.t, r.root, f.path, f.page, f.width, f.height, l.label
+       FROM focus_label l JOIN frame f ON f.id = l.frame_id JOIN nanowell n ON n.id = f.nanowell_id JOIN run r ON r.id = n.run_id
+      WHERE l.id = (SELECT max(id) FROM focus_label x WHERE x.frame_id = l.frame_id) AND l.label != 'clear'
+      ORDER BY f.nanowell_id, f.t`,
+  ),
   events: db.prepare<[], { id: number; runId: number; kind: string; reason: string; who: string | null; at: string }>(
     `SELECT id, run_id AS runId, kind, reason, who, at FROM guard_event ORDER BY id`,
   ),
 }));
+
+/** A labelled frame with what it takes to read its file. */
+export interface LabelledFrameFile {
+  frameId: number;
+  wellId: number;
+  t: number;
+  /** Acquisition root (absolute) and the path relative to it. */
+  root: string;
+  path: string;
+  page: number;
+  width: number;
+  height: number;
+  label: FocusLabel;
+}
+
+/** Frames with a focus label in force, with their files, by nanowell and time. */
+export function labelledFrameFiles(db: Db): LabelledFrameFile[] {
+  return stmts(db).labelledFiles.all();
+}
 
 /** Frames recorded with this source path (relative to their run's root), in every run; one page or all. */
 export function framesByPath(db: Db, path: string, page?: number): { frameId: number; page: number; root: string }[] {
