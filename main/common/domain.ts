@@ -195,7 +195,7 @@ export interface Progress {
 
 export interface ModelStatus {
   id: string;
-  kind: 'classifier' | 'ddpm' | 'unet';
+  kind: 'classifier' | 'ddpm' | 'unet' | 'student';
   sha256: string;
   loaded: boolean;
   error: string | null;

@@ -14,7 +14,7 @@ import { spatialFocusMetrics, tenenbaum } from '../imaging/metrics/focus.js';
 import { readTiffFloatPage, TiffError } from '../imaging/tiff-read.js';
 import { writeTiff, type TiffPixels } from '../imaging/tiff-write.js';
 import { classifyImages, isOof } from './classifier.js';
-import { EXPECTED_IO, MODEL_KINDS, ModelError, modelOfKind, readManifest, verifyModelFile, type ModelEntry, type ModelKind } from './model-registry.js';
+import { EXPECTED_IO, MODEL_KINDS, ModelError, modelOfKind, OPTIONAL_KINDS, readManifest, verifyModelFile, type ModelEntry, type ModelKind } from './model-registry.js';
 import type {
   Capability,
   ClassifiedResponse,
@@ -43,6 +43,9 @@ export function derivedPaths(frameId: number): { mean: string; spread: string; m
     members: `${DERIVED_DIR}/${frameId}-members.tif`,
   };
 }
+
+/** DDIM steps used for 'student' requests when no student model is loaded (the former default). */
+export const STUDENT_FALLBACK_STEPS = 5;
 
 /** Job cancelled by the operator (the pipeline records it as such, not as a failure). */
 export class CancelledError extends Error {
@@ -87,6 +90,7 @@ export class InferenceEngine {
     }
     for (const kind of MODEL_KINDS) {
       const entry = modelOfKind(manifest, kind);
+      if (!entry && OPTIONAL_KINDS.includes(kind)) continue;
       if (!entry) {
         const message = `model manifest ${manifest.path} lists no ${kind} model`;
         this.problems.push({ kind, file: manifest.path, message });
@@ -206,9 +210,16 @@ export class InferenceEngine {
     const src = await this.readFrame(req.path, req.page);
     const image: Image = { width: src.width, height: src.height, data: src.data };
     const unet = this.models.get('unet');
+    const student = this.models.get('student');
     let sampler = req.options.sampler;
-    // Without the U-Net, warm start falls back to plain DDIM; the record says so.
+    let steps = req.options.steps;
+    // Without the U-Net, warm start falls back to plain DDIM; without the student,
+    // DDIM with its default steps (5, unless more were asked). The record says so.
     if (sampler === 'ddim-warm' && !unet) sampler = 'ddim';
+    if (sampler === 'student' && !student) {
+      sampler = 'ddim';
+      steps = Math.max(steps, STUDENT_FALLBACK_STEPS);
+    }
     if (sampler === 'unet' && !unet) throw new Error('sampler "unet" needs the one-shot U-Net model, which is not loaded');
     const gate = async () => {
       if (this.cancelled.has(req.id)) throw new CancelledError();
@@ -219,6 +230,13 @@ export class InferenceEngine {
       const dims = [n, 1, h, w];
       return (await ddpm.session.run({ x_t: { data: inputs.x_t!, dims }, cond: { data: inputs.cond!, dims }, t: { data: inputs.t!, dims: [n] } })).eps!.data;
     };
+    const studentFn: NetworkFn | undefined = student
+      ? async (inputs, n, h, w) => {
+          await gate();
+          const dims = [n, 1, h, w];
+          return (await student.session.run({ z: { data: inputs.z!, dims }, cond: { data: inputs.cond!, dims } })).x0!.data;
+        }
+      : undefined;
     const unetFn: NetworkFn | undefined = unet
       ? async (inputs, n, h, w) => {
           await gate();
@@ -227,9 +245,10 @@ export class InferenceEngine {
       : undefined;
     try {
       const seeds = sampler === 'unet' ? req.options.seeds.slice(0, 1) : req.options.seeds;
-      const out = await restoreFrame(image, { ddpm: ddpmFn, ddpmPre: ddpm.entry.preprocess, schedule: this.schedule, unet: unetFn }, {
+      const nets = { ddpm: ddpmFn, ddpmPre: ddpm.entry.preprocess, schedule: this.schedule, unet: unetFn, student: studentFn, studentPre: student?.entry.preprocess };
+      const out = await restoreFrame(image, nets, {
         sampler,
-        steps: req.options.steps,
+        steps,
         eta: req.options.eta,
         seeds,
         warmStartT: req.options.warmStartT,
@@ -242,7 +261,7 @@ export class InferenceEngine {
       writeTiff(join(this.init.workspace, paths.mean), page(out.mean, src.bits), { atomic: true, software: 'PostFocus Station' });
       writeTiff(join(this.init.workspace, paths.spread), page(out.spread, 32), { atomic: true, software: 'PostFocus Station' });
       writeTiff(join(this.init.workspace, paths.members), out.members.map((m) => page(m, src.bits)), { atomic: true, software: 'PostFocus Station' });
-      const model = sampler === 'unet' ? unet! : ddpm;
+      const model = sampler === 'unet' ? unet! : sampler === 'student' ? student! : ddpm;
       return {
         type: 'restored',
         id: req.id,
@@ -250,7 +269,7 @@ export class InferenceEngine {
         modelId: model.entry.id,
         modelSha256: model.entry.sha256,
         sampler: out.sampler,
-        steps: sampler === 'unet' ? 1 : req.options.steps,
+        steps: sampler === 'unet' || sampler === 'student' ? 1 : steps,
         eta: req.options.eta,
         ensemble: seeds.length,
         seeds,

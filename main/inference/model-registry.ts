@@ -8,8 +8,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 
-export type ModelKind = 'classifier' | 'ddpm' | 'unet';
-export const MODEL_KINDS: readonly ModelKind[] = ['classifier', 'ddpm', 'unet'];
+export type ModelKind = 'classifier' | 'ddpm' | 'unet' | 'student';
+export const MODEL_KINDS: readonly ModelKind[] = ['classifier', 'ddpm', 'unet', 'student'];
+/** Kinds a models folder may lack without that being a problem (the station falls back to DDIM). */
+export const OPTIONAL_KINDS: readonly ModelKind[] = ['student'];
 
 export interface Preprocess {
   /** Intensity range of the app's images, [0, 1]. */
@@ -77,6 +79,7 @@ export const EXPECTED_IO: Record<ModelKind, { inputs: string[]; outputs: string[
   classifier: { inputs: ['image'], outputs: ['logit'] },
   ddpm: { inputs: ['x_t', 'cond', 't'], outputs: ['eps'] },
   unet: { inputs: ['image'], outputs: ['restored'] },
+  student: { inputs: ['z', 'cond'], outputs: ['x0'] },
 };
 
 export const MANIFEST_FILE = 'manifest.json';

@@ -12,8 +12,8 @@ import type { RestorationOutcome } from '../common/restoration.js';
 export const PROTOCOL_VERSION = 1;
 
 export type ClassifyTarget = 'original' | 'restored';
-export type SamplerName = 'ddim' | 'ancestral' | 'ddim-warm' | 'unet';
-export const SAMPLERS: readonly SamplerName[] = ['ddim', 'ancestral', 'ddim-warm', 'unet'];
+export type SamplerName = 'ddim' | 'ancestral' | 'ddim-warm' | 'unet' | 'student';
+export const SAMPLERS: readonly SamplerName[] = ['ddim', 'ancestral', 'ddim-warm', 'unet', 'student'];
 export type Capability = 'classify' | 'restore';
 
 // ----------------------------------------------------------------- requests

@@ -1,13 +1,18 @@
 /**
  * Restoration of one frame with the conditional DDPM: preprocess (model space,
  * padding to the network's size multiple) → ensemble sampling as ONE batch
- * (DDIM, ancestral reference, or DDIM warm-started from the one-shot U-Net) →
- * postprocess (back to [0, 1], crop, per-pixel mean and spread).
+ * (DDIM, ancestral reference, DDIM warm-started from the one-shot U-Net, or the
+ * distilled one-step student) → postprocess (back to [0, 1], crop, per-pixel
+ * mean and spread).
  *
- * Frames larger than the trained patch are split into overlapping tiles; the
- * network's output is blended across tiles at EVERY step (not only at the end),
- * so the members stay seamless. Network calls go through `NetworkFn`, so this
- * module never touches ONNX Runtime.
+ * Frames up to {@link WHOLE_FRAME_MAX_SIDE} px a side run whole (padded to the
+ * size multiple): the networks are fully convolutional, and tiles at the 64 px
+ * training size printed a grid at the tile stride (56 px) on real frames, since
+ * every tile got its own GroupNorm statistics and its own zero-padded borders.
+ * Larger frames are split into large overlapping tiles; the network's output is
+ * blended across tiles at EVERY step (not only at the end), so the members stay
+ * seamless. Network calls go through `NetworkFn`, so this module never touches
+ * ONNX Runtime.
  */
 import type { Image } from '../imaging/image.js';
 import { cropTo, padTo, planTiles, rampWeights, roundUpToMultiple, type TileGrid } from '../imaging/tiling.js';
@@ -15,6 +20,7 @@ import type { Preprocess } from './model-registry.js';
 import { sampleAncestral } from './samplers/ancestral.js';
 import { sampleDdim } from './samplers/ddim.js';
 import { ensembleStats } from './samplers/ensemble.js';
+import { GaussianRng } from './samplers/gaussian.js';
 import type { NoiseSchedule } from './samplers/schedule.js';
 import type { EpsModel, StepCallback } from './samplers/types.js';
 import { fromModelSpace, toModelSpace } from './tensor.js';
@@ -33,6 +39,9 @@ export interface RestoreNetworks {
   schedule: NoiseSchedule;
   /** One-shot U-Net: input image → restored (needed by 'ddim-warm' and 'unet'). */
   unet?: NetworkFn;
+  /** Distilled one-step student: inputs z (noise), cond → x0 (needed by 'student'), with its preprocessing. */
+  student?: NetworkFn;
+  studentPre?: Preprocess;
   /** Largest batch of tiles per network call (bounds memory on large frames). */
   maxBatch?: number;
 }
@@ -53,13 +62,18 @@ export interface RestoreOutput {
   mean: Float32Array;
   spread: Float32Array;
   spreadMean: number;
-  /** Batched network calls made (DDPM steps, plus 1 for the U-Net when used). */
+  /** Batched network calls made (DDPM steps, plus 1 for the U-Net when used; 1 for the student). */
   evaluations: number;
   /** Sampler actually used. */
   sampler: SamplerName;
 }
 
 export const DEFAULT_WARM_START_T = 400;
+
+/** Frames whose padded sides are at most this run whole, without tiles. */
+export const WHOLE_FRAME_MAX_SIDE = 512;
+/** Tile side (and a quarter of it as overlap) for larger frames. */
+export const LARGE_TILE = 256;
 
 /**
  * Runs `net` over B planes of the same padded size by overlapping tiles (the
@@ -156,24 +170,28 @@ export class TiledRunner {
 }
 
 /**
- * Padded size and tile grid for a W×H frame: frames that fit in one tile are
- * padded to the network's size multiple (and min size) and run whole; larger
- * ones get a grid of trained-size tiles with an eighth-tile overlap.
+ * Padded size and tile grid for a W×H frame: frames up to
+ * {@link WHOLE_FRAME_MAX_SIDE} a side are padded to the network's size multiple
+ * (and min size) and run whole; larger ones get a grid of {@link LARGE_TILE}
+ * tiles (at least the trained patch) with a quarter-tile overlap. Small tiles
+ * are what made the grid: see the module comment.
  */
 export function planFrame(W: number, H: number, pre: Pick<Preprocess, 'sizeMultiple' | 'trainPatch' | 'minSize'>): { pw: number; ph: number; grid: TileGrid | null } {
-  const tile = roundUpToMultiple(Math.max(pre.trainPatch, pre.sizeMultiple), pre.sizeMultiple);
+  const whole = roundUpToMultiple(Math.max(WHOLE_FRAME_MAX_SIDE, pre.trainPatch, pre.sizeMultiple), pre.sizeMultiple);
   const pw0 = roundUpToMultiple(Math.max(W, pre.minSize), pre.sizeMultiple);
   const ph0 = roundUpToMultiple(Math.max(H, pre.minSize), pre.sizeMultiple);
-  if (pw0 <= tile && ph0 <= tile) return { pw: pw0, ph: ph0, grid: null };
-  // An eighth of a tile: blending at every step hides seams; more overlap costs FLOPs.
-  const overlap = Math.max(1, Math.floor(tile / 8));
-  const grid = planTiles(pw0, ph0, tile, overlap, pre.sizeMultiple);
+  if (pw0 <= whole && ph0 <= whole) return { pw: pw0, ph: ph0, grid: null };
+  const tile = roundUpToMultiple(Math.max(LARGE_TILE, pre.trainPatch, pre.sizeMultiple), pre.sizeMultiple);
+  const grid = planTiles(pw0, ph0, tile, Math.floor(tile / 4), pre.sizeMultiple);
   return { pw: grid.paddedWidth, ph: grid.paddedHeight, grid };
 }
 
 /** Restores one (H, W) float32 frame in [0, 1]; see the module comment. */
 export async function restoreFrame(image: Image, nets: RestoreNetworks, params: RestoreParams): Promise<RestoreOutput> {
-  const pre = nets.ddpmPre;
+  if (params.sampler === 'student' && (!nets.student || !nets.studentPre)) {
+    throw new Error('sampler student needs the distilled one-step model, which is not loaded');
+  }
+  const pre = params.sampler === 'student' ? nets.studentPre! : nets.ddpmPre;
   const B = params.seeds.length;
   if (B < 1) throw new RangeError('restoreFrame: at least one seed (ensemble member) is needed');
   const { width: W, height: H } = image;
@@ -192,6 +210,13 @@ export async function restoreFrame(image: Image, nets: RestoreNetworks, params: 
   if (sampler === 'unet') {
     samples = await runner.run(nets.unet!, 1, { image: cond });
     evaluations = 1;
+  } else if (sampler === 'student') {
+    // Member b starts from its own seeded noise, exactly as a DDIM member would.
+    const z = new Float32Array(B * P);
+    params.seeds.forEach((seed, b) => new GaussianRng(seed).fill(z, b * P, P));
+    samples = await runner.run(nets.student!, B, { z, cond });
+    evaluations = 1;
+    await params.onStep?.(1, 1);
   } else {
     const eps: EpsModel = (xt, t) => runner.run(nets.ddpm, B, { x_t: xt, cond }, { t });
     const batch = { batch: B, pixels: P, seeds: params.seeds };

@@ -25,7 +25,7 @@ export interface RestoreConfig {
 }
 
 /** Steps used when a sampler is chosen without a step count. */
-export const DEFAULT_STEPS: Record<SamplerName, number> = { 'ddim-warm': 3, ddim: 5, ancestral: 1000, unet: 1 };
+export const DEFAULT_STEPS: Record<SamplerName, number> = { 'ddim-warm': 3, ddim: 5, ancestral: 1000, unet: 1, student: 1 };
 
 export const RESTORE_DEFAULTS: RestoreConfig = { sampler: 'ddim', steps: DEFAULT_STEPS.ddim, eta: 0, ensemble: 5, warmStartT: 400 };
 

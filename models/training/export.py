@@ -6,7 +6,7 @@ preprocessing y = 2x - 1 that the app applies (the JSON stores the model-space t
   pattern A: 0.5 + 0.35 sin(0.37 i) cos(0.23 j) + 0.1 cos(0.11 (i + j))
   pattern B: 0.5 + 0.4 exp(-((i - 15.5)^2 + (j - 12)^2) / 50) cos(0.9 j) + 0.05 sin(0.5 i)
 DDPM x_t (already model space): case 1 sin(1.7 i + 2.3 j + 0.5), t = 500, cond = A;
-case 2 cos(0.9 i - 1.3 j), t = 25, cond = B.
+case 2 cos(0.9 i - 1.3 j), t = 25, cond = B.  Student z: the same two patterns with cond A, B.
 """
 import argparse
 import json
@@ -18,7 +18,8 @@ import torch
 
 from common import MODEL_IDS, MODELS_DIR, ONNX_FILES, load_checkpoint, log, standardise, to_model
 
-LIMITS = {'classifier': 2 * 1000 * 1000, 'unet': 15 * 1024 * 1024, 'ddpm': 15 * 1024 * 1024}
+LIMITS = {'classifier': 2 * 1000 * 1000, 'unet': 15 * 1024 * 1024, 'ddpm': 15 * 1024 * 1024,
+          'student': 15 * 1024 * 1024}
 
 
 class DDPMWrapper(torch.nn.Module):
@@ -28,6 +29,17 @@ class DDPMWrapper(torch.nn.Module):
 
     def forward(self, x_t, cond, t):
         return self.net(torch.cat([x_t, cond], 1), t)
+
+
+class StudentWrapper(torch.nn.Module):
+    """(z, cond) -> x0: the student's two inputs as separate ONNX inputs."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, z, cond):
+        return self.net(torch.cat([z, cond], 1))
 
 
 def grid(n=32):
@@ -58,7 +70,14 @@ def reference_cases(kind, model):
     i, j = grid()
     cases = []
     with torch.no_grad():
-        if kind == 'ddpm':
+        if kind == 'student':
+            for z, cond in [(np.sin(1.7 * i + 2.3 * j + 0.5), A), (np.cos(0.9 * i - 1.3 * j), B)]:
+                z_, c_ = t4(z), t4(cond)
+                out = model(z_, c_)
+                cases.append({'inputs': {'z': {'shape': [1, 1, 32, 32], 'data': rounded(z_)},
+                                         'cond': {'shape': [1, 1, 32, 32], 'data': rounded(c_)}},
+                              'outputs': {'x0': {'shape': list(out.shape), 'data': rounded(out)}}})
+        elif kind == 'ddpm':
             for xt, cond, t in [(np.sin(1.7 * i + 2.3 * j + 0.5), A, 500.0), (np.cos(0.9 * i - 1.3 * j), B, 25.0)]:
                 xt_, c_, t_ = t4(xt), t4(cond), torch.tensor([t], dtype=torch.float32)
                 out = model(xt_, c_, t_)
@@ -93,6 +112,11 @@ def export(kind, ckpt=None):
         args = (torch.zeros(1, 1, 32, 32), torch.zeros(1, 1, 32, 32), torch.tensor([10.0]))
         names_in, names_out = ['x_t', 'cond', 't'], ['eps']
         axes = {'x_t': dyn, 'cond': dyn, 't': {0: 'B'}, 'eps': dyn}
+    elif kind == 'student':
+        model = StudentWrapper(net).eval()
+        args = (torch.zeros(1, 1, 32, 32), torch.zeros(1, 1, 32, 32))
+        names_in, names_out = ['z', 'cond'], ['x0']
+        axes = {'z': dyn, 'cond': dyn, 'x0': dyn}
     else:
         model = net
         args = (torch.zeros(1, 1, 32, 32),)
@@ -115,7 +139,7 @@ def export(kind, ckpt=None):
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
-    ap.add_argument('kinds', nargs='*', default=['classifier', 'unet', 'ddpm'])
+    ap.add_argument('kinds', nargs='*', default=['classifier', 'unet', 'ddpm', 'student'])
     ap.add_argument('--runs', default=None, help='folder with <kind>.pt (default models/training/runs)')
     ap.add_argument('--threads', type=int, default=1)
     a = ap.parse_args()

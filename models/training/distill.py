@@ -1,0 +1,265 @@
+"""One-step student of the DDPM restorer (pf-student-v1), by knowledge distillation
+(Luhman & Luhman 2021): the student learns the teacher's deterministic DDIM map
+(noise z, OOF image) -> x0, so each ensemble member costs one evaluation of a slim
+network and members drawn from different seeds still differ where the teacher's
+samples differ (the ensemble spread stays an uncertainty map).
+
+Two stages, both step-based and seeded (a run is replayed exactly by the same command):
+
+  targets  the teacher (models/ddpm.onnx, weights recovered by onnx_weights.py and checked
+           against the CI reference outputs) samples DDIM-k (eta = 0, x0 clipped, the app's
+           timesteps) from z for random 64^2 crops of the training pairs.  Shard k of
+           --shard-size targets draws everything from default_rng([seed, k]), so shards
+           are independent of each other and of how many processes write them.
+  train    the student (common.ARCH['student']: the shared U-Net, input z (+) OOF image,
+           output x0 = OOF image + residual) minimises MSE to the teacher's sample plus
+           --gt-weight x MSE to the in-focus ground truth (the paired-data term), on
+           the targets with joint flips / rot90.  --shard-every N: shard k is used from
+           step k*N on (the trainer waits for it), so training can run beside target
+           generation and still depend only on its arguments.  AdamW, linear warm-up,
+           constant, cosine decay over the last 30% of --steps; EMA of the weights shipped.
+"""
+import argparse
+import glob
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from common import (EMA, PAIRS_DIR, PATCH, REPO, RUNS_DIR, T_STEPS, PairSet, augment_pair, build,
+                    cosine_alphas_cumprod, log, n_params, run_config, save_checkpoint, to_model, from_model)
+
+DEFAULT_TARGETS = os.path.join(REPO, '.cache', 'student', 'targets')
+
+
+def ddim_timesteps(t_start, steps):
+    """Same walk as main/inference/samplers/schedule.ts ddimTimesteps."""
+    if steps == 1:
+        return [t_start]
+    out = []
+    for k in range(steps - 1, -1, -1):
+        t = int(math.floor(t_start * k / (steps - 1) + 0.5))
+        if not out or out[-1] != t:
+            out.append(t)
+    return out
+
+
+@torch.no_grad()
+def ddim_sample(teacher, cond, z, steps, ab):
+    """DDIM eta = 0 from x_T = z, x0 clipped to [-1, 1] with eps made consistent (as the app)."""
+    x = z.clone()
+    ts = ddim_timesteps(T_STEPS - 1, steps)
+    for k, t in enumerate(ts):
+        abt = float(ab[t])
+        abp = float(ab[ts[k + 1]]) if k + 1 < len(ts) else 1.0
+        eps = teacher(torch.cat([x, cond], 1), torch.full((x.shape[0],), float(t)))
+        x0 = (x - math.sqrt(1 - abt) * eps) / math.sqrt(abt)
+        clipped = x0.clamp(-1, 1)
+        eps = torch.where(clipped != x0, (x - math.sqrt(abt) * clipped) / math.sqrt(1 - abt), eps)
+        x = math.sqrt(abp) * clipped + math.sqrt(1 - abp) * eps
+    return x
+
+
+def load_teacher(path=None):
+    from onnx_weights import check_against_reference, load_from_onnx
+    teacher = load_from_onnx('ddpm', path)
+    err = check_against_reference('ddpm', teacher)
+    log(f'teacher: ddpm.onnx weights, max |diff| to the CI reference {err:.1e}')
+    return teacher
+
+
+def make_targets(a):
+    torch.set_num_threads(a.threads)
+    ds = PairSet(a.data)
+    teacher = load_teacher(a.teacher)
+    ab = cosine_alphas_cumprod(T_STEPS)
+    os.makedirs(a.out, exist_ok=True)
+    shards = range(a.first_shard, a.shards, a.shard_stride)
+    for k in shards:
+        path = os.path.join(a.out, f'shard-{k:04d}.npz')
+        if os.path.exists(path):
+            continue
+        t0 = time.time()
+        rng = np.random.default_rng([a.seed, k])
+        idx = rng.integers(0, ds.n, size=a.shard_size)
+        cond = np.empty((a.shard_size, 1, a.patch, a.patch), np.float32)
+        gt = np.empty_like(cond)
+        for j, i in enumerate(idx):
+            o, f = augment_pair(np.asarray(ds.oof[i]), np.asarray(ds.focus[i]), rng, a.patch)
+            cond[j, 0], gt[j, 0] = o, f
+        cond, gt = to_model(cond), to_model(gt)
+        z = rng.standard_normal(cond.shape).astype(np.float32)
+        target = np.empty_like(cond)
+        for s in range(0, a.shard_size, a.batch):
+            target[s:s + a.batch] = ddim_sample(teacher, torch.from_numpy(cond[s:s + a.batch]),
+                                                torch.from_numpy(z[s:s + a.batch]), a.teacher_steps, ab).numpy()
+        tmp = path + '.tmp.npz'
+        np.savez(tmp, cond=cond, gt=gt, z=z, target=target, pair_index=idx,
+                 teacher_steps=a.teacher_steps, data_seed=ds.seed)
+        os.replace(tmp, path)
+        log(f'shard {k}: {a.shard_size} DDIM-{a.teacher_steps} targets in {time.time() - t0:.1f} s')
+
+
+class Shards:
+    """Teacher targets on disk; shard k becomes usable at step k * every (waits for it)."""
+
+    def __init__(self, root, count, every):
+        self.root, self.count, self.every = root, count, every
+        self.loaded = []
+
+    def available(self, step):
+        want = min(self.count, 1 + (step // self.every if self.every > 0 else self.count))
+        while len(self.loaded) < want:
+            path = os.path.join(self.root, f'shard-{len(self.loaded):04d}.npz')
+            waited = 0
+            while not os.path.exists(path):
+                if waited % 300 == 0:
+                    log(f'waiting for {path}')
+                time.sleep(5)
+                waited += 5
+            with np.load(path) as d:
+                self.loaded.append({k: d[k] for k in ('cond', 'gt', 'z', 'target')})
+        return self.loaded[:want]
+
+    def batch(self, step, rng, size):
+        avail = self.available(step)
+        n = [len(s['cond']) for s in avail]
+        flat = rng.integers(0, sum(n), size=size)
+        edges = np.cumsum(n)
+        out = {k: [] for k in ('cond', 'gt', 'z', 'target')}
+        for f in flat:
+            s = int(np.searchsorted(edges, f, side='right'))
+            i = int(f - (edges[s - 1] if s else 0))
+            rot, flip = int(rng.integers(0, 4)), bool(rng.random() < 0.5)
+            for k in out:
+                a = np.rot90(avail[s][k][i, 0], rot)
+                out[k].append(a[:, ::-1] if flip else a)
+        return {k: torch.from_numpy(np.ascontiguousarray(np.stack(v)[:, None])) for k, v in out.items()}
+
+
+@torch.no_grad()
+def heldout_psnr(student, test, idx, members=5, seed=1234):
+    """Mean-of-members PSNR (data range 1) on full held-out frames (quick training monitor)."""
+    g = torch.Generator().manual_seed(seed)
+    vals = []
+    for i in idx:
+        cond = to_model(torch.from_numpy(np.asarray(test.oof[i]))[None, None]).repeat(members, 1, 1, 1)
+        z = torch.randn(cond.shape, generator=g)
+        mean = from_model(student(torch.cat([z, cond], 1))).clamp(0, 1).mean(0)[0].numpy()
+        mse = float(((mean - np.asarray(test.focus[i])) ** 2).mean())
+        vals.append(10 * math.log10(1 / max(mse, 1e-12)))
+    return float(np.mean(vals))
+
+
+def train(a):
+    torch.set_num_threads(a.threads)
+    cfg = run_config(a, stage='student', arch='student', patch=a.patch)
+    model = build('student')
+    ema = EMA(model, a.ema)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
+    rng = np.random.default_rng(a.seed)
+    torch.manual_seed(a.seed)
+    step, wall0 = 0, 0.0
+    if a.resume and os.path.exists(a.out):
+        ck = torch.load(a.out, map_location='cpu')
+        model.load_state_dict(ck['model'])
+        opt.load_state_dict(ck['opt'])
+        ema.shadow, ema.n = ck['ema'], ck['info']['steps']
+        step, wall0 = ck['info']['steps'], ck['info']['wall_time_s']
+        rng.bit_generator.state = ck['rng']['numpy']
+        torch.set_rng_state(ck['rng']['torch'])
+        log(f'resumed at step {step} (random state restored, not reseeded)')
+    shards = Shards(a.targets, a.shards, a.shard_every)
+    test = PairSet(a.test) if a.test and os.path.exists(os.path.join(a.test, 'index.json')) else None
+    monitor = None
+    if test is not None:
+        oof = np.flatnonzero((test.label == 1) & ~test.identical)
+        monitor = oof[np.linspace(0, len(oof) - 1, a.monitor_pairs).round().astype(int)]
+    log(f'student params={n_params(model)} steps={a.steps} shards={a.shards}x{a.shard_every}')
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    t_start, last_ck, run = time.time(), time.time(), None
+    history = []
+
+    def save():
+        info = dict(steps=step, wall_time_s=round(wall0 + time.time() - t_start, 1), params=n_params(model),
+                    config=cfg, history=history, batch=a.batch, patch=a.patch, threads=a.threads)
+        tmp = a.out + '.tmp'
+        torch.save({'model': model.state_dict(), 'ema': ema.shadow, 'opt': opt.state_dict(), 'info': info,
+                    'rng': {'numpy': rng.bit_generator.state, 'torch': torch.get_rng_state()}}, tmp)
+        os.replace(tmp, a.out)
+
+    while step < a.steps:
+        frac = step / a.steps
+        decay = 1.0 if frac < 0.7 else 0.5 * (1 + math.cos(math.pi * (frac - 0.7) / 0.3))
+        lr = a.lr * min(1.0, (step + 1) / a.warmup) * max(decay, 0.02)
+        for g in opt.param_groups:
+            g['lr'] = lr
+        b = shards.batch(step, rng, a.batch)
+        pred = model(torch.cat([b['z'], b['cond']], 1))
+        loss = F.mse_loss(pred, b['target']) + a.gt_weight * F.mse_loss(pred, b['gt'])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        ema.update(model)
+        step += 1
+        run = loss.item() if run is None else 0.99 * run + 0.01 * loss.item()
+        if step % 100 == 0:
+            log(f'step {step} loss {run:.5f} lr {lr:.2e} shards {len(shards.loaded)}')
+        if monitor is not None and (step % a.monitor_every == 0 or step == a.steps):
+            shadow = build('student')
+            shadow.load_state_dict(ema.shadow)
+            shadow.eval()
+            p = heldout_psnr(shadow, test, monitor)
+            history.append({'step': step, 'loss': round(run, 6), 'heldout_psnr_mean5': round(p, 3)})
+            log(f'step {step} held-out mean-of-5 PSNR (EMA, {len(monitor)} OOF pairs) {p:.2f} dB')
+        if time.time() - last_ck > 120:
+            save()
+            last_ck = time.time()
+    save()
+    log(f'done: {step} steps, {wall0 + time.time() - t_start:.0f} s')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    t = sub.add_parser('targets', help='teacher DDIM-k samples for random crops of the training pairs')
+    t.add_argument('--data', default=os.path.join(PAIRS_DIR, 'train'))
+    t.add_argument('--out', default=DEFAULT_TARGETS)
+    t.add_argument('--teacher', default=None, help='ONNX file of the teacher (default models/ddpm.onnx)')
+    t.add_argument('--teacher-steps', type=int, default=10)
+    t.add_argument('--shards', type=int, default=40)
+    t.add_argument('--shard-size', type=int, default=256)
+    t.add_argument('--first-shard', type=int, default=0)
+    t.add_argument('--shard-stride', type=int, default=1, help='write shards first, first+stride, ... (parallel writers)')
+    t.add_argument('--patch', type=int, default=PATCH)
+    t.add_argument('--batch', type=int, default=16)
+    t.add_argument('--seed', type=int, default=0)
+    t.add_argument('--threads', type=int, default=1)
+    r = sub.add_parser('train', help='train the student on the targets')
+    r.add_argument('--targets', default=DEFAULT_TARGETS)
+    r.add_argument('--shards', type=int, default=40)
+    r.add_argument('--shard-every', type=int, default=0, help='shard k usable from step k*N (0: all from the start)')
+    r.add_argument('--test', default=os.path.join(PAIRS_DIR, 'test'))
+    r.add_argument('--out', default=os.path.join(RUNS_DIR, 'student.pt'))
+    r.add_argument('--steps', type=int, default=10000)
+    r.add_argument('--batch', type=int, default=16)
+    r.add_argument('--patch', type=int, default=PATCH)
+    r.add_argument('--lr', type=float, default=1e-3)
+    r.add_argument('--warmup', type=int, default=300)
+    r.add_argument('--ema', type=float, default=0.995)
+    r.add_argument('--gt-weight', type=float, default=0.1)
+    r.add_argument('--monitor-pairs', type=int, default=24)
+    r.add_argument('--monitor-every', type=int, default=1000)
+    r.add_argument('--seed', type=int, default=0)
+    r.add_argument('--threads', type=int, default=1)
+    r.add_argument('--resume', action='store_true')
+    a = ap.parse_args()
+    (make_targets if a.cmd == 'targets' else train)(a)
+
+
+if __name__ == '__main__':
+    main()
