@@ -18,7 +18,7 @@ import {
 } from '../common/focus-judgement.js';
 import type { FocusStatus } from '../common/domain.js';
 import { modelOfKind, readManifest } from '../inference/model-registry.js';
-import type { Db } from '../store/database.js';
+import { closeDb, openWorkspaceDb, type Db } from '../store/database.js';
 import {
   focusLabelsInForce,
   insertCalibration,
@@ -269,4 +269,16 @@ export function focusStatus(db: Db): FocusStatus {
     guards,
     restorationHeld: guards.some((g) => g.state === 'tripped'),
   };
+}
+
+/** `serve --profile`: puts a profile in force in a workspace before the station opens it. */
+export function applyProfileToWorkspace(workspace: string, file: string, who: string, modelsDir: string): { applied: boolean; summary: string } {
+  const profile = readProfile(file); // a bad file is refused before the workspace is touched
+  const db = openWorkspaceDb(workspace);
+  try {
+    const outcome = applyProfile(db, profile, file, who, classifierSha(modelsDir));
+    return { applied: outcome !== null, summary: calibrationSummary(latestCalibration(db)) };
+  } finally {
+    closeDb(db);
+  }
 }

@@ -5,8 +5,10 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { userInfo } from 'node:os';
+import { applyProfileToWorkspace } from '../../pipeline/calibrate.js';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { openStation } from '../../station/open.js';

@@ -9,6 +9,9 @@ import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
 import { onStopSignals, type StopSignal } from '../signals.js';
+import { userInfo } from 'node:os';
+import { applyProfileFile, classifierSha } from '../../pipeline/calibrate.js';
+import { defaultModelsDir } from '../../pipeline/paths.js';
 
 const help = `Usage: postfocus watch <acquisition> --workspace <folder> [options]
 
