@@ -25,6 +25,7 @@ Options:
   --acq <dir>        acquisition folder to watch live (never written)
   --models <dir>     models folder (default: the app's models/)
   --no-pipeline      review only: do not classify or restore
+  --profile <file>   microscope profile (postfocus calibrate --export) to judge focus with
   --max-pixels <n|WxH>  refuse larger frames at ingest and for display (default ${Math.sqrt(DEFAULT_MAX_PIXELS)}x${Math.sqrt(DEFAULT_MAX_PIXELS)})
   --restore-steps <n>  sampler steps per restoration (default: the pipeline's)
   --ensemble <n>     ensemble members per restoration (default: the pipeline's)
@@ -56,6 +57,7 @@ const command: Command = {
       host: { type: 'string' },
       'allow-remote': { type: 'boolean' },
       json: { type: 'boolean' },
+      profile: { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one workspace folder');
     const workspace = positionals[0]!;
@@ -83,6 +85,11 @@ const command: Command = {
     if (flags['restore-steps'] !== undefined) restore.steps = numberFlag(flags, 'restore-steps', 10, { min: 1, max: 1000, integer: true });
     if (flags.ensemble !== undefined) restore.ensemble = numberFlag(flags, 'ensemble', 5, { min: 1, max: 64, integer: true });
     const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+    const profileFile = stringFlag(flags, 'profile');
+    if (profileFile) {
+      const p = applyProfileToWorkspace(resolve(workspace), resolve(profileFile), userInfo().username, stringFlag(flags, 'models') ?? `${root}/models`);
+      if (!flags.json) console.error(`microscope profile ${profileFile}: ${p.applied ? 'applied' : 'already in force'}; ${p.summary}`);
+    }
     const station = await openStation({
       workspace,
       modelsDir: stringFlag(flags, 'models') ?? `${root}/models`,

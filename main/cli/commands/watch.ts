@@ -30,6 +30,7 @@ Options:
   --stable-ms <ms>          interval of the two size checks (default 300)
   --settle-ms <ms>          an incomplete TIFF unchanged this long is an error (default 3000)
   --max-pixels <n|WxH>      refuse frames larger than this (default ${Math.sqrt(DEFAULT_MAX_PIXELS)}x${Math.sqrt(DEFAULT_MAX_PIXELS)})
+  --profile <file>          microscope profile (postfocus calibrate --export) put in force in the workspace
   --json                    on exit, print the final status as one JSON document on stdout
   --quiet                   no progress line
 
@@ -57,6 +58,7 @@ const command: Command = {
       'max-pixels': { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      profile: { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
     const workspace = stringFlag(flags, 'workspace');
@@ -88,6 +90,17 @@ const command: Command = {
       throw err;
     }
     const line = new ProgressLine({ silent: Boolean(flags.quiet) });
+    const profileFile = stringFlag(flags, 'profile');
+    if (profileFile) {
+      try {
+        const p = applyProfileFile(db, resolve(profileFile), userInfo().username, classifierSha(defaultModelsDir()));
+        line.log(`microscope profile ${profileFile}: ${p.applied ? 'applied' : 'already in force'}; ${p.summary}`);
+      } catch (err) {
+        closeDb(db);
+        lock.release();
+        throw err;
+      }
+    }
     const bus = new EventBus();
     bus.subscribe((event) => {
       if (event.type === 'error') line.log(`error: ${event.entry.path ?? root}: ${event.entry.message}`);
