@@ -9,7 +9,8 @@
 import { constants as fsConstants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { fromArrayBuffer, fromFile } from 'geotiff';
-import { effectiveFullScale, maxSample, samplesToUnit } from './sample.js';
+import { effectiveFullScale, maxSample, samplesToUnit, type SampleBits } from './sample.js';
+import type { TiffPage as PixelPage } from './tiff-write.js';
 
 /** Why a file failed the probe. */
 export type TiffProblem = 'empty' | 'not-tiff' | 'truncated' | 'corrupt';
@@ -41,12 +42,9 @@ export interface TiffProbe {
   description?: string;
 }
 
-/** Raw pixels of one page: `(H, W)` row-major, one sample per pixel. */
-export interface TiffPage {
-  width: number;
-  height: number;
-  bits: 8 | 16 | 32;
-  data: Uint8Array | Uint16Array | Float32Array;
+/** Raw pixels of one decoded page: `(H, W)` row-major, one sample per pixel, and its bit depth. */
+export interface TiffPage extends PixelPage {
+  bits: SampleBits;
   /** The page's MaxSampleValue tag (the camera's declared maximum), when present. */
   maxSampleValue?: number;
 }

@@ -11,10 +11,12 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
+import type { Samples } from './sample.js';
 
 /** Pixel arrays: (H, W) row-major, one sample per pixel. */
-export type TiffPixels = Uint8Array | Uint16Array | Float32Array;
+export type TiffPixels = Samples;
 
+/** One page to write; the bit depth follows the array type (a decoded page adds it: tiff-read.ts). */
 export interface TiffPage {
   width: number;
   height: number;
