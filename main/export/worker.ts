@@ -5,12 +5,16 @@
  * Messages to the parent: progress…, then exactly one of done / failed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { closeDb, openWorkspaceDb } from '../store/database.js';
+import { closeDb, isWorkspaceWritable, openWorkspaceDb } from '../store/database.js';
 import { exportDataset } from './export.js';
 import type { ExportThreadJob, ExportThreadMessage } from './thread.js';
 
 async function run(job: ExportThreadJob): Promise<ExportThreadMessage> {
-  const db = openWorkspaceDb(job.workspace, job.nativeBinding ? { nativeBinding: job.nativeBinding } : {});
+  // A read-only workspace exports from a snapshot (the export's record is not kept; its manifest is in the destination).
+  const db = openWorkspaceDb(job.workspace, {
+    ...(job.nativeBinding ? { nativeBinding: job.nativeBinding } : {}),
+    ...(isWorkspaceWritable(job.workspace) ? {} : { readonly: true, scratch: true }),
+  });
   try {
     const result = await exportDataset({
       ...job.options,

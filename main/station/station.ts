@@ -34,7 +34,8 @@ import type {
 } from '../common/domain.js';
 import { EventBus } from '../common/event-bus.js';
 import { DEFAULT_USABILITY, validateUsabilityRule } from '../common/usability.js';
-import { closeDb, openWorkspaceDb, type Db } from '../store/database.js';
+import { closeDb, DATABASE_FILE, isWorkspaceWritable, openWorkspaceDb, type Db } from '../store/database.js';
+import { existsSync } from 'node:fs';
 import { acquireWorkspaceLock, WorkspaceBusyError, type WorkspaceLock } from '../store/workspace-lock.js';
 import { countFrames } from '../store/queries/frames.js';
 import { listRuns, toRunInfo } from '../store/queries/runs.js';
@@ -142,11 +143,18 @@ export class Station implements StationApi {
   private started = false;
   /** The workspace's processing lock, held while this station watches or processes. */
   private lock: WorkspaceLock | null = null;
+  /** The workspace folder is not writable: opened from a read-only snapshot, nothing can be saved. */
+  readonly readOnly: boolean;
 
   constructor(options: StationOptions) {
     this.workspace = options.workspace;
     this.usability = validateUsabilityRule(options.usability ?? DEFAULT_USABILITY);
-    this.db = openWorkspaceDb(options.workspace, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+    // A read-only workspace (an archive, another user's) opens for viewing and exporting elsewhere.
+    this.readOnly = existsSync(join(options.workspace, DATABASE_FILE)) && !isWorkspaceWritable(options.workspace);
+    this.db = openWorkspaceDb(options.workspace, {
+      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+      ...(this.readOnly ? { readonly: true } : {}),
+    });
     const ctx: StationContext = { db: this.db, workspace: this.workspace, events: this.internal, usability: this.usability };
     this.images = new FrameImages(this.workspace, options.thumbCacheBytes);
     this.coalescer = new WellUpdateCoalescer({
@@ -159,8 +167,10 @@ export class Station implements StationApi {
     this.unsubscribe = this.internal.subscribe((e) => this.onEvent(e));
     try {
       // Processing (watch, classify, restore) needs the workspace to itself; reviewing does not.
-      let busy: string | null = null;
-      if (typeof options.pipeline === 'function' || options.acquisition) {
+      let busy: string | null = this.readOnly
+        ? `workspace ${this.workspace} is read-only: this window can view and export to another folder; decisions, watching and processing are off`
+        : null;
+      if (!busy && (typeof options.pipeline === 'function' || options.acquisition)) {
         try {
           this.lock = acquireWorkspaceLock(this.workspace, 'station');
         } catch (err) {
@@ -278,6 +288,11 @@ export class Station implements StationApi {
     if (this.closed) throw new Error('the station is closed');
   }
 
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.readOnly) throw new Error(`workspace ${this.workspace} is read-only: decisions cannot be saved (copy it to a writable folder to review)`);
+  }
+
   // ------------------------------------------------------------ StationApi
 
   async getOverview(): Promise<Overview> {
@@ -316,14 +331,14 @@ export class Station implements StationApi {
   }
 
   async decide(input: DecisionInput): Promise<{ decisionIds: number[] }> {
-    this.assertOpen();
+    this.assertWritable();
     const write = appendDecisions(this.db, input);
     this.afterDecision(input.frameIds, input.verdict, input.reviewer, write.wellIds);
     return { decisionIds: write.decisionIds };
   }
 
   async undo(input: { frameIds: number[]; reviewer: string }): Promise<{ decisionIds: number[] }> {
-    this.assertOpen();
+    this.assertWritable();
     const write = appendUndo(this.db, input);
     this.afterDecision(input.frameIds, 'clear', input.reviewer, write.wellIds);
     return { decisionIds: write.decisionIds };
@@ -335,7 +350,7 @@ export class Station implements StationApi {
   }
 
   async applyBulk(input: BulkApplyInput): Promise<BulkApplyResult> {
-    this.assertOpen();
+    this.assertWritable();
     const result = applyBulkRule(this.db, input);
     if (result.count > 0) {
       this.afterDecision(result.frameIds, 'accept', input.reviewer, result.wellIds);

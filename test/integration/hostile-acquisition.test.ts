@@ -83,7 +83,7 @@ describe('hostile files in the acquisition', () => {
     // 8 good frames + the link to a frame inside + the NaN frame (ingested, then failed at decode).
     expect(status.frames).toBe(10);
     expect(status.states.failed).toBe(1);
-    expect(status.states.in_focus + status.states.oof + (status.states.restored ?? 0)).toBe(9);
+    expect((status.states.in_focus ?? 0) + (status.states.oof ?? 0) + (status.states.restored ?? 0)).toBe(9);
     const byPath = new Map(status.recentErrors.map((e) => [e.path, e]));
     for (const [kind, rel] of hostile) {
       expect(byPath.get(rel)?.message, `${kind} at ${rel}`).toMatch(HOSTILE_REASON[kind]);

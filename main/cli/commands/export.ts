@@ -6,7 +6,7 @@ import { DESTINATION_EXISTS, ExportRefusedError } from '../../export/destination
 import { exportDataset, type ExportProgress } from '../../export/export.js';
 import { EXPORT_INCLUDES, EXPORT_LAYOUTS, normalizeExportPolicy, POLICY_HELP } from '../../common/export-policy.js';
 import { DEFAULT_TRAINING_SIZE } from '../../export/training-pack.js';
-import { closeDb, DATABASE_FILE, openWorkspaceDb } from '../../store/database.js';
+import { assertWorkspaceFolder, closeDb, DATABASE_FILE, isWorkspaceWritable, openWorkspaceDb } from '../../store/database.js';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatDuration, progressBar, ProgressLine } from '../progress.js';
@@ -98,11 +98,13 @@ const command: Command = {
       trainingPack: flags['training-pack'] === true,
     });
     const trainingSize = numberFlag(flags, 'training-size', DEFAULT_TRAINING_SIZE, { min: 8, max: 4096, integer: true });
+    assertWorkspaceFolder(workspace);
     if (!existsSync(join(workspace, DATABASE_FILE))) {
       throw new Error(`${workspace} is not a PostFocus workspace (no ${DATABASE_FILE})`);
     }
     const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
-    const db = openWorkspaceDb(workspace);
+    // A read-only workspace exports from a snapshot (the export's record is not kept; its manifest is in the destination).
+    const db = openWorkspaceDb(workspace, isWorkspaceWritable(workspace) ? {} : { readonly: true, scratch: true });
     try {
       const result = await exportDataset({
         db,

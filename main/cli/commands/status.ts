@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FrameState } from '../../common/domain.js';
-import { closeDb, DATABASE_FILE, openWorkspaceDb } from '../../store/database.js';
-import { countErrors, listErrors } from '../../store/queries/errors.js';
+import { assertWorkspaceFolder, closeDb, DATABASE_FILE, openWorkspaceDb } from '../../store/database.js';
+import { countErrors, listErrors, listErrorsOfSource } from '../../store/queries/errors.js';
 import { countFramesByState } from '../../store/queries/frames.js';
 import { countNanowells } from '../../store/queries/nanowells.js';
 import { listRuns } from '../../store/queries/runs.js';
@@ -19,7 +19,8 @@ reasons. Opens the workspace read-only (safe while \`postfocus watch\` runs).
 
 Options:
   --errors <n>  how many recent errors to list (default 10)
-  --json        one JSON document: { frames, errors, runs, states, recentErrors, ... }`;
+  --json        one JSON document: { frames, errors, runs, states, recentErrors,
+                ignoredEntries (links, FIFOs, ... never read, with the reason), ... }`;
 
 function sum(states: Record<FrameState, number>): number {
   return Object.values(states).reduce((a, b) => a + b, 0);
@@ -33,6 +34,7 @@ const command: Command = {
     if (positionals.length !== 1) throw new UsageError('expected one workspace folder');
     const limit = numberFlag(flags, 'errors', 10, { min: 0, max: 10_000, integer: true });
     const workspace = resolve(positionals[0]!);
+    assertWorkspaceFolder(workspace);
     if (!existsSync(join(workspace, DATABASE_FILE))) {
       console.error(
         `postfocus status: no workspace at ${workspace} (no ${DATABASE_FILE}); ` +
@@ -59,6 +61,8 @@ const command: Command = {
       });
       const states = countFramesByState(db);
       const recentErrors = listErrors(db, { limit });
+      // Entries never read (links leaving the acquisition, linked folders, FIFOs, ...), with the reason.
+      const ignoredEntries = listErrorsOfSource(db, 'ignored', Math.max(limit, 100)).map((e) => ({ path: e.path, reason: e.message }));
       const cal = latestCalibration(db);
       const guards = listGuards(db);
       const calibration = {
@@ -79,6 +83,7 @@ const command: Command = {
         states,
         runs,
         recentErrors,
+        ignoredEntries,
         calibration,
         guard,
       };
@@ -96,6 +101,10 @@ const command: Command = {
       for (const g of guard) {
         if (g.state === 'tripped') lines.push(`domain guard TRIPPED on run ${g.runId}, automatic restoration held: ${g.reason}`);
         else if (g.state === 'pending') lines.push(`domain guard pending on run ${g.runId} (${g.judged} frame(s) judged; restoration waits for 200 or the end of classification)`);
+      }
+      if (ignoredEntries.length > 0) {
+        lines.push('ignored entries (never read):');
+        for (const e of ignoredEntries) lines.push(`  ${e.path ?? '-'}: ${e.reason.replace(/^ignored, not read: /, '')}`);
       }
       if (recentErrors.length > 0) {
         lines.push(`recent errors${report.errors > recentErrors.length ? ` (${recentErrors.length} of ${report.errors})` : ''}:`);

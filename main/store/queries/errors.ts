@@ -37,6 +37,7 @@ const stmts = preparedOnce((db) => ({
     `SELECT path FROM error_log WHERE run_id = ? AND source = ? AND path IS NOT NULL`,
   ),
   count: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM error_log`),
+  ofSource: db.prepare<[string, number], ErrorRow>(`SELECT ${COLUMNS} FROM error_log WHERE source = ? ORDER BY id DESC LIMIT ?`),
   countOfRun: db.prepare<[number], { n: number }>(`SELECT count(*) AS n FROM error_log WHERE run_id = ?`),
 }));
 
@@ -64,6 +65,11 @@ export function listErrors(db: Db, options: { limit: number; beforeId?: number; 
   return options.runId === undefined
     ? s.page.all(before, options.limit)
     : s.pageOfRun.all(options.runId, before, options.limit);
+}
+
+/** Latest rows of one source (e.g. 'ignored': entries never read, with the reason). */
+export function listErrorsOfSource(db: Db, source: string, limit: number): ErrorRow[] {
+  return stmts(db).ofSource.all(source, limit);
 }
 
 /** Paths of a run that already have an error of this source. */
