@@ -3,7 +3,7 @@ import { makeImage } from '../../../main/imaging/image.js';
 import { classifyImages, MAX_BATCH_PIXELS } from '../../../main/inference/classifier.js';
 import type { Preprocess } from '../../../main/inference/model-registry.js';
 
-const pre: Preprocess = { scale: 2, offset: -1, sizeMultiple: 1, trainPatch: 64, minSize: 16, threshold: 0.5 };
+const pre: Preprocess = { inputRange: [0, 1], scale: 2, offset: -1, sizeMultiple: 1, trainPatch: 64, minSize: 16, threshold: 0.5 };
 
 /** A "network" that records its batch sizes and returns each image's mean as the logit. */
 function recordingNet() {
