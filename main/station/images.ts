@@ -16,7 +16,8 @@ import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { ImagePayload, ImageRequest } from '../common/domain.js';
 import { downscaleArea, encodeDisplayPng, percentileWindow, type DisplayWindow } from '../imaging/display.js';
 import type { Image } from '../imaging/image.js';
-import { readTiffFloatPage } from '../imaging/tiff-read.js';
+import { probeTiff, readTiffFloatPage } from '../imaging/tiff-read.js';
+import { DEFAULT_MAX_PIXELS } from '../acquisition/options.js';
 import { DEFAULT_THUMB_CACHE_BYTES, pruneThumbCache, type PruneResult } from './thumb-cache.js';
 
 /** Cache writes between two size checks of the cache. */
@@ -30,16 +31,59 @@ export interface ImageSources {
   restoration?: { meanPath: string; spreadPath: string; membersPath: string | null; ensemble: number; tag: string };
 }
 
+/** Decodes at the same time: with the pixel limit, this bounds the memory display decoding can take. */
+const MAX_CONCURRENT_DECODES = 2;
+
+/** At most `limit` tasks run at once; the others wait their turn (first come, first served). */
+export class TaskGate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
 /** Renders and caches display PNGs of frames. */
 export class FrameImages {
   private readonly windows = new Map<number, DisplayWindow>();
   private writesSincePrune = 0;
   private pruning: Promise<PruneResult> | null = null;
+  private readonly gate = new TaskGate(MAX_CONCURRENT_DECODES);
 
   constructor(
     private readonly workspace: string,
     private readonly maxCacheBytes = DEFAULT_THUMB_CACHE_BYTES,
+    /** Frames above this many pixels are not decoded for display (same limit as ingest). */
+    private readonly maxPixels = DEFAULT_MAX_PIXELS,
   ) {}
+
+  /**
+   * Decodes a page for display: a frame above the pixel limit is refused from its
+   * header (a 30000² frame in an 875 KB file would take ~9 GB and a minute of the
+   * server's time), and at most MAX_CONCURRENT_DECODES decodes run at once.
+   * `(H, W)` float32, row-major.
+   */
+  private async decode(path: string, page = 0): Promise<Image> {
+    const probe = await probeTiff(path).catch(() => null);
+    if (probe?.complete) {
+      const pixels = probe.width * probe.height;
+      if (pixels > this.maxPixels) {
+        throw new Error(
+          `${path}: frame is ${probe.width}×${probe.height} = ${pixels} pixels, above the display limit of ${this.maxPixels} (--max-pixels); it is not decoded`,
+        );
+      }
+    }
+    return this.gate.run(() => readTiffFloatPage(path, page));
+  }
 
   /** Brings the disk cache under its cap (one pass at a time; never fails a request). */
   prune(): Promise<PruneResult> {
@@ -60,7 +104,7 @@ export class FrameImages {
   private async windowOf(frameId: number, sources: ImageSources): Promise<DisplayWindow> {
     let w = this.windows.get(frameId);
     if (!w) {
-      w = percentileWindow(await readTiffFloatPage(sources.original.path, sources.original.page));
+      w = percentileWindow(await this.decode(sources.original.path, sources.original.page));
       if (this.windows.size > 4096) this.windows.clear();
       this.windows.set(frameId, w);
     }
@@ -102,17 +146,17 @@ export class FrameImages {
     sources: ImageSources,
   ): Promise<{ img: Image; window: DisplayWindow; mode: 'grey' | 'heat' }> {
     if (request.kind === 'original') {
-      const img = await readTiffFloatPage(sources.original.path, sources.original.page);
+      const img = await this.decode(sources.original.path, sources.original.page);
       return { img, window: await this.windowOf(request.frameId, sources), mode: 'grey' };
     }
     const r = sources.restoration;
     if (!r) throw new Error(`frame ${request.frameId} has no restoration yet, so no ${request.kind} image`);
     if (request.kind === 'restored') {
-      const img = await readTiffFloatPage(this.derived(r.meanPath));
+      const img = await this.decode(this.derived(r.meanPath));
       return { img, window: await this.windowOf(request.frameId, sources), mode: 'grey' };
     }
     if (request.kind === 'spread') {
-      const img = await readTiffFloatPage(this.derived(r.spreadPath));
+      const img = await this.decode(this.derived(r.spreadPath));
       const w = percentileWindow(img, 0, 0.995);
       return { img, window: { low: 0, high: Math.max(w.high, 1e-4) }, mode: 'heat' };
     }
@@ -121,7 +165,7 @@ export class FrameImages {
     if (member >= r.ensemble) {
       throw new Error(`frame ${request.frameId} has ${r.ensemble} ensemble members; member ${member} does not exist`);
     }
-    const img = await readTiffFloatPage(this.derived(r.membersPath), member);
+    const img = await this.decode(this.derived(r.membersPath), member);
     return { img, window: await this.windowOf(request.frameId, sources), mode: 'grey' };
   }
 }

@@ -79,6 +79,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
     exporter: exporter(options.appVersion ?? 'unknown', options.nativeBinding),
   };
   if (options.nativeBinding) stationOptions.nativeBinding = options.nativeBinding;
+  if (options.maxPixels !== undefined) stationOptions.maxPixels = options.maxPixels;
   if (options.usability) stationOptions.usability = options.usability;
   const log = options.log ?? ((m: string) => console.error(m));
   const reason = pipelineUnavailableReason(options);

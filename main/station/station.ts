@@ -112,6 +112,8 @@ export interface StationOptions {
   pipeline?: ((ctx: StationContext) => PipelineControl) | string;
   /** Builds the export service; omitted: export commands answer "export not available". */
   exporter?: (ctx: StationContext) => ExportService;
+  /** Frames above this many pixels are not decoded for display (default: the ingest limit, DEFAULT_MAX_PIXELS). */
+  maxPixels?: number;
   /** Size cap of the display-image cache in the workspace (bytes, default 1 GiB). */
   thumbCacheBytes?: number;
   /** Minimum interval between `wells-updated` events (ms, default 250 → ≤ 4/s). */
@@ -156,7 +158,7 @@ export class Station implements StationApi {
       ...(this.readOnly ? { readonly: true } : {}),
     });
     const ctx: StationContext = { db: this.db, workspace: this.workspace, events: this.internal, usability: this.usability };
-    this.images = new FrameImages(this.workspace, options.thumbCacheBytes);
+    this.images = new FrameImages(this.workspace, options.thumbCacheBytes, options.maxPixels);
     this.coalescer = new WellUpdateCoalescer({
       intervalMs: options.wellsUpdateIntervalMs ?? 250,
       load: (ids) => wellSummaries(this.db, ids, this.usability),

@@ -1,10 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTiff } from '../../../main/imaging/tiff-write.js';
-import { FrameImages, type ImageSources } from '../../../main/station/images.js';
+import { FrameImages, TaskGate, type ImageSources } from '../../../main/station/images.js';
+import { frameTiff } from '../../helpers/acquisition.js';
+import { hugeHeaderTiff } from '../../helpers/hostile-files.js';
 
 const workspace = mkdtempSync(join(tmpdir(), 'pf-images-'));
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
@@ -83,5 +85,53 @@ describe('FrameImages', () => {
     await expect(images.render({ frameId: 1, kind: 'member' }, noMembers)).rejects.toThrow(/without keeping the ensemble members/);
     const outside = { ...sources, restoration: { ...sources.restoration!, meanPath: '../elsewhere.tif', tag: 'r3' } };
     await expect(images.render({ frameId: 1, kind: 'restored' }, outside)).rejects.toThrow(/outside the workspace/);
+  });
+});
+
+const boundedDirs: string[] = [];
+afterAll(() => {
+  for (const d of boundedDirs) rmSync(d, { recursive: true, force: true });
+});
+function folder(): string {
+  const d = mkdtempSync(join(tmpdir(), 'pf-images-bounded-'));
+  boundedDirs.push(d);
+  return d;
+}
+
+describe('FrameImages display decoding is bounded', () => {
+  it('refuses a frame above the pixel limit from its header, without decoding it, and renders the others', async () => {
+    const dir = folder();
+    const huge = join(dir, 'huge.tif');
+    writeFileSync(huge, hugeHeaderTiff(30000, 30000));
+    const small = join(dir, 'small.tif');
+    writeFileSync(small, frameTiff(1, { width: 24, height: 16 }));
+    const images = new FrameImages(join(dir, 'ws'));
+    await expect(images.render({ frameId: 1, kind: 'original' }, { original: { path: huge, page: 0 } })).rejects.toThrow(
+      /frame is 30000×30000 = 900000000 pixels, above the display limit of 16777216 \(--max-pixels\); it is not decoded/,
+    );
+    const png = await images.render({ frameId: 2, kind: 'original' }, { original: { path: small, page: 0 } });
+    expect(png).toMatchObject({ mime: 'image/png', width: 24, height: 16 });
+    const strict = new FrameImages(join(dir, 'ws2'), undefined, 100);
+    await expect(strict.render({ frameId: 2, kind: 'original' }, { original: { path: small, page: 0 } })).rejects.toThrow(/384 pixels, above the display limit of 100/);
+  });
+
+  it('TaskGate runs at most `limit` tasks at once, in arrival order', async () => {
+    const gate = new TaskGate(2);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        gate.run(async () => {
+          running++;
+          peak = Math.max(peak, running);
+          order.push(i);
+          await new Promise((r) => setTimeout(r, 5));
+          running--;
+        }),
+      ),
+    );
+    expect(peak).toBe(2);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
