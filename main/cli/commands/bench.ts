@@ -10,8 +10,10 @@ Inference benchmark on simulated OOF crops with ground truth, one run, same
 network and inputs for every method: classifier frames/s (batch 1 and 32);
 restoration s/frame, network evaluations, PSNR / PCC / edge-PCC for the
 PostFocus reference (1000-step ancestral × 5, one after another), DDIM-S × 5
-batched and warm-started DDIM; speed-up over the reference and the compute
-floor (Conv FLOPs from the ONNX graph ÷ measured FLOP/s).
+batched, warm-started DDIM and the one-step student (when the manifest lists
+one); speed-up over the reference on small crops and the compute floor (Conv
+FLOPs from the ONNX graph ÷ measured FLOP/s); then s/frame of every method at
+the real frame size (the reference estimated there from one evaluation).
 
 Options:
   --models <dir>       models folder (default: the shipped models)
@@ -23,7 +25,9 @@ Options:
   --warm-t <list>      warm-start timesteps (default 200,400)
   --threads <n>        ONNX Runtime threads (default 1; 0 = runtime default)
   --seed <n>           simulation seed of the crops (default 3)
-  --json               one JSON document on stdout (top-level "speedup")
+  --frame-size <px>    side of the real-frame-size table (default 281; 0 skips it)
+  --frame-crops <n>    OOF frames timed at that size (default 1)
+  --json               one JSON document on stdout (top-level "speedup": the station default's)
 
 Memory bench (instead of the speed bench):
   --memory <n>         process n synthetic 64² frames through ingest + pipeline + worker
@@ -55,7 +59,7 @@ const command: Command = {
     parseArgs(argv, {
       models: { type: 'string' }, size: { type: 'string' }, crops: { type: 'string' }, ensemble: { type: 'string' },
       steps: { type: 'string' }, 'warm-steps': { type: 'string' }, 'warm-t': { type: 'string' }, threads: { type: 'string' },
-      seed: { type: 'string' }, json: { type: 'boolean' }, memory: { type: 'string' }, 'oof-fraction': { type: 'string' },
+      seed: { type: 'string' }, 'frame-size': { type: 'string' }, 'frame-crops': { type: 'string' }, json: { type: 'boolean' }, memory: { type: 'string' }, 'oof-fraction': { type: 'string' },
       sampler: { type: 'string' }, 'restore-steps': { type: 'string' },
     });
     return runBenchmark(argv);
