@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   frames: () => import('./commands/frames.js'),
   calibrate: () => import('./commands/calibrate.js'),
   finetune: () => import('./commands/finetune.js'),
+  'eval-calibration': () => import('./commands/eval-calibration.js'),
   export: () => import('./commands/export.js'),
   accept: () => import('./commands/accept.js'),
   serve: () => import('./commands/serve.js'),

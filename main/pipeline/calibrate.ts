@@ -7,7 +7,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { MULBERRY32_INCREMENT, mulberry32Output } from '../common/random.js';
 import {
+  balancedAccuracy,
+  calibratedPOof,
   calibrationFeatures,
   crossValidateCalibration,
   fitCalibration,
@@ -28,7 +31,7 @@ import {
   type CalibrationRow,
   type FocusLabel,
 } from '../store/queries/calibration.js';
-import { classifiedSeries, type ClassifiedFrame } from '../store/queries/judgements.js';
+import { allWellIds, classifiedSeries, type ClassifiedFrame } from '../store/queries/judgements.js';
 import { rejudgeWells, type RejudgeResult } from './judge.js';
 
 /** Labels per class below which a fit (and its leave-one-out estimate) means nothing. */
@@ -281,4 +284,92 @@ export function applyProfileToWorkspace(workspace: string, file: string, who: st
   } finally {
     closeDb(db);
   }
+}
+
+// ------------------------------------------------------------- evaluation
+
+export interface CalibrationEvaluation {
+  frames: number;
+  oof: number;
+  perClass: number;
+  repeats: number;
+  /** Balanced accuracy on all labelled frames of the model's decision and of the temporal rule. */
+  modelBalancedAccuracy: number;
+  temporalBalancedAccuracy: number;
+  /** Balanced accuracy on the frames not drawn as labels, over the repeats. */
+  calibrated: { mean: number; min: number; median: number; max: number };
+  /** Mean leave-one-out balanced accuracy of the drawn labels (what the station would report). */
+  crossValidatedMean: number;
+}
+
+/**
+ * The acceptance protocol of issue 12: on a workspace whose frames all have a
+ * known truth, draw `perClass` labels of each class at random (seeded), fit a
+ * calibration on them, and score its balanced accuracy on every other frame;
+ * repeated. Read-only: nothing is stored.
+ */
+export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>, perClass: number, repeats: number, seed: number): CalibrationEvaluation {
+  const xs: (number | null)[][] = [];
+  const ys: boolean[] = [];
+  const model: boolean[] = [];
+  const temporal: boolean[] = [];
+  for (const wellId of allWellIds(db)) {
+    const byChannel = new Map<string, ClassifiedFrame[]>();
+    for (const f of classifiedSeries(db, wellId)) byChannel.set(f.channel, [...(byChannel.get(f.channel) ?? []), f]);
+    for (const frames of byChannel.values()) {
+      judgeSeriesTemporal(frames).forEach((j, i) => {
+        const f = frames[i]!;
+        const y = truth.get(f.frameId);
+        if (y === undefined) return;
+        xs.push(calibrationFeatures(f.pOof, f.metrics, j.relativeSharpness));
+        ys.push(y);
+        model.push(f.modelOof);
+        temporal.push(j.oof);
+      });
+    }
+  }
+  const pos = ys.flatMap((y, i) => (y ? [i] : []));
+  const neg = ys.flatMap((y, i) => (y ? [] : [i]));
+  if (pos.length <= perClass || neg.length <= perClass) {
+    throw new CalibrationError(`need more than ${perClass} classified frames of each class with a truth (have ${neg.length} in focus, ${pos.length} OOF)`);
+  }
+  let state = seed >>> 0;
+  const rnd = () => {
+    state = (state + MULBERRY32_INCREMENT) >>> 0;
+    return mulberry32Output(state) / 2 ** 32;
+  };
+  const draw = (from: number[]) => {
+    const a = [...from];
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a.slice(0, perClass);
+  };
+  const scores: number[] = [];
+  let cvSum = 0;
+  for (let r = 0; r < repeats; r++) {
+    const train = [...draw(pos), ...draw(neg)];
+    const inTrain = new Set(train);
+    const fit = fitCalibration(train.map((i) => xs[i]!), train.map((i) => ys[i]!));
+    cvSum += crossValidateCalibration(train.map((i) => xs[i]!), train.map((i) => ys[i]!)).balancedAccuracy;
+    const rest = ys.flatMap((_, i) => (inTrain.has(i) ? [] : [i]));
+    scores.push(balancedAccuracy(rest.map((i) => calibratedPOof(fit, xs[i]!) >= 0.5), rest.map((i) => ys[i]!)));
+  }
+  const sorted = [...scores].sort((a, b) => a - b);
+  return {
+    frames: ys.length,
+    oof: pos.length,
+    perClass,
+    repeats,
+    modelBalancedAccuracy: balancedAccuracy(model, ys),
+    temporalBalancedAccuracy: balancedAccuracy(temporal, ys),
+    calibrated: {
+      mean: scores.reduce((a, b) => a + b, 0) / scores.length,
+      min: sorted[0]!,
+      median: sorted[sorted.length >> 1]!,
+      max: sorted[sorted.length - 1]!,
+    },
+    crossValidatedMean: cvSum / repeats,
+  };
 }

@@ -1,0 +1,101 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  applyProfile,
+  calibrateFromLabels,
+  calibrationSummary,
+  evaluateCalibration,
+  profileOf,
+  readProfile,
+  writeProfile,
+} from '../../../main/pipeline/calibrate.js';
+import { judgeAfterClassification } from '../../../main/pipeline/judge.js';
+import type { Db } from '../../../main/store/database.js';
+import { latestCalibration, recordFocusLabels } from '../../../main/store/queries/calibration.js';
+import { insertFrames } from '../../../main/store/queries/frames.js';
+import { createRun } from '../../../main/store/queries/runs.js';
+import { recordClassification, startAttempts } from '../../../main/store/queries/work.js';
+import { tempDb } from '../../helpers/workspace.js';
+
+let cleanup: () => void = () => {};
+afterEach(() => cleanup());
+
+const SHA = 'a'.repeat(64);
+
+/** 6 wells × 12 frames the model calls OOF throughout (p ≥ 0.995); frames t ≡ 0 mod 4 are blurred (sharpness 0.35). */
+function workspace(db: Db): { ids: number[]; truth: Map<number, boolean> } {
+  const run = createRun(db, { root: '/acq', layout: 'timing' });
+  const ids: number[] = [];
+  const truth = new Map<number, boolean>();
+  for (let w = 0; w < 6; w++) {
+    const wellIds = insertFrames(
+      db,
+      Array.from({ length: 12 }, (_, t) => ({ runId: run.id, block: '1', well: `w${w}`, t: t + 1, channel: '0', path: `w${w}/t${t + 1}.tif`, page: 0, width: 8, height: 8, bits: 8, size: 1, mtimeMs: 1 })),
+    ).map((o) => o.frameId);
+    const attempts = startAttempts(db, wellIds, 'classify');
+    wellIds.forEach((id, t) => {
+      const blurred = (t + 1) % 4 === 0;
+      truth.set(id, blurred);
+      const jitter = 1 + 0.04 * (((id * 7) % 5) - 2);
+      recordClassification(db, {
+        attemptId: attempts[t]!, frameId: id, target: 'original', modelId: 'clf', modelSha256: SHA, pOof: 0.995 + 0.0004 * (id % 10), oof: true,
+        metrics: { tenenbaum: 0.01 * (1 + w), laplacianVar: 0.01 * (1 + w) * (blurred ? 0.35 : 1) * jitter, normVariance: 0.002, vollathF4: null, vollathF5: null },
+      });
+    });
+    ids.push(...wellIds);
+  }
+  judgeAfterClassification(db, ids);
+  return { ids, truth };
+}
+
+describe('calibration', () => {
+  it('fits on the labels in force, re-judges, and round-trips through a microscope profile', () => {
+    const t = tempDb();
+    cleanup = t.cleanup;
+    const { ids, truth } = workspace(t.db);
+    const labelled = [...ids.filter((id) => truth.get(id)).slice(0, 6), ...ids.filter((id) => !truth.get(id)).slice(0, 6)];
+    recordFocusLabels(t.db, labelled.map((frameId) => ({ frameId, label: truth.get(frameId) ? 'oof' : 'in_focus' })), 'ana', 'test');
+    const outcome = calibrateFromLabels(t.db, 'ana', 'test labels');
+    expect(outcome.calibration).toMatchObject({ who: 'ana', classifierId: 'clf', classifierSha256: SHA, nInFocus: 6, nOof: 6, cvAccuracy: 1 });
+    expect(outcome.calibration.labels).toHaveLength(12);
+    expect(outcome.rejudged.frames).toBe(72);
+    expect(outcome.released).toEqual([1]);
+    expect(calibrationSummary(outcome.calibration)).toBe('calibrated on 12 labels, cross-validated accuracy 1.00');
+
+    const file = join(t.dir, 'profile.json');
+    writeProfile(file, profileOf(outcome.calibration, '/ws'));
+    const profile = readProfile(file);
+    expect(profile).toMatchObject({ format: 'postfocus-microscope-profile', version: 1, classifier: { sha256: SHA }, labels: { inFocus: 6, oof: 6 } });
+    expect(applyProfile(t.db, profile, file, 'ben', SHA)).toBeNull(); // already in force: no new audit row
+    expect(() => applyProfile(t.db, profile, file, 'ben', 'b'.repeat(64))).toThrow(/calibrated on classifier clf \(aaaaaaaaaaaa\), but this station runs bbbbbbbbbbbb/);
+    writeFileSync(file, JSON.stringify({ ...profile, fit: { ...profile.fit, scale: profile.fit.scale.map(() => 0) } }));
+    expect(() => readProfile(file)).toThrow(/fit.scale must be positive/);
+    writeFileSync(file, '{"format":"something else"}');
+    expect(() => readProfile(file)).toThrow(/not a usable microscope profile: "format" must be "postfocus-microscope-profile"/);
+    expect(latestCalibration(t.db)!.id).toBe(outcome.calibration.id);
+  });
+
+  it('refuses labels of unclassified frames and a single class, saying what is missing', () => {
+    const t = tempDb();
+    cleanup = t.cleanup;
+    const { ids } = workspace(t.db);
+    recordFocusLabels(t.db, ids.slice(0, 5).map((frameId) => ({ frameId, label: 'in_focus' as const })), 'ana', 'test');
+    expect(() => calibrateFromLabels(t.db, 'ana', 'x')).toThrow(/at least 3 labels of each class; the workspace has 5 in focus and 0 out of focus/);
+    const run = createRun(t.db, { root: '/acq2', layout: 'timing' });
+    const [o] = insertFrames(t.db, [{ runId: run.id, block: '1', well: 'x', t: 1, channel: '0', path: 'new.tif', page: 0, width: 8, height: 8, bits: 8, size: 1, mtimeMs: 1 }]);
+    recordFocusLabels(t.db, [{ frameId: o!.frameId, label: 'oof' }], 'ana', 'test');
+    expect(() => calibrateFromLabels(t.db, 'ana', 'x')).toThrow(/1 labelled frame\(s\) are not classified yet \(new\.tif\)/);
+  });
+
+  it('measures the acceptance protocol: a few labels per class, balanced accuracy on the rest', () => {
+    const t = tempDb();
+    cleanup = t.cleanup;
+    const { truth } = workspace(t.db);
+    const e = evaluateCalibration(t.db, truth, 5, 10, 3);
+    expect(e).toMatchObject({ frames: 72, oof: 18, perClass: 5, repeats: 10 });
+    expect(e.modelBalancedAccuracy).toBe(0.5); // the model calls everything OOF
+    expect(e.calibrated.min).toBeGreaterThanOrEqual(0.95);
+    expect(() => evaluateCalibration(t.db, truth, 30, 1, 1)).toThrow(/need more than 30 classified frames of each class/);
+  });
+});
