@@ -112,6 +112,12 @@ const command: Command = {
     else {
       console.log(`wrote ${files.arrayScript} (${plan.shards} task(s): postfocus process --shard i/${plan.shards})`);
       console.log(`wrote ${files.mergeScript} (postfocus merge → ${mergedWorkspace(out)})`);
+      const program = plan.program.join(' ');
+      console.log(
+        `task i (SLURM_ARRAY_TASK_ID) runs: ${program} process ${acq} --workspace ${join(out, 'shards')}/shard-i-of-${plan.shards} ` +
+          `--shard i/${plan.shards} --quiet${processArgs.length ? ' ' + processArgs.join(' ') : ''}`,
+      );
+      console.log(`then (afterok): ${program} merge ${mergedWorkspace(out)} ${shardWorkspace(out, 0, plan.shards)} … ${shardWorkspace(out, plan.shards - 1, plan.shards)}`);
       if (flags.submit) console.log(`submitted: array job ${summary.arrayJobId}, merge job ${summary.mergeJobId} (afterok:${summary.arrayJobId})`);
       else for (const c of submitCommands(files)) console.log(`to run: ${c}`);
     }
