@@ -10,7 +10,9 @@
  * that wakes up preempts restoration at once (priority), and restoration keeps
  * every cycle classification leaves, plus its weighted share when
  * classification is saturated (niceness 10: weight 110 against 1024 on Linux,
- * about a tenth of the contended CPU) — never only "when idle".
+ * about a tenth of the contended CPU) — never only "when idle". (The worker
+ * lowers its session's autogroup too, see worker.ts: Linux weighs sessions
+ * before threads.)
  *
  * The pipeline keeps seeing one worker: init goes to both processes and their
  * `ready` answers are merged (classification capability from the first,
