@@ -234,7 +234,7 @@ export class InferenceEngine {
       ? async (inputs, n, h, w) => {
           await gate();
           const dims = [n, 1, h, w];
-          return (await student.session.run({ z: { data: inputs.z!, dims }, cond: { data: inputs.cond!, dims } })).x0!.data;
+          return (await student.session.run({ z: { data: inputs.z!, dims }, cond: { data: inputs.cond!, dims }, x0_hat: { data: inputs.x0_hat!, dims } })).x0!.data;
         }
       : undefined;
     const unetFn: NetworkFn | undefined = unet

@@ -79,7 +79,7 @@ export const EXPECTED_IO: Record<ModelKind, { inputs: string[]; outputs: string[
   classifier: { inputs: ['image'], outputs: ['logit'] },
   ddpm: { inputs: ['x_t', 'cond', 't'], outputs: ['eps'] },
   unet: { inputs: ['image'], outputs: ['restored'] },
-  student: { inputs: ['z', 'cond'], outputs: ['x0'] },
+  student: { inputs: ['z', 'cond', 'x0_hat'], outputs: ['x0'] },
 };
 
 export const MANIFEST_FILE = 'manifest.json';

@@ -62,7 +62,7 @@ export interface RestoreOutput {
   mean: Float32Array;
   spread: Float32Array;
   spreadMean: number;
-  /** Batched network calls made (DDPM steps, plus 1 for the U-Net when used; 1 for the student). */
+  /** Batched network calls made (DDPM steps, plus 1 for the U-Net when used; 2 for the student: x0_hat, members). */
   evaluations: number;
   /** Sampler actually used. */
   sampler: SamplerName;
@@ -211,12 +211,23 @@ export async function restoreFrame(image: Image, nets: RestoreNetworks, params: 
     samples = await runner.run(nets.unet!, 1, { image: cond });
     evaluations = 1;
   } else if (sampler === 'student') {
-    // Member b starts from its own seeded noise, exactly as a DDIM member would.
+    // Member b starts from its own seeded noise, exactly as a DDIM member would. One DDPM
+    // evaluation at t = T−1 from the first member's noise gives x0_hat (the teacher's
+    // estimate of E[x0 | frame], the first DDIM step's x0), shared; the member network
+    // then adds each member's detail from its own noise, all members in one batch.
     const z = new Float32Array(B * P);
     params.seeds.forEach((seed, b) => new GaussianRng(seed).fill(z, b * P, P));
-    samples = await runner.run(nets.student!, B, { z, cond });
-    evaluations = 1;
-    await params.onStep?.(1, 1);
+    const t = nets.schedule.T - 1;
+    const z0 = z.subarray(0, P);
+    const eps = await runner.run(nets.ddpm, 1, { x_t: z0, cond }, { t: Float32Array.of(t) });
+    const x0hat = new Float32Array(P);
+    const ab = nets.schedule.alphasCumprod[t]!;
+    const [sa, sn] = [Math.sqrt(ab), Math.sqrt(1 - ab)];
+    for (let i = 0; i < P; i++) x0hat[i] = Math.min(1, Math.max(-1, (z0[i]! - sn * eps[i]!) / sa));
+    await params.onStep?.(1, 2);
+    samples = await runner.run(nets.student!, B, { z, cond, x0_hat: x0hat });
+    evaluations = 2;
+    await params.onStep?.(2, 2);
   } else {
     const eps: EpsModel = (xt, t) => runner.run(nets.ddpm, B, { x_t: xt, cond }, { t });
     const batch = { batch: B, pixels: P, seeds: params.seeds };

@@ -341,9 +341,10 @@ ARCH = {
     'classifier': dict(chans=(16, 32, 64, 96)),
     'unet': dict(cin=1, cout=1, chans=(32, 64, 96, 128), time_dim=0, residual=True, residual_ch=0),
     'ddpm': dict(cin=2, cout=1, chans=(24, 48, 96, 128), time_dim=32, residual=False),
-    # One-step student (distill.py): input noise z (+) OOF image, output x0 = OOF image + residual.
-    # Slimmer than the teacher (~28% of its FLOPs per pixel) so 5 members of a 281^2 frame fit 0.5 s.
-    'student': dict(cin=2, cout=1, chans=(12, 24, 48, 96), time_dim=0, residual=True, residual_ch=1),
+    # One-step student's member network (distill.py): input noise z (+) OOF image (+) the teacher's
+    # one-evaluation estimate x0_hat (shared by the members), output x0 = x0_hat + residual.
+    # About an eighth of the teacher's FLOPs per pixel, so 5 members of a 281^2 frame fit 0.5 s.
+    'student': dict(cin=3, cout=1, chans=(8, 16, 32, 64), time_dim=0, residual=True, residual_ch=2),
 }
 MODEL_IDS = {'classifier': 'pf-classifier-v2', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1', 'student': 'pf-student-v1'}
 ONNX_FILES = {'classifier': 'classifier.onnx', 'unet': 'unet.onnx', 'ddpm': 'ddpm.onnx', 'student': 'student.onnx'}

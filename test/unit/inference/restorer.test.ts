@@ -145,7 +145,7 @@ describe.skipIf(!haveShipped)('no tile grid in restorations of 281² frames (shi
       ddpmPre: ddpm!.e.preprocess,
       schedule: makeSchedule(ddpm!.e.preprocess.schedule!.alphasCumprod),
       unet: (async (i, n, h, w) => (await unet!.s.run({ image: { data: i.image!, dims: dims(n, h, w) } })).restored!.data) as NetworkFn,
-      student: student ? ((async (i, n, h, w) => (await student.s.run({ z: { data: i.z!, dims: dims(n, h, w) }, cond: { data: i.cond!, dims: dims(n, h, w) } })).x0!.data) as NetworkFn) : undefined,
+      student: student ? ((async (i, n, h, w) => (await student.s.run({ z: { data: i.z!, dims: dims(n, h, w) }, cond: { data: i.cond!, dims: dims(n, h, w) }, x0_hat: { data: i.x0_hat!, dims: dims(n, h, w) } })).x0!.data) as NetworkFn) : undefined,
       studentPre: student?.e.preprocess,
       close: () => Promise.all([ddpm, unet, student].map((m) => m?.s.close())),
     };
