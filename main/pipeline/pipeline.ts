@@ -43,7 +43,7 @@ import {
 } from '../store/queries/work.js';
 import { CLASSIFY_BATCH, MAX_TRIES, restoreConfig, type RestoreConfig } from './defaults.js';
 import { evaluateGuards, judgeAfterClassification } from './judge.js';
-import { listGuards } from '../store/queries/calibration.js';
+import { listGuards, releaseGuards } from '../store/queries/calibration.js';
 import { allRunIds } from '../store/queries/judgements.js';
 import { wellUsability, type WellUsability } from './usability-report.js';
 import { nextRestoration } from './priority.js';
@@ -62,6 +62,8 @@ export interface PipelineOptions {
   restore?: Partial<RestoreConfig>;
   /** Classify only (triage): OOF frames wait for a later run without this. */
   noRestore?: boolean;
+  /** The operator confirmed restoration in advance ("restore anyway", e.g. `process --restore-anyway`): a guard that trips is released at once, audited with this name. */
+  restoreAnywayBy?: string;
   /**
    * Restoration runs in a second worker process at this CPU niceness, so it never
    * delays classification and is never starved by it (main/pipeline/split-host.ts);
@@ -519,6 +521,11 @@ export class Pipeline {
     const { moved, tripped } = judgeAfterClassification(this.db, frameIds);
     if (moved) this.log('info', `${moved} frame(s) re-judged against their nanowell's recent frames or the calibration`);
     for (const g of tripped) this.log('warn', `domain guard tripped on run ${g.runId}: ${g.reason}`);
+    const by = this.options.restoreAnywayBy;
+    if (by && tripped.length) {
+      releaseGuards(this.db, by, 'restore anyway (confirmed in advance)');
+      this.log('warn', `restoration not held: confirmed in advance by ${by}`);
+    }
     if (tripped.length) this.emitEngine();
   }
 

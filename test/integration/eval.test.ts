@@ -16,7 +16,7 @@ describe('postfocus simulate → process → eval', () => {
     const dir = tempDir('eval');
     const [acq, truth, ws, chart] = ['acq', 'truth', 'ws', 'yield.png'].map((n) => join(dir, n)) as [string, string, string, string];
     run('simulate', acq, '--truth', truth, '--blocks', '2', '--wells', '3', '--frames', '8', '--size', '64', '--preset', 'skov3', '--seed', '5', '--threads', '1');
-    const processed = JSON.parse(run('process', acq, '--workspace', ws, '--models', FIXTURE_MODELS, '--steps', '2', '--ensemble', '2', '--threads', '1', '--json', '--quiet'));
+    const processed = JSON.parse(run('process', acq, '--workspace', ws, '--models', FIXTURE_MODELS, '--steps', '2', '--ensemble', '2', '--threads', '1', '--restore-anyway', '--json', '--quiet'));
     expect(processed.frames.frames).toBe(48);
     const report = JSON.parse(run('eval', ws, '--truth', truth, '--json', '--chart', chart));
 

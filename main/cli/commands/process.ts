@@ -47,6 +47,8 @@ Options:
   --shard <i/N>             only shard i of N: the nanowells whose stable hash of (block, well)
                             mod N is i (see postfocus merge, postfocus cluster)
   --no-restore              classify only (triage); run again without it to restore later
+  --restore-anyway          do not hold restoration when the domain guard trips (the trip is still
+                            recorded and reported; use when the models are known to fit these frames)
   --profile <file>          microscope profile (postfocus calibrate --export) to judge focus with
   --json                    print the summary as one JSON document on stdout
   --quiet                   no progress bars on stderr
@@ -73,6 +75,7 @@ const command: Command = {
       shard: { type: 'string' },
       json: { type: 'boolean' },
       'no-restore': { type: 'boolean' },
+      'restore-anyway': { type: 'boolean' },
       profile: { type: 'string' },
       quiet: { type: 'boolean' },
     });
@@ -158,6 +161,7 @@ const command: Command = {
         hostFactory: forkHostFactory(),
         restore,
         noRestore: Boolean(flags['no-restore']),
+        ...(flags['restore-anyway'] ? { restoreAnywayBy: userInfo().username } : {}),
         ...(threads ? { threads } : {}),
         log: (level, message) => {
           if (level !== 'info' || !flags.quiet) line.log(`${level}: ${message}`);
