@@ -1,18 +1,17 @@
 /**
- * Simple charts rendered without a browser: grouped bar charts (e.g. usable
- * videos before / after restoration per block, as in PostFocus Fig. 8) and
- * line charts (e.g. p(OOF) over time with the decision threshold), to PNG
- * (a built-in 5×7 bitmap font, anti-aliased lines) or to SVG for HTML reports.
+ * Charts without a browser: grouped bar charts (usable videos before / after
+ * restoration per block, as in PostFocus Fig. 8) and line charts (backlogs over
+ * time in bench:live), as SVG for HTML reports, rasterised to PNG by resvg where a
+ * file must be a PNG (eval --chart, the export's plots/, the benchmark plot).
  *
- * One layout step turns a chart description into a list of drawing
- * primitives; the PNG rasteriser and the SVG writer both draw that list, so the
- * two outputs have the same geometry.
+ * One layout step turns a chart description into drawing primitives; the SVG
+ * writer draws them. Text is measured as a monospace font
+ * (0.6 em advance, capitals 0.7 em high at 10·scale px), the font the SVG asks for.
  *
  * Coordinates are pixels, origin top-left. Pure module apart from the PNG
- * encoder (pngjs, node's Buffer).
+ * rasteriser.
  */
-import { GLYPH_HEIGHT, glyphFor, textWidth } from './font5x7.js';
-import { encodeRgbPng } from './display.js';
+import { Resvg } from '@resvg/resvg-js';
 
 // ---------------------------------------------------------------- chart specs
 
@@ -75,9 +74,9 @@ export interface ChartRenderOptions {
   /** Output size in pixels (defaults 720 × 420; each side 160–4096). */
   width?: number;
   height?: number;
-  /** Integer scale of the 5×7 font for labels (default 2: 10×14 px glyphs). */
+  /** Scale of the label text (default 2: 10·2 px font). */
   fontScale?: number;
-  /** Integer scale of the title font (default fontScale + 1). */
+  /** Scale of the title (default fontScale + 1). */
   titleScale?: number;
 }
 
@@ -117,6 +116,17 @@ const AXIS = '#333333';
 const GRID = '#e3e3e3';
 const TEXT = '#222222';
 const MUTED = '#555555';
+
+/** Height of capitals at scale 1 (px). */
+const CAP_HEIGHT = 7;
+/** Advance per character at scale 1 (px): 0.6 em of a 10 px monospace font. */
+const ADVANCE = 6;
+
+/** Width of a label in pixels at a scale (monospace; the last character's spacing not counted). */
+export function textWidth(text: string, scale: number): number {
+  const n = [...text].length;
+  return n === 0 ? 0 : (n * ADVANCE - 1) * scale;
+}
 
 // ---------------------------------------------------------------- axis ticks
 
@@ -176,7 +186,8 @@ function finiteOrNull(v: number | null | undefined): v is number {
 function validate(spec: ChartSpec): void {
   if (spec.series.length === 0) throw new Error(`chart: a ${spec.kind} chart needs at least one series`);
   spec.series.forEach((s, i) => { if (s.color !== undefined) checkColor(s.color, `chart: series ${i} (${s.name})`); });
-  for (const [k, v] of Object.entries({ xMin: (spec as LineChartSpec).xMin, xMax: (spec as LineChartSpec).xMax, yMin: spec.yMin, yMax: spec.yMax })) {
+  const xRange = spec.kind === 'line' ? { xMin: spec.xMin, xMax: spec.xMax } : {};
+  for (const [k, v] of Object.entries({ ...xRange, yMin: spec.yMin, yMax: spec.yMax })) {
     if (v !== undefined && !Number.isFinite(v)) throw new Error(`chart: ${k} must be finite, got ${v}`);
   }
   if (spec.yMin !== undefined && spec.yMax !== undefined && !(spec.yMax > spec.yMin)) {
@@ -189,27 +200,33 @@ function validate(spec: ChartSpec): void {
         throw new Error(`chart: series ${i} (${s.name}) has ${s.values.length} values for ${spec.categories.length} categories`);
       }
     });
-  } else {
-    spec.series.forEach((s, i) => {
-      if (s.x.length !== s.y.length) throw new Error(`chart: series ${i} (${s.name}) has ${s.x.length} x values but ${s.y.length} y values`);
-      s.x.forEach((x, j) => { if (!Number.isFinite(x)) throw new Error(`chart: series ${i} (${s.name}) x[${j}] is ${x}`); });
-    });
-    for (const r of spec.referenceLines ?? []) {
-      if (!Number.isFinite(r.y)) throw new Error(`chart: reference line y must be finite, got ${r.y}`);
-      if (r.color !== undefined) checkColor(r.color, 'chart: reference line');
-    }
+    return;
+  }
+  spec.series.forEach((s, i) => {
+    if (s.x.length !== s.y.length) throw new Error(`chart: series ${i} (${s.name}) has ${s.x.length} x values but ${s.y.length} y values`);
+    s.x.forEach((x, j) => { if (!Number.isFinite(x)) throw new Error(`chart: series ${i} (${s.name}) x[${j}] is ${x}`); });
+  });
+  for (const r of spec.referenceLines ?? []) {
+    if (!Number.isFinite(r.y)) throw new Error(`chart: reference line y must be finite, got ${r.y}`);
+    if (r.color !== undefined) checkColor(r.color, 'chart: reference line');
   }
 }
 
 // ---------------------------------------------------------------- layout
 
-/**
- * Lay out a chart into drawing primitives (see ChartDrawing). Throws on an
- * invalid description (no series, length mismatches, non-finite x, bad colours,
- * sizes outside 160–4096 px).
- */
-export function layoutChart(spec: ChartSpec, options: ChartRenderOptions = {}): ChartDrawing {
-  validate(spec);
+/** Sizes shared by the layout steps, from the font scale. */
+interface Metrics {
+  W: number;
+  H: number;
+  s: number;
+  ts: number;
+  capH: number;
+  pad: number;
+  gap: number;
+  tickLen: number;
+}
+
+function metricsOf(options: ChartRenderOptions): Metrics {
   const W = options.width ?? 720;
   const H = options.height ?? 420;
   const s = options.fontScale ?? 2;
@@ -217,54 +234,65 @@ export function layoutChart(spec: ChartSpec, options: ChartRenderOptions = {}): 
   for (const [k, v, lo, hi] of [['width', W, 160, 4096], ['height', H, 160, 4096], ['fontScale', s, 1, 8], ['titleScale', ts, 1, 8]] as const) {
     if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`chart: ${k} must be an integer in [${lo}, ${hi}], got ${v}`);
   }
-  const prims: Primitive[] = [];
-  const capH = GLYPH_HEIGHT * s;
-  const pad = 6 * s;
-  const gap = 3 * s;
-  const tickLen = 2 * s;
+  return { W, H, s, ts, capH: CAP_HEIGHT * s, pad: 6 * s, gap: 3 * s, tickLen: 2 * s };
+}
 
-  let top = pad;
-  if (spec.title) {
-    // Shrink a long title down to the label scale, then shorten it.
-    let scale = ts;
-    while (scale > Math.min(s, ts) && textWidth(spec.title, scale) > W - 2 * pad) scale--;
-    const title = fitText(spec.title, W - 2 * pad, scale);
-    prims.push({ type: 'text', x: Math.round(W / 2), y: top, text: title, scale, fill: TEXT, anchor: 'middle' });
-    top += GLYPH_HEIGHT * scale + 2 * gap;
-  }
+/** The title, shrunk to the label scale and then shortened to fit; returns the y below it. */
+function layoutTitle(title: string | undefined, m: Metrics, top: number, prims: Primitive[]): number {
+  if (!title) return top;
+  let scale = m.ts;
+  while (scale > Math.min(m.s, m.ts) && textWidth(title, scale) > m.W - 2 * m.pad) scale--;
+  prims.push({ type: 'text', x: Math.round(m.W / 2), y: top, text: fitText(title, m.W - 2 * m.pad, scale), scale, fill: TEXT, anchor: 'middle' });
+  return top + CAP_HEIGHT * scale + 2 * m.gap;
+}
 
-  // Legend: centred rows of [swatch name], wrapped to the width.
-  const colors = spec.series.map((se, i) => se.color ?? PALETTE[i % PALETTE.length]!);
-  const items = spec.series.map((se, i) => ({ name: se.name, color: colors[i]! })).filter((it) => it.name !== '');
-  if (items.length > 0) {
-    const sw = capH;
-    const itemW = (name: string) => sw + gap + textWidth(name, s);
-    const spacing = 4 * gap;
-    const rows: (typeof items)[] = [[]];
-    let rowW = 0;
-    for (const it of items) {
-      const w = itemW(it.name);
-      const cur = rows[rows.length - 1]!;
-      if (cur.length > 0 && rowW + spacing + w > W - 2 * pad) {
-        rows.push([it]);
-        rowW = w;
-      } else {
-        rowW += (cur.length > 0 ? spacing : 0) + w;
-        cur.push(it);
-      }
-    }
-    for (const row of rows) {
-      const total = row.reduce((acc, it, k) => acc + itemW(it.name) + (k > 0 ? spacing : 0), 0);
-      let x = Math.round((W - total) / 2);
-      for (const it of row) {
-        if (spec.kind === 'bar') prims.push({ type: 'rect', x, y: top, w: sw, h: sw, fill: it.color });
-        else prims.push({ type: 'rect', x, y: top + Math.floor((sw - s) / 2), w: sw, h: s, fill: it.color });
-        prims.push({ type: 'text', x: x + sw + gap, y: top, text: it.name, scale: s, fill: TEXT, anchor: 'start' });
-        x += itemW(it.name) + spacing;
-      }
-      top += capH + 2 * gap;
+/** Legend: centred rows of [swatch name], wrapped to the width; returns the y below it. */
+function layoutLegend(items: { name: string; color: string }[], lines: boolean, m: Metrics, top: number, prims: Primitive[]): number {
+  const named = items.filter((it) => it.name !== '');
+  if (named.length === 0) return top;
+  const sw = m.capH;
+  const itemW = (name: string) => sw + m.gap + textWidth(name, m.s);
+  const spacing = 4 * m.gap;
+  const rows: (typeof named)[] = [[]];
+  let rowW = 0;
+  for (const it of named) {
+    const w = itemW(it.name);
+    const cur = rows[rows.length - 1]!;
+    if (cur.length > 0 && rowW + spacing + w > m.W - 2 * m.pad) {
+      rows.push([it]);
+      rowW = w;
+    } else {
+      rowW += (cur.length > 0 ? spacing : 0) + w;
+      cur.push(it);
     }
   }
+  for (const row of rows) {
+    const total = row.reduce((acc, it, k) => acc + itemW(it.name) + (k > 0 ? spacing : 0), 0);
+    let x = Math.round((m.W - total) / 2);
+    for (const it of row) {
+      if (lines) prims.push({ type: 'rect', x, y: top + Math.floor((sw - m.s) / 2), w: sw, h: m.s, fill: it.color });
+      else prims.push({ type: 'rect', x, y: top, w: sw, h: sw, fill: it.color });
+      prims.push({ type: 'text', x: x + sw + m.gap, y: top, text: it.name, scale: m.s, fill: TEXT, anchor: 'start' });
+      x += itemW(it.name) + spacing;
+    }
+    top += m.capH + 2 * m.gap;
+  }
+  return top;
+}
+
+/** Where the plot area lies and how values map to y. */
+interface Plot {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  yPix: (v: number) => number;
+  yAxis: ReturnType<typeof niceAxis>;
+}
+
+/** Axis labels, value axis, grid and y ticks around the plot area below `top`. */
+function layoutAxes(spec: ChartSpec, m: Metrics, top: number, prims: Primitive[]): Plot {
+  const { W, H, s, capH, pad, gap, tickLen } = m;
   const plotTop = top + gap;
   let bottom = H - pad;
   const xLabelY = bottom - capH;
@@ -273,17 +301,14 @@ export function layoutChart(spec: ChartSpec, options: ChartRenderOptions = {}): 
   const plotH = plotBottom - plotTop;
   if (plotH < 4 * capH) throw new Error(`chart: ${W}×${H} px is too small for the title, legend and labels at fontScale ${s}`);
 
-  // Value axis.
-  const values: number[] = [];
-  if (spec.kind === 'bar') for (const se of spec.series) for (const v of se.values) { if (finiteOrNull(v)) values.push(v); }
-  else {
-    for (const se of spec.series) for (const v of se.y) { if (finiteOrNull(v)) values.push(v); }
-    for (const r of spec.referenceLines ?? []) values.push(r.y);
-  }
+  const values =
+    spec.kind === 'bar'
+      ? spec.series.flatMap((se) => se.values.filter(finiteOrNull))
+      : [...spec.series.flatMap((se) => se.y.filter(finiteOrNull)), ...(spec.referenceLines ?? []).map((r) => r.y)];
   if (values.length === 0) throw new Error('chart: no finite values to plot');
-  let vMin = Math.min(...values);
-  let vMax = Math.max(...values);
-  if (spec.kind === 'bar') { vMin = Math.min(0, vMin); vMax = Math.max(0, vMax); }
+  // Bars stand on zero; lines span their data.
+  const vMin = spec.kind === 'bar' ? Math.min(0, ...values) : Math.min(...values);
+  const vMax = spec.kind === 'bar' ? Math.max(0, ...values) : Math.max(...values);
   const yTarget = Math.max(2, Math.min(10, Math.floor(plotH / (capH * 3.5))));
   const yAxis = niceAxis(vMin, vMax, yTarget, spec.yMin, spec.yMax);
   const yLabels = yAxis.ticks.map((t) => formatTick(t, yAxis.step));
@@ -295,106 +320,130 @@ export function layoutChart(spec: ChartSpec, options: ChartRenderOptions = {}): 
     left += capH + 2 * gap;
   }
   const plotLeft = left + yLabelW + gap + tickLen;
-  // Room on the right for half of the last x tick label (line charts) or a reference-line label.
+  // Room on the right for half of the last x tick label of a line chart.
   const plotRight = W - pad - (spec.kind === 'line' ? 3 * gap : 0);
   const plotW = plotRight - plotLeft;
   if (plotW < 8 * capH) throw new Error(`chart: ${W}×${H} px is too narrow for the axis labels at fontScale ${s}`);
   if (spec.xLabel) prims.push({ type: 'text', x: Math.round((plotLeft + plotRight) / 2), y: xLabelY, text: spec.xLabel, scale: s, fill: TEXT, anchor: 'middle' });
 
   const yPix = (v: number) => plotBottom - ((v - yAxis.lo) / (yAxis.hi - yAxis.lo)) * plotH;
-  const clampY = (y: number) => Math.min(plotBottom, Math.max(plotTop, y));
-
-  // Grid and y ticks.
   yAxis.ticks.forEach((t, k) => {
     const y = Math.round(yPix(t));
     if (y !== plotBottom) prims.push({ type: 'rect', x: plotLeft, y, w: plotW, h: 1, fill: GRID });
     prims.push({ type: 'rect', x: plotLeft - tickLen, y, w: tickLen, h: 1, fill: AXIS });
     prims.push({ type: 'text', x: plotLeft - tickLen - gap, y: y - Math.floor(capH / 2), text: yLabels[k]!, scale: s, fill: MUTED, anchor: 'end' });
   });
+  return { left: plotLeft, right: plotRight, top: plotTop, bottom: plotBottom, yPix, yAxis };
+}
 
-  const xTickY = plotBottom + tickLen + gap;
-  if (spec.kind === 'bar') {
-    const n = spec.categories.length;
-    const m = spec.series.length;
-    const groupW = plotW / n;
-    const barW = Math.max(1, Math.floor((groupW * 0.8) / m));
-    const base = Math.round(yPix(Math.min(Math.max(0, yAxis.lo), yAxis.hi)));
-    const valueScale = Math.max(1, s - 1);
-    spec.categories.forEach((cat, c) => {
-      const gx = plotLeft + c * groupW;
-      const x0 = Math.round(gx + (groupW - m * barW) / 2);
-      spec.series.forEach((se, k) => {
-        const v = se.values[c];
-        if (!finiteOrNull(v)) return;
-        const y = Math.round(clampY(yPix(v)));
-        const x = x0 + k * barW;
-        const h = Math.abs(base - y);
-        if (h > 0) prims.push({ type: 'rect', x, y: Math.min(base, y), w: Math.max(1, barW - 1), h, fill: colors[k]! });
-        if (spec.showValues) {
-          const label = formatValue(v);
-          // Only labels that fit over their own bar, so neighbours never overlap.
-          if (textWidth(label, valueScale) <= barW) {
-            const ly = v >= 0 ? Math.min(base, y) - gap - GLYPH_HEIGHT * valueScale : Math.max(base, y) + gap;
-            prims.push({ type: 'text', x: Math.round(x + (barW - 1) / 2), y: ly, text: label, scale: valueScale, fill: MUTED, anchor: 'middle' });
-          }
+/** The bars of each category, their value labels, and the category names and ticks. */
+function layoutBars(spec: BarChartSpec, colors: string[], m: Metrics, plot: Plot, prims: Primitive[]): void {
+  const { s, gap, tickLen } = m;
+  const n = spec.categories.length;
+  const k = spec.series.length;
+  const groupW = (plot.right - plot.left) / n;
+  const barW = Math.max(1, Math.floor((groupW * 0.8) / k));
+  const base = Math.round(plot.yPix(Math.min(Math.max(0, plot.yAxis.lo), plot.yAxis.hi)));
+  const clampY = (y: number) => Math.min(plot.bottom, Math.max(plot.top, y));
+  const valueScale = Math.max(1, s - 1);
+  const xTickY = plot.bottom + tickLen + gap;
+  spec.categories.forEach((cat, c) => {
+    const gx = plot.left + c * groupW;
+    const x0 = Math.round(gx + (groupW - k * barW) / 2);
+    spec.series.forEach((se, j) => {
+      const v = se.values[c];
+      if (!finiteOrNull(v)) return;
+      const y = Math.round(clampY(plot.yPix(v)));
+      const x = x0 + j * barW;
+      const h = Math.abs(base - y);
+      if (h > 0) prims.push({ type: 'rect', x, y: Math.min(base, y), w: Math.max(1, barW - 1), h, fill: colors[j]! });
+      if (spec.showValues) {
+        const label = formatValue(v);
+        // Only labels that fit over their own bar, so neighbours never overlap.
+        if (textWidth(label, valueScale) <= barW) {
+          const ly = v >= 0 ? Math.min(base, y) - gap - CAP_HEIGHT * valueScale : Math.max(base, y) + gap;
+          prims.push({ type: 'text', x: Math.round(x + (barW - 1) / 2), y: ly, text: label, scale: valueScale, fill: MUTED, anchor: 'middle' });
         }
-      });
-      // A category name that does not fit gets the next smaller font, then '..'.
-      const catScale = textWidth(cat, s) <= groupW - gap ? s : Math.max(1, s - 1);
-      prims.push({ type: 'text', x: Math.round(gx + groupW / 2), y: xTickY, text: fitText(cat, groupW - gap, catScale), scale: catScale, fill: MUTED, anchor: 'middle' });
-      prims.push({ type: 'rect', x: Math.round(gx + groupW / 2), y: plotBottom + 1, w: 1, h: tickLen, fill: AXIS });
-    });
-  } else {
-    const xs = spec.series.flatMap((se) => [...se.x]);
-    const xMinData = xs.length ? Math.min(...xs) : 0;
-    const xMaxData = xs.length ? Math.max(...xs) : 1;
-    const xTarget = Math.max(2, Math.min(12, Math.floor(plotW / (textWidth('00000', s) * 1.6))));
-    const xAxis = niceAxis(xMinData, xMaxData, xTarget, spec.xMin, spec.xMax);
-    const xPix = (v: number) => plotLeft + ((v - xAxis.lo) / (xAxis.hi - xAxis.lo)) * plotW;
-    for (const t of xAxis.ticks) {
-      const x = Math.round(xPix(t));
-      prims.push({ type: 'rect', x, y: plotBottom + 1, w: 1, h: tickLen, fill: AXIS });
-      prims.push({ type: 'text', x, y: xTickY, text: formatTick(t, xAxis.step), scale: s, fill: MUTED, anchor: 'middle' });
-    }
-    const overlay: Primitive[] = []; // reference-line labels, drawn over the data
-    for (const r of spec.referenceLines ?? []) {
-      const y = Math.round(yPix(r.y));
-      if (y < plotTop || y > plotBottom) continue;
-      const color = r.color ?? '#888888';
-      prims.push({ type: 'line', x1: plotLeft, y1: y + 0.5, x2: plotRight, y2: y + 0.5, stroke: color, width: Math.max(1, Math.round(s / 2)), dash: [3 * s, 2 * s] });
-      if (r.label) {
-        // On a white plate so data lines crossing the label do not hide it.
-        const lw = textWidth(r.label, s);
-        overlay.push({ type: 'rect', x: plotRight - gap - lw - s, y: y - gap - capH - s, w: lw + 2 * s, h: capH + 2 * s, fill: '#ffffff' });
-        overlay.push({ type: 'text', x: plotRight - gap, y: y - gap - capH, text: r.label, scale: s, fill: color, anchor: 'end' });
-      }
-    }
-    spec.series.forEach((se, k) => {
-      let run: [number, number][] = [];
-      const flush = () => {
-        if (run.length > 1) prims.push({ type: 'polyline', points: run, stroke: colors[k]!, width: s });
-        run = [];
-      };
-      se.x.forEach((xv, j) => {
-        const yv = se.y[j];
-        if (!finiteOrNull(yv) || xv < xAxis.lo || xv > xAxis.hi) { flush(); return; }
-        run.push([xPix(xv), clampY(yPix(yv))]);
-      });
-      flush();
-      if (se.markers) {
-        se.x.forEach((xv, j) => {
-          const yv = se.y[j];
-          if (finiteOrNull(yv) && xv >= xAxis.lo && xv <= xAxis.hi) prims.push({ type: 'circle', cx: xPix(xv), cy: clampY(yPix(yv)), r: 1.5 * s, fill: colors[k]! });
-        });
       }
     });
-    prims.push(...overlay);
-  }
+    // A category name that does not fit gets the next smaller font, then '..'.
+    const catScale = textWidth(cat, s) <= groupW - gap ? s : Math.max(1, s - 1);
+    prims.push({ type: 'text', x: Math.round(gx + groupW / 2), y: xTickY, text: fitText(cat, groupW - gap, catScale), scale: catScale, fill: MUTED, anchor: 'middle' });
+    prims.push({ type: 'rect', x: Math.round(gx + groupW / 2), y: plot.bottom + 1, w: 1, h: tickLen, fill: AXIS });
+  });
+}
 
+/** The x axis, reference lines (labels over the data), polylines and markers of a line chart. */
+function layoutLines(spec: LineChartSpec, colors: string[], m: Metrics, plot: Plot, prims: Primitive[]): void {
+  const { s, gap, capH, tickLen } = m;
+  const plotW = plot.right - plot.left;
+  const clampY = (y: number) => Math.min(plot.bottom, Math.max(plot.top, y));
+  const xs = spec.series.flatMap((se) => [...se.x]);
+  const xMinData = xs.length ? Math.min(...xs) : 0;
+  const xMaxData = xs.length ? Math.max(...xs) : 1;
+  const xTarget = Math.max(2, Math.min(12, Math.floor(plotW / (textWidth('00000', s) * 1.6))));
+  const xAxis = niceAxis(xMinData, xMaxData, xTarget, spec.xMin, spec.xMax);
+  const xPix = (v: number) => plot.left + ((v - xAxis.lo) / (xAxis.hi - xAxis.lo)) * plotW;
+  const xTickY = plot.bottom + tickLen + gap;
+  for (const t of xAxis.ticks) {
+    const x = Math.round(xPix(t));
+    prims.push({ type: 'rect', x, y: plot.bottom + 1, w: 1, h: tickLen, fill: AXIS });
+    prims.push({ type: 'text', x, y: xTickY, text: formatTick(t, xAxis.step), scale: s, fill: MUTED, anchor: 'middle' });
+  }
+  const overlay: Primitive[] = [];
+  for (const r of spec.referenceLines ?? []) {
+    const y = Math.round(plot.yPix(r.y));
+    if (y < plot.top || y > plot.bottom) continue;
+    const color = r.color ?? '#888888';
+    prims.push({ type: 'line', x1: plot.left, y1: y + 0.5, x2: plot.right, y2: y + 0.5, stroke: color, width: Math.max(1, Math.round(s / 2)), dash: [3 * s, 2 * s] });
+    if (r.label) {
+      // On a white plate so data lines crossing the label do not hide it.
+      const lw = textWidth(r.label, s);
+      overlay.push({ type: 'rect', x: plot.right - gap - lw - s, y: y - gap - capH - s, w: lw + 2 * s, h: capH + 2 * s, fill: '#ffffff' });
+      overlay.push({ type: 'text', x: plot.right - gap, y: y - gap - capH, text: r.label, scale: s, fill: color, anchor: 'end' });
+    }
+  }
+  const inRange = (xv: number, yv: number | null | undefined): yv is number => finiteOrNull(yv) && xv >= xAxis.lo && xv <= xAxis.hi;
+  spec.series.forEach((se, k) => {
+    let run: [number, number][] = [];
+    const flush = () => {
+      if (run.length > 1) prims.push({ type: 'polyline', points: run, stroke: colors[k]!, width: s });
+      run = [];
+    };
+    se.x.forEach((xv, j) => {
+      const yv = se.y[j];
+      if (inRange(xv, yv)) run.push([xPix(xv), clampY(plot.yPix(yv))]);
+      else flush();
+    });
+    flush();
+    if (!se.markers) return;
+    se.x.forEach((xv, j) => {
+      const yv = se.y[j];
+      if (inRange(xv, yv)) prims.push({ type: 'circle', cx: xPix(xv), cy: clampY(plot.yPix(yv)), r: 1.5 * s, fill: colors[k]! });
+    });
+  });
+  prims.push(...overlay);
+}
+
+/**
+ * Lay out a chart into drawing primitives (see ChartDrawing). Throws on an
+ * invalid description (no series, length mismatches, non-finite x, bad colours,
+ * sizes outside 160–4096 px).
+ */
+export function layoutChart(spec: ChartSpec, options: ChartRenderOptions = {}): ChartDrawing {
+  validate(spec);
+  const m = metricsOf(options);
+  const prims: Primitive[] = [];
+  const colors = spec.series.map((se, i) => se.color ?? PALETTE[i % PALETTE.length]!);
+  let top = layoutTitle(spec.title, m, m.pad, prims);
+  top = layoutLegend(spec.series.map((se, i) => ({ name: se.name, color: colors[i]! })), spec.kind === 'line', m, top, prims);
+  const plot = layoutAxes(spec, m, top, prims);
+  if (spec.kind === 'bar') layoutBars(spec, colors, m, plot, prims);
+  else layoutLines(spec, colors, m, plot, prims);
   // Axes last, over the bars.
-  prims.push({ type: 'rect', x: plotLeft - 1, y: plotTop, w: 1, h: plotBottom - plotTop + 1, fill: AXIS });
-  prims.push({ type: 'rect', x: plotLeft - 1, y: plotBottom, w: plotW + 1, h: 1, fill: AXIS });
-  return { width: W, height: H, background: '#ffffff', primitives: prims };
+  prims.push({ type: 'rect', x: plot.left - 1, y: plot.top, w: 1, h: plot.bottom - plot.top + 1, fill: AXIS });
+  prims.push({ type: 'rect', x: plot.left - 1, y: plot.bottom, w: plot.right - plot.left + 1, h: 1, fill: AXIS });
+  return { width: m.W, height: m.H, background: '#ffffff', primitives: prims };
 }
 
 /** Shorten text with '..' until it fits maxWidth pixels at the scale. */
@@ -405,149 +454,7 @@ function fitText(text: string, maxWidth: number, scale: number): string {
   return chars.join('') + '..';
 }
 
-// ---------------------------------------------------------------- raster
-
-function parseColor(c: string): [number, number, number] {
-  const n = parseInt(c.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
-
-/** An (H, W, 3) uint8 RGB canvas with coverage-blended drawing. */
-class Raster {
-  readonly rgb: Uint8Array;
-  constructor(readonly width: number, readonly height: number, background: string) {
-    this.rgb = new Uint8Array(width * height * 3);
-    const [r, g, b] = parseColor(background);
-    for (let i = 0; i < width * height; i++) { this.rgb[3 * i] = r; this.rgb[3 * i + 1] = g; this.rgb[3 * i + 2] = b; }
-  }
-
-  blend(x: number, y: number, color: readonly [number, number, number], alpha: number): void {
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height || alpha <= 0) return;
-    const a = Math.min(1, alpha);
-    const o = 3 * (y * this.width + x);
-    for (let c = 0; c < 3; c++) this.rgb[o + c] = Math.round(this.rgb[o + c]! * (1 - a) + color[c]! * a);
-  }
-
-  fillRect(x: number, y: number, w: number, h: number, color: readonly [number, number, number]): void {
-    const x0 = Math.max(0, Math.round(x));
-    const y0 = Math.max(0, Math.round(y));
-    const x1 = Math.min(this.width, Math.round(x + w));
-    const y1 = Math.min(this.height, Math.round(y + h));
-    for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) this.blend(xx, yy, color, 1);
-  }
-
-  /** Anti-aliased thick polyline: per-pixel coverage = distance to the path, max over segments. */
-  strokePath(points: ReadonlyArray<readonly [number, number]>, width: number, color: readonly [number, number, number]): void {
-    const half = width / 2;
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    for (const [x, y] of points) { minX = Math.min(minX, x); minY = Math.min(minY, y); maxX = Math.max(maxX, x); maxY = Math.max(maxY, y); }
-    const bx0 = Math.max(0, Math.floor(minX - half - 1));
-    const by0 = Math.max(0, Math.floor(minY - half - 1));
-    const bx1 = Math.min(this.width - 1, Math.ceil(maxX + half + 1));
-    const by1 = Math.min(this.height - 1, Math.ceil(maxY + half + 1));
-    if (bx1 < bx0 || by1 < by0) return;
-    const bw = bx1 - bx0 + 1;
-    const cover = new Float32Array(bw * (by1 - by0 + 1));
-    for (let k = 0; k + 1 < points.length; k++) {
-      const [ax, ay] = points[k]!;
-      const [cx, cy] = points[k + 1]!;
-      const sx0 = Math.max(bx0, Math.floor(Math.min(ax, cx) - half - 1));
-      const sx1 = Math.min(bx1, Math.ceil(Math.max(ax, cx) + half + 1));
-      const sy0 = Math.max(by0, Math.floor(Math.min(ay, cy) - half - 1));
-      const sy1 = Math.min(by1, Math.ceil(Math.max(ay, cy) + half + 1));
-      const dx = cx - ax;
-      const dy = cy - ay;
-      const len2 = dx * dx + dy * dy;
-      for (let py = sy0; py <= sy1; py++) {
-        for (let px = sx0; px <= sx1; px++) {
-          // Pixel centres at +0.5.
-          const qx = px + 0.5 - ax;
-          const qy = py + 0.5 - ay;
-          const t = len2 > 0 ? Math.min(1, Math.max(0, (qx * dx + qy * dy) / len2)) : 0;
-          const d = Math.hypot(qx - t * dx, qy - t * dy);
-          const c = Math.min(1, Math.max(0, half + 0.5 - d));
-          const o = (py - by0) * bw + (px - bx0);
-          if (c > cover[o]!) cover[o] = c;
-        }
-      }
-    }
-    for (let py = by0; py <= by1; py++) for (let px = bx0; px <= bx1; px++) this.blend(px, py, color, cover[(py - by0) * bw + (px - bx0)]!);
-  }
-
-  dashedLine(x1: number, y1: number, x2: number, y2: number, width: number, dash: readonly [number, number], color: readonly [number, number, number]): void {
-    const len = Math.hypot(x2 - x1, y2 - y1);
-    if (len === 0) return;
-    const ux = (x2 - x1) / len;
-    const uy = (y2 - y1) / len;
-    for (let d = 0; d < len; d += dash[0] + dash[1]) {
-      const e = Math.min(len, d + dash[0]);
-      if (uy === 0) {
-        // Horizontal dashes: crisp rectangles.
-        this.fillRect(Math.min(x1 + ux * d, x1 + ux * e), Math.round(y1 - width / 2), Math.abs(ux * (e - d)), width, color);
-      } else {
-        this.strokePath([[x1 + ux * d, y1 + uy * d], [x1 + ux * e, y1 + uy * e]], width, color);
-      }
-    }
-  }
-
-  fillCircle(cx: number, cy: number, r: number, color: readonly [number, number, number]): void {
-    for (let y = Math.floor(cy - r - 1); y <= Math.ceil(cy + r + 1); y++) {
-      for (let x = Math.floor(cx - r - 1); x <= Math.ceil(cx + r + 1); x++) {
-        const d = Math.hypot(x + 0.5 - cx, y + 0.5 - cy);
-        this.blend(x, y, color, Math.min(1, Math.max(0, r + 0.5 - d)));
-      }
-    }
-  }
-
-  text(p: Extract<Primitive, { type: 'text' }>): void {
-    const color = parseColor(p.fill);
-    const s = p.scale;
-    const w = textWidth(p.text, s);
-    const h = GLYPH_HEIGHT * s;
-    const chars = [...p.text];
-    // Unrotated: (left, top) of the text box; rotated: box of size h × w centred on (x, y).
-    const left = p.rotated ? Math.round(p.x - h / 2) : Math.round(p.anchor === 'start' ? p.x : p.anchor === 'middle' ? p.x - w / 2 : p.x - w);
-    const topY = p.rotated ? Math.round(p.y - w / 2) : Math.round(p.y);
-    chars.forEach((ch, k) => {
-      const glyph = glyphFor(ch);
-      glyph.forEach((bits, row) => {
-        for (let col = 0; col < 5; col++) {
-          if (!(bits & (1 << (4 - col)))) continue;
-          const gx = (k * 6 + col) * s; // position along the text
-          const gy = row * s; // position across the text (rows below 7 are descenders)
-          if (p.rotated) this.fillRect(left + gy, topY + (w - gx - s), s, s, color);
-          else this.fillRect(left + gx, topY + gy, s, s, color);
-        }
-      });
-    });
-  }
-}
-
-/** Rasterise a laid-out chart to (H, W, 3) uint8 RGB, row-major, channel-last. */
-export function rasterizeChart(drawing: ChartDrawing): { width: number; height: number; rgb: Uint8Array } {
-  const r = new Raster(drawing.width, drawing.height, drawing.background);
-  for (const p of drawing.primitives) {
-    switch (p.type) {
-      case 'rect': r.fillRect(p.x, p.y, p.w, p.h, parseColor(p.fill)); break;
-      case 'line':
-        if (p.dash) r.dashedLine(p.x1, p.y1, p.x2, p.y2, p.width, p.dash, parseColor(p.stroke));
-        else r.strokePath([[p.x1, p.y1], [p.x2, p.y2]], p.width, parseColor(p.stroke));
-        break;
-      case 'polyline': r.strokePath(p.points, p.width, parseColor(p.stroke)); break;
-      case 'circle': r.fillCircle(p.cx, p.cy, p.r, parseColor(p.fill)); break;
-      case 'text': r.text(p); break;
-    }
-  }
-  return { width: r.width, height: r.height, rgb: r.rgb };
-}
-
-/** Render a chart to an RGB PNG (see layoutChart for the options and errors). */
-export function renderChartPng(spec: ChartSpec, options: ChartRenderOptions = {}): Buffer {
-  const { width, height, rgb } = rasterizeChart(layoutChart(spec, options));
-  return encodeRgbPng(rgb, width, height);
-}
-
-// ---------------------------------------------------------------- SVG
+// ---------------------------------------------------------------- SVG and PNG
 
 function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -555,43 +462,46 @@ function esc(text: string): string {
 
 const num = (v: number) => String(Math.round(v * 100) / 100);
 
-/**
- * Render a chart as a standalone SVG document string (same layout as the PNG;
- * text in a monospace font sized to the 5×7 grid: 10·scale px, 0.6 em advance).
- */
+/** Monospace fonts the SVG asks for, the first one installed wins (resvg and browsers alike). */
+const FONT_FAMILY = 'DejaVu Sans Mono, Liberation Mono, Menlo, Consolas, monospace';
+
+/** Render a chart as a standalone SVG document string. */
 export function renderChartSvg(spec: ChartSpec, options: ChartRenderOptions = {}): string {
   const d = layoutChart(spec, options);
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${d.width}" height="${d.height}" viewBox="0 0 ${d.width} ${d.height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${d.width}" height="${d.height}" viewBox="0 0 ${d.width} ${d.height}" font-family="${FONT_FAMILY}">`,
     `<rect width="${d.width}" height="${d.height}" fill="${d.background}"/>`,
   ];
   if (spec.title) out.push(`<title>${esc(spec.title)}</title>`);
-  for (const p of d.primitives) {
-    switch (p.type) {
-      case 'rect':
-        out.push(`<rect x="${num(p.x)}" y="${num(p.y)}" width="${num(p.w)}" height="${num(p.h)}" fill="${p.fill}" shape-rendering="crispEdges"/>`);
-        break;
-      case 'line':
-        out.push(`<line x1="${num(p.x1)}" y1="${num(p.y1)}" x2="${num(p.x2)}" y2="${num(p.y2)}" stroke="${p.stroke}" stroke-width="${p.width}"${p.dash ? ` stroke-dasharray="${p.dash[0]} ${p.dash[1]}"` : ''}/>`);
-        break;
-      case 'polyline':
-        out.push(`<polyline points="${p.points.map(([x, y]) => `${num(x)},${num(y)}`).join(' ')}" fill="none" stroke="${p.stroke}" stroke-width="${p.width}" stroke-linejoin="round" stroke-linecap="round"/>`);
-        break;
-      case 'circle':
-        out.push(`<circle cx="${num(p.cx)}" cy="${num(p.cy)}" r="${num(p.r)}" fill="${p.fill}"/>`);
-        break;
-      case 'text': {
-        const size = 10 * p.scale;
-        const baseline = GLYPH_HEIGHT * p.scale;
-        if (p.rotated) {
-          out.push(`<text transform="translate(${num(p.x)} ${num(p.y)}) rotate(-90)" y="${num(baseline / 2)}" text-anchor="middle" font-size="${size}" fill="${p.fill}">${esc(p.text)}</text>`);
-        } else {
-          out.push(`<text x="${num(p.x)}" y="${num(p.y + baseline)}" text-anchor="${p.anchor}" font-size="${size}" fill="${p.fill}">${esc(p.text)}</text>`);
-        }
-        break;
-      }
-    }
-  }
+  for (const p of d.primitives) out.push(svgElement(p));
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+function svgElement(p: Primitive): string {
+  switch (p.type) {
+    case 'rect':
+      return `<rect x="${num(p.x)}" y="${num(p.y)}" width="${num(p.w)}" height="${num(p.h)}" fill="${p.fill}" shape-rendering="crispEdges"/>`;
+    case 'line':
+      return `<line x1="${num(p.x1)}" y1="${num(p.y1)}" x2="${num(p.x2)}" y2="${num(p.y2)}" stroke="${p.stroke}" stroke-width="${p.width}"${p.dash ? ` stroke-dasharray="${p.dash[0]} ${p.dash[1]}"` : ''}/>`;
+    case 'polyline':
+      return `<polyline points="${p.points.map(([x, y]) => `${num(x)},${num(y)}`).join(' ')}" fill="none" stroke="${p.stroke}" stroke-width="${p.width}" stroke-linejoin="round" stroke-linecap="round"/>`;
+    case 'circle':
+      return `<circle cx="${num(p.cx)}" cy="${num(p.cy)}" r="${num(p.r)}" fill="${p.fill}"/>`;
+  }
+  const size = 10 * p.scale;
+  const baseline = CAP_HEIGHT * p.scale;
+  if (p.rotated) {
+    return `<text transform="translate(${num(p.x)} ${num(p.y)}) rotate(-90)" y="${num(baseline / 2)}" text-anchor="middle" font-size="${size}" fill="${p.fill}">${esc(p.text)}</text>`;
+  }
+  return `<text x="${num(p.x)}" y="${num(p.y + baseline)}" text-anchor="${p.anchor}" font-size="${size}" fill="${p.fill}">${esc(p.text)}</text>`;
+}
+
+/**
+ * Render a chart as a PNG: the SVG rasterised by resvg with the system's fonts
+ * (text needs one of FONT_FAMILY's fonts installed; the bars and axes do not).
+ */
+export function renderChartPng(spec: ChartSpec, options: ChartRenderOptions = {}): Buffer {
+  const svg = renderChartSvg(spec, options);
+  return new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans Mono' } }).render().asPng();
 }

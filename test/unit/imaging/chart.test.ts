@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   formatTick,
@@ -5,7 +6,6 @@ import {
   niceAxis,
   niceStep,
   PALETTE,
-  rasterizeChart,
   renderChartPng,
   renderChartSvg,
   type BarChartSpec,
@@ -90,7 +90,7 @@ describe('layoutChart: lines', () => {
   });
 });
 
-describe('rasterizeChart / renderChartPng', () => {
+describe('renderChartPng', () => {
   it('renders a decodable RGB PNG of the requested size with bars in their colours', () => {
     const png = PNG.sync.read(renderChartPng(bars, { width: 400, height: 300 }));
     expect([png.width, png.height]).toEqual([400, 300]);
@@ -101,23 +101,19 @@ describe('rasterizeChart / renderChartPng', () => {
     expect(px(Math.round(bar.x + bar.w / 2), Math.round(bar.y + bar.h / 2))).toEqual([0, 170, 0]);
   });
 
-  it('draws 5×7 glyphs pixel-exactly at scale 1', () => {
-    const d = rasterizeChart({ width: 8, height: 9, background: '#ffffff', primitives: [{ type: 'text', x: 1, y: 1, text: 'T', scale: 1, fill: '#000000', anchor: 'start' }] });
-    const ink = (x: number, y: number) => d.rgb[3 * (y * 8 + x)] === 0;
-    for (let x = 1; x <= 5; x++) expect(ink(x, 1), `top bar of T at x=${x}`).toBe(true);
-    for (let y = 2; y <= 7; y++) expect([ink(2, y), ink(3, y), ink(4, y)], `stem of T at y=${y}`).toEqual([false, true, false]);
-    expect(ink(0, 0) || ink(6, 1) || ink(3, 8)).toBe(false);
-  });
-
-  it('draws rotated text bottom-to-top', () => {
-    const d = rasterizeChart({ width: 20, height: 20, background: '#ffffff', primitives: [{ type: 'text', x: 10, y: 10, text: 'L', scale: 1, fill: '#000000', anchor: 'middle', rotated: true }] });
-    // 'L' rotated 90° ccw: its stem becomes a horizontal bar at the top, its foot a vertical bar on the right.
-    const ink: [number, number][] = [];
-    for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) if (d.rgb[3 * (y * 20 + x)] === 0) ink.push([x, y]);
-    const ys = new Set(ink.map(([, y]) => y));
-    const xs = new Set(ink.map(([x]) => x));
-    expect(ys.size).toBe(5);
-    expect(xs.size).toBe(7);
+  // resvg draws text with the system's fonts; a machine without DejaVu or Liberation Mono gets bars without labels.
+  const fontDirs = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/truetype/liberation'];
+  const hasFont = fontDirs.some((d) => existsSync(d));
+  if (!hasFont) console.warn(`skipping the PNG label check: no monospace font in ${fontDirs.join(' or ')} (apt-get install fonts-dejavu-core)`);
+  it.skipIf(!hasFont)('draws the labels of the SVG into the PNG', () => {
+    const png = PNG.sync.read(renderChartPng(bars, { width: 400, height: 300 }));
+    const d = layoutChart(bars, { width: 400, height: 300 });
+    const title = d.primitives.find((p): p is Extract<Primitive, { type: 'text' }> => p.type === 'text' && p.text === 'Usable videos')!;
+    let ink = 0;
+    for (let y = title.y; y < title.y + 21; y++) {
+      for (let x = 0; x < 400; x++) if (png.data[4 * (y * 400 + x)]! < 128) ink++;
+    }
+    expect(ink).toBeGreaterThan(50);
   });
 });
 
