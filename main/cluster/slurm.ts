@@ -34,6 +34,12 @@ export interface SlurmPlan {
   program: string[];
   /** Extra arguments for `postfocus process` (--models, --sampler, ...). */
   processArgs: string[];
+  /**
+   * Node-local folder where a task keeps its workspace while it runs (e.g. `$TMPDIR`,
+   * expanded on the node), copied back to the shared folder at the end; default:
+   * the task works in its shared folder directly.
+   */
+  scratch?: string;
 }
 
 export interface SlurmFiles {
@@ -64,6 +70,24 @@ function directives(plan: SlurmPlan, name: string, extra: string[]): string[] {
   return d;
 }
 
+/** Copies the shard workspace (what earlier tries brought back) to node-local scratch. */
+function scratchIn(scratch: string, n: number): string {
+  return `# The database lives on this node's disk while the task runs (SQLite's WAL wants one host
+# and a local file system); the shared folder gets it back when the task ends.
+work="${scratch}/postfocus-shard-$i-of-${n}.$$"
+rm -rf "$work" && mkdir -p "$work" && cp -a "$ws/." "$work/" && rm -f "$work/postfocus.lock" || exit 1
+`;
+}
+
+/** Brings the scratch workspace back in one rename (a merge never reads half a copy). */
+const SCRATCH_OUT = `rm -rf "$ws.incoming" "$ws.previous" && mkdir -p "$ws.incoming" && cp -a "$work/." "$ws.incoming/" &&
+  mv "$ws" "$ws.previous" && mv "$ws.incoming" "$ws" && rm -rf "$ws.previous" "$work" ||
+  { echo "shard $i: could not copy $work back to $ws" >&2; exit 1; }
+`;
+
+/** Characters allowed in --scratch: a path, or an environment variable the node expands ($TMPDIR). */
+export const SCRATCH_PATTERN = /^[A-Za-z0-9_./${}-]+$/;
+
 /** The job-array script: task i processes shard i/N. */
 export function arrayScript(plan: SlurmPlan): string {
   const n = plan.shards;
@@ -93,9 +117,11 @@ echo "postfocus shard $i/${n} on $(hostname), try $(( \${SLURM_RESTART_COUNT:-0}
 # SLURM runs one instance of a task at a time: a requeued task's earlier instance is
 # gone, possibly on another node, whose workspace lock is never broken automatically.
 if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then rm -f "$ws/postfocus.lock"; fi
-${plan.program.map(shq).join(' ')} process ${shq(plan.acquisition)} --workspace "$ws" --shard "$i/${n}" --quiet${plan.processArgs.length ? ' ' + plan.processArgs.map(shq).join(' ') : ''}
+${plan.scratch ? scratchIn(plan.scratch, n) : 'work="$ws"\n'}# Let a stop request (scancel, time limit) reach postfocus, which stops in order, and carry on after it.
+trap 'echo "shard $i/${n}: stop requested" >&2' TERM
+${plan.program.map(shq).join(' ')} process ${shq(plan.acquisition)} --workspace "$work" --shard "$i/${n}" --quiet${plan.processArgs.length ? ' ' + plan.processArgs.map(shq).join(' ') : ''}
 rc=$?
-# 3: done, but some frames failed (recorded in the workspace): the merge still runs.
+${plan.scratch ? SCRATCH_OUT : ''}# 3: done, but some frames failed (recorded in the workspace): the merge still runs.
 if [ $rc -eq 3 ]; then echo "shard $i/${n}: completed with failed frames (postfocus status $ws)" >&2; exit 0; fi
 exit $rc
 `;

@@ -7,7 +7,7 @@
  * Skipped, with the reason printed, where SLURM cannot start.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
@@ -105,7 +105,8 @@ describe.skipIf(skip !== null)('SLURM job array on a one-node cluster', () => {
   it('runs 4 shard tasks and the dependent merge; the merged workspace equals a single-process run', async () => {
     await cli(['simulate', at('acq'), '--truth', at('truth'), '--blocks', '1', '--wells', '12', '--frames', '6', '--size', '96', '--preset', 'nalm6', '--seed', '3', '--threads', '1']);
     const submitted = JSON.parse(
-      await cli(['cluster', 'slurm', at('acq'), '--shards', String(SHARDS), '--out', at('job'), '--cpus-per-task', '1', '--submit', '--json', '--', ...RESTORE]),
+      // Tasks keep their databases on "node-local" scratch and bring them back when they end.
+      await cli(['cluster', 'slurm', at('acq'), '--shards', String(SHARDS), '--out', at('job'), '--cpus-per-task', '1', '--scratch', at('node-local'), '--submit', '--json', '--', ...RESTORE]),
     );
     arrayJobId = submitted.arrayJobId;
     mergeJobId = submitted.mergeJobId;
@@ -119,6 +120,7 @@ describe.skipIf(skip !== null)('SLURM job array on a one-node cluster', () => {
     const tasks = jobState(arrayJobId);
     expect(tasks.map((t) => t.state)).toEqual(Array(SHARDS).fill('COMPLETED'));
     expect(readFileSync(join(at('job'), 'logs', 'merge.log'), 'utf8')).toMatch(/shards merged 4\/4/);
+    expect(readdirSync(at('node-local')), 'scratch copies removed').toEqual([]);
     await expectSameAsSingleRun(join(at('job'), 'merged'), at('single'));
   }, 600_000);
 

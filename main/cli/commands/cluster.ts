@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MAX_SHARDS } from '../../common/shard.js';
-import { mergedWorkspace, shardWorkspace, submitCommands, submitSlurmJob, writeSlurmJob, type SlurmPlan } from '../../cluster/slurm.js';
+import { mergedWorkspace, SCRATCH_PATTERN, shardWorkspace, submitCommands, submitSlurmJob, writeSlurmJob, type SlurmPlan } from '../../cluster/slurm.js';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 
@@ -27,6 +27,9 @@ Options:
   --mem M                memory per task (e.g. 8G)
   --time T               time limit per task (e.g. 04:00:00)
   --max-parallel K       at most K tasks at once (--array=0-(N-1)%K)
+  --scratch <dir>        node-local folder for a task's workspace while it runs, copied
+                         back to <out>/shards when it ends (e.g. '$TMPDIR', expanded on
+                         the node); default: tasks work in their shared folders
   --postfocus <command>  how nodes run postfocus (default: this install, through a
                          launcher written to <out>/postfocus.mjs)
   --submit               submit with sbatch --parsable (the merge depends on the array)
@@ -50,6 +53,7 @@ const command: Command = {
       mem: { type: 'string' },
       time: { type: 'string' },
       'max-parallel': { type: 'string' },
+      scratch: { type: 'string' },
       postfocus: { type: 'string' },
       submit: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -78,6 +82,10 @@ const command: Command = {
     const mem = stringFlag(flags, 'mem');
     const partition = stringFlag(flags, 'partition');
     const account = stringFlag(flags, 'account');
+    const scratch = stringFlag(flags, 'scratch');
+    if (scratch !== undefined && !SCRATCH_PATTERN.test(scratch)) {
+      throw new UsageError(`--scratch "${scratch}": a folder path or an environment variable such as '$TMPDIR' (letters, digits, _ . / - $ { })`);
+    }
     const maxParallel = numberFlag(flags, 'max-parallel', 0, { min: 1, max: MAX_SHARDS, integer: true });
     const plan: SlurmPlan = {
       acquisition: acq,
@@ -92,6 +100,7 @@ const command: Command = {
       ...(partition ? { partition } : {}),
       ...(account ? { account } : {}),
       ...(maxParallel ? { maxParallel } : {}),
+      ...(scratch ? { scratch } : {}),
     };
     for (const [name, v] of [['time', time], ['mem', mem], ['partition', partition], ['account', account]] as const) {
       if (v !== undefined && !/^[A-Za-z0-9_.:,@+-]+$/.test(v)) throw new UsageError(`--${name} "${v}" has characters SLURM does not take`);

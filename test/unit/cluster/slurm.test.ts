@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { arrayScript, mergeScript, parseJobId, shq, writeSlurmJob, type SlurmPlan } from '../../../main/cluster/slurm.js';
@@ -87,6 +87,45 @@ describe('arrayScript', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/try 2/);
     expect(existsSync(lock)).toBe(false);
+  });
+});
+
+describe('arrayScript --scratch', () => {
+  /** A stand-in that lists its workspace, adds a file to it and says where it ran. */
+  function fakeWorker(): string {
+    const program = join(tmp.dir, 'worker.sh');
+    writeFileSync(
+      program,
+      `#!/bin/bash
+while [ $# -gt 0 ]; do [ "$1" = --workspace ] && ws=$2; shift; done
+echo "worked in $ws"; ls "$ws"; echo done > "$ws/result.txt"; exit \${FAKE_RC:-0}
+`,
+    );
+    chmodSync(program, 0o755);
+    return program;
+  }
+
+  it('works on node-local scratch from what earlier tries left, and brings the workspace back', () => {
+    const p = plan({ program: [fakeWorker()], scratch: '$LOCAL_SCRATCH' });
+    const shared = join(p.out, 'shards', 'shard-3-of-4');
+    mkdirSync(shared, { recursive: true });
+    writeFileSync(join(shared, 'earlier.txt'), 'from try 1');
+    const scratch = join(tmp.dir, 'node-local');
+    mkdirSync(scratch);
+    const r = runScript(arrayScript(p), { SLURM_ARRAY_TASK_ID: '3', LOCAL_SCRATCH: scratch });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`worked in ${scratch}/postfocus-shard-3-of-4\\.\\d+\\nearlier\\.txt`));
+    expect(readFileSync(join(shared, 'result.txt'), 'utf8')).toBe('done\n');
+    expect(readFileSync(join(shared, 'earlier.txt'), 'utf8')).toBe('from try 1');
+    expect(readdirSync(scratch), 'scratch cleaned up').toEqual([]);
+    expect(readdirSync(join(p.out, 'shards')).sort(), 'no half copies left').toEqual(['shard-3-of-4']);
+  });
+
+  it('brings the workspace back after a failure too (a requeued try resumes from it)', () => {
+    const p = plan({ program: [fakeWorker()], scratch: join(tmp.dir, 'local') });
+    const r = runScript(arrayScript(p), { SLURM_ARRAY_TASK_ID: '0', FAKE_RC: '1' });
+    expect(r.status).toBe(1);
+    expect(existsSync(join(p.out, 'shards', 'shard-0-of-4', 'result.txt'))).toBe(true);
   });
 });
 
