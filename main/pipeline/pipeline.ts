@@ -14,7 +14,7 @@
  * then the frame is recorded as failed (frame.state = 'failed' + error_log).
  */
 import { join } from 'node:path';
-import type { EngineStatus, Progress, QueueProgress, UsabilityRule } from '../common/domain.js';
+import type { EngineStatus, Progress, QueueProgress, StationEvent, UsabilityRule } from '../common/domain.js';
 import type { EventBus } from '../common/event-bus.js';
 import { DEFAULT_USABILITY } from '../common/usability.js';
 import { queueProgress, SlidingRate } from '../common/rate.js';
@@ -416,7 +416,9 @@ export class Pipeline {
         { timeoutMs: this.options.classifyTimeoutMs ?? CLASSIFY_TIMEOUT_MS },
       );
       const byFrame = new Map(res.results.map((r) => [r.frameId, r]));
-      items.forEach((it, i) => {
+      // One transaction for the batch (per-frame commits cost more than the rows); events after it.
+      const classified: StationEvent[] = [];
+      this.db.transaction(() => items.forEach((it, i) => {
         const r = byFrame.get(it.frameId);
         this.alone.delete(it.frameId);
         if (!r) return this.recordFailure(it, kind, attempts[i]!, 'error', 'the worker returned no result for this frame');
@@ -431,8 +433,9 @@ export class Pipeline {
           oof: r.oof,
           metrics: r.metrics,
         });
-        this.events.emit({ type: 'frame-classified', frameId: it.frameId, wellId: it.wellId, pOof: r.pOof, oof: r.oof, target });
-      });
+        classified.push({ type: 'frame-classified', frameId: it.frameId, wellId: it.wellId, pOof: r.pOof, oof: r.oof, target });
+      }))();
+      for (const e of classified) this.events.emit(e);
       if (target === 'original') this.judge(items.map((i) => i.frameId));
       this.rates.classify.add(items.length);
       this.consecutiveCrashes = 0;

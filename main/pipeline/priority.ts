@@ -16,7 +16,7 @@ import { seriesOfWells, type SeriesFrame } from '../store/queries/restore-priori
 import { restoreWork, type WorkItem } from '../store/queries/work.js';
 
 /** Oldest waiting frames considered per pick: bounds the cost of a pick when a plate has many OOF frames. */
-export const PRIORITY_WINDOW = 2000;
+export const PRIORITY_WINDOW = 500;
 
 /** Why a waiting frame ranks where it does. */
 export interface RestorePriority {
