@@ -170,6 +170,167 @@ export function newToken(): string {
 }
 
 /** Starts the web shell; resolves once it listens. */
+/** What the request handlers of one web shell share; `port`, `cookieName`, `allowedHosts` and `csp` are set once listening. */
+interface Shell {
+  options: WebShellOptions;
+  api: WebShellOptions['api'];
+  rendererDir: string;
+  indexHtml: string;
+  token: string;
+  tokenBuf: Buffer;
+  maxBody: number;
+  cookieName: string;
+  allowedHosts: Set<string>;
+  csp: string;
+}
+
+function securityHeaders(res: ServerResponse, csp: string): void {
+  res.setHeader('Content-Security-Policy', csp);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+function checkHost(shell: Shell, req: IncomingMessage): void {
+  if (shell.options.allowRemote) return;
+  const h = (req.headers.host ?? '').toLowerCase();
+  if (!shell.allowedHosts.has(h)) throw new HttpError(421, `unexpected Host header "${h}"`);
+}
+
+/** POST /api/<command>: token header, JSON body, validated dispatch; errors as `{ ok: false, error }`. */
+async function handleApi(shell: Shell, req: IncomingMessage, res: ServerResponse, command: string): Promise<void> {
+  if (req.method !== 'POST') throw new HttpError(405, 'API commands are POST requests');
+  if (!sameToken(shell.tokenBuf, req.headers['x-postfocus-token'] as string | undefined)) {
+    throw new HttpError(401, 'missing or wrong X-PostFocus-Token header');
+  }
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const body = await readBody(req, shell.maxBody);
+  if (body.length > 0 && type !== 'application/json') throw new HttpError(415, 'request body must be application/json');
+  let payload: unknown;
+  try {
+    payload = body.length === 0 ? undefined : JSON.parse(body);
+  } catch {
+    throw new HttpError(400, 'request body is not valid JSON');
+  }
+  try {
+    const result = await dispatchCommand(shell.api, command, payload);
+    sendJson(res, 200, { ok: true, result: result ?? null });
+  } catch (err) {
+    const status = err instanceof ValidationError ? 400 : 422;
+    sendJson(res, status, { ok: false, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** The renderer's files, behind the token (from the URL once, then the cookie). */
+async function serveStatic(shell: Shell, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method not allowed');
+  const queryToken = url.searchParams.get('token');
+  const fromQuery = sameToken(shell.tokenBuf, queryToken);
+  if (!fromQuery && !sameToken(shell.tokenBuf, cookieValue(req, shell.cookieName))) {
+    throw new HttpError(401, 'open the URL printed by `postfocus serve` (it carries the access token)');
+  }
+  if (fromQuery) {
+    res.setHeader('Set-Cookie', `${shell.cookieName}=${shell.token}; HttpOnly; SameSite=Strict; Path=/`);
+  }
+  let rel: string;
+  try {
+    rel = decodeURIComponent(url.pathname);
+  } catch {
+    throw new HttpError(400, 'malformed path');
+  }
+  if (rel === '/' || rel === '/index.html') {
+    shell.indexHtml = await readFile(join(shell.rendererDir, 'index.html'), 'utf8').catch(() => shell.indexHtml);
+    res.writeHead(200, { 'Content-Type': MIME['.html']!, 'Cache-Control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : shell.indexHtml);
+    return;
+  }
+  rel = normalize(rel).replace(/^([/\\])+/, '');
+  const file = resolve(shell.rendererDir, rel);
+  if (!file.startsWith(shell.rendererDir + sep)) throw new HttpError(404, 'not found');
+  const info = await stat(file).catch(() => null);
+  if (!info?.isFile()) throw new HttpError(404, 'not found');
+  res.writeHead(200, {
+    'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+    'Content-Length': info.size,
+    // Vite names assets by content hash, so they never change under a name.
+    'Cache-Control': rel.startsWith('assets/') ? 'private, max-age=31536000, immutable' : 'no-store',
+  });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  createReadStream(file).pipe(res);
+}
+
+/** One HTTP request: API or static file; a failure answers with its status and message. */
+async function handleRequest(shell: Shell, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  securityHeaders(res, shell.csp);
+  try {
+    checkHost(shell, req);
+    const url = new URL(req.url ?? '/', 'http://station.invalid');
+    const api = /^\/api\/([A-Za-z]+)$/.exec(url.pathname);
+    if (api) await handleApi(shell, req, res, api[1]!);
+    else if (url.pathname.startsWith('/api/')) throw new HttpError(404, 'unknown API path');
+    else await serveStatic(shell, req, res, url);
+  } catch (err) {
+    const status = err instanceof HttpError ? err.status : 500;
+    if (!(err instanceof HttpError)) console.error('web shell: request failed:', err);
+    if (!res.headersSent) sendJson(res, status, { ok: false, error: err instanceof Error ? err.message : String(err) });
+    else res.destroy();
+  }
+}
+
+/** The event stream (WebSocket /events): same host and token rules; one-way. */
+function handleUpgrade(shell: Shell, wss: WebSocketServer, clients: Set<WebSocket>, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  const refuse = (status: number, text: string): void => {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
+  try {
+    checkHost(shell, req);
+  } catch {
+    refuse(421, 'Misdirected Request');
+    return;
+  }
+  const url = new URL(req.url ?? '/', 'http://station.invalid');
+  if (url.pathname !== '/events') return refuse(404, 'Not Found');
+  if (!sameToken(shell.tokenBuf, url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
+  const origin = req.headers.origin;
+  if (origin !== undefined && !shell.options.allowRemote && !shell.allowedHosts.has(origin.replace(/^https?:\/\//, '').toLowerCase())) {
+    return refuse(403, 'Forbidden');
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    clients.add(ws);
+    ws.on('close', () => clients.delete(ws));
+    ws.on('error', () => clients.delete(ws));
+    // The stream is one-way: any message from a client closes it.
+    ws.on('message', () => ws.close(1003, 'this stream does not accept messages'));
+    ws.send(JSON.stringify({ type: 'hello' }));
+  });
+}
+
+/** Sends an event to every open client; a client that cannot keep up is dropped (it reconnects and reloads state). */
+function broadcast(clients: Set<WebSocket>, event: StationEvent): void {
+  if (clients.size === 0) return;
+  const text = JSON.stringify(event);
+  for (const ws of clients) {
+    if (ws.readyState !== ws.OPEN) continue;
+    if (ws.bufferedAmount > 16 * 1024 * 1024) {
+      ws.close(1013, 'event stream overflow; reconnect');
+      continue;
+    }
+    ws.send(text);
+  }
+}
+
 export async function startWebShell(options: WebShellOptions): Promise<WebShell> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !options.allowRemote) {
@@ -180,166 +341,22 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
   const rendererDir = resolve(options.rendererDir);
   // Checked once here (a clear error at start); served fresh on each request, so a renderer rebuilt while the
   // server runs never leaves the page pointing at asset names that no longer exist.
-  let indexHtml = await readFile(join(rendererDir, 'index.html'), 'utf8').catch(() => {
+  const indexHtml = await readFile(join(rendererDir, 'index.html'), 'utf8').catch(() => {
     throw new Error(`the renderer is not built (${join(rendererDir, 'index.html')} missing): run npm run build:renderer`);
   });
   const token = options.token ?? newToken();
-  const tokenBuf = Buffer.from(token);
-  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
-  const api = options.api;
-  let port = 0;
-  let cookieName = 'postfocus';
-  let allowedHosts = new Set<string>();
-  let csp = '';
-
-  const securityHeaders = (res: ServerResponse): void => {
-    res.setHeader('Content-Security-Policy', csp);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+  const shell: Shell = {
+    options, api: options.api, rendererDir, indexHtml, token, tokenBuf: Buffer.from(token), maxBody: options.maxBodyBytes ?? 1024 * 1024,
+    cookieName: 'postfocus', allowedHosts: new Set<string>(), csp: '',
   };
 
-  const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(text);
-  };
-
-  const checkHost = (req: IncomingMessage): void => {
-    if (options.allowRemote) return;
-    const h = (req.headers.host ?? '').toLowerCase();
-    if (!allowedHosts.has(h)) throw new HttpError(421, `unexpected Host header "${h}"`);
-  };
-
-  const handleApi = async (req: IncomingMessage, res: ServerResponse, command: string): Promise<void> => {
-    if (req.method !== 'POST') throw new HttpError(405, 'API commands are POST requests');
-    if (!sameToken(tokenBuf, req.headers['x-postfocus-token'] as string | undefined)) {
-      throw new HttpError(401, 'missing or wrong X-PostFocus-Token header');
-    }
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-    const body = await readBody(req, maxBody);
-    if (body.length > 0 && type !== 'application/json') throw new HttpError(415, 'request body must be application/json');
-    let payload: unknown;
-    try {
-      payload = body.length === 0 ? undefined : JSON.parse(body);
-    } catch {
-      throw new HttpError(400, 'request body is not valid JSON');
-    }
-    try {
-      const result = await dispatchCommand(api, command, payload);
-      sendJson(res, 200, { ok: true, result: result ?? null });
-    } catch (err) {
-      const status = err instanceof ValidationError ? 400 : 422;
-      sendJson(res, status, { ok: false, error: err instanceof Error ? err.message : String(err) });
-    }
-  };
-
-  const serveStatic = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method not allowed');
-    const queryToken = url.searchParams.get('token');
-    const fromQuery = sameToken(tokenBuf, queryToken);
-    if (!fromQuery && !sameToken(tokenBuf, cookieValue(req, cookieName))) {
-      throw new HttpError(401, 'open the URL printed by `postfocus serve` (it carries the access token)');
-    }
-    if (fromQuery) {
-      res.setHeader('Set-Cookie', `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-    }
-    let rel: string;
-    try {
-      rel = decodeURIComponent(url.pathname);
-    } catch {
-      throw new HttpError(400, 'malformed path');
-    }
-    if (rel === '/' || rel === '/index.html') {
-      indexHtml = await readFile(join(rendererDir, 'index.html'), 'utf8').catch(() => indexHtml);
-      res.writeHead(200, { 'Content-Type': MIME['.html']!, 'Cache-Control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : indexHtml);
-      return;
-    }
-    rel = normalize(rel).replace(/^([/\\])+/, '');
-    const file = resolve(rendererDir, rel);
-    if (!file.startsWith(rendererDir + sep)) throw new HttpError(404, 'not found');
-    const info = await stat(file).catch(() => null);
-    if (!info?.isFile()) throw new HttpError(404, 'not found');
-    res.writeHead(200, {
-      'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
-      'Content-Length': info.size,
-      // Vite names assets by content hash, so they never change under a name.
-      'Cache-Control': rel.startsWith('assets/') ? 'private, max-age=31536000, immutable' : 'no-store',
-    });
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    createReadStream(file).pipe(res);
-  };
-
-  const server: Server = createServer((req, res) => {
-    securityHeaders(res);
-    void (async () => {
-      try {
-        checkHost(req);
-        const url = new URL(req.url ?? '/', 'http://station.invalid');
-        const api = /^\/api\/([A-Za-z]+)$/.exec(url.pathname);
-        if (api) await handleApi(req, res, api[1]!);
-        else if (url.pathname.startsWith('/api/')) throw new HttpError(404, 'unknown API path');
-        else await serveStatic(req, res, url);
-      } catch (err) {
-        const status = err instanceof HttpError ? err.status : 500;
-        if (!(err instanceof HttpError)) console.error('web shell: request failed:', err);
-        if (!res.headersSent) sendJson(res, status, { ok: false, error: err instanceof Error ? err.message : String(err) });
-        else res.destroy();
-      }
-    })();
-  });
+  const server: Server = createServer((req, res) => void handleRequest(shell, req, res));
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
-
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   const clients = new Set<WebSocket>();
-  server.on('upgrade', (req, socket: Socket, head) => {
-    const refuse = (status: number, text: string): void => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    try {
-      checkHost(req);
-    } catch {
-      refuse(421, 'Misdirected Request');
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://station.invalid');
-    if (url.pathname !== '/events') return refuse(404, 'Not Found');
-    if (!sameToken(tokenBuf, url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
-    const origin = req.headers.origin;
-    if (origin !== undefined && !options.allowRemote && !allowedHosts.has(origin.replace(/^https?:\/\//, '').toLowerCase())) {
-      return refuse(403, 'Forbidden');
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      clients.add(ws);
-      ws.on('close', () => clients.delete(ws));
-      ws.on('error', () => clients.delete(ws));
-      // The stream is one-way: any message from a client closes it.
-      ws.on('message', () => ws.close(1003, 'this stream does not accept messages'));
-      ws.send(JSON.stringify({ type: 'hello' }));
-    });
-  });
-
-  const unsubscribe = api.subscribe((event: StationEvent) => {
-    if (clients.size === 0) return;
-    const text = JSON.stringify(event);
-    for (const ws of clients) {
-      if (ws.readyState !== ws.OPEN) continue;
-      // A client that cannot keep up is dropped; it reconnects and reloads state.
-      if (ws.bufferedAmount > 16 * 1024 * 1024) {
-        ws.close(1013, 'event stream overflow; reconnect');
-        continue;
-      }
-      ws.send(text);
-    }
-  });
+  server.on('upgrade', (req, socket: Socket, head) => handleUpgrade(shell, wss, clients, req, socket, head));
+  const unsubscribe = options.api.subscribe((event: StationEvent) => broadcast(clients, event));
 
   try {
     await new Promise<void>((resolveListen, reject) => {
@@ -355,11 +372,11 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     wss.close();
     throw err;
   }
-  port = (server.address() as AddressInfo).port;
-  cookieName = `postfocus_${port}`;
+  const port = (server.address() as AddressInfo).port;
+  shell.cookieName = `postfocus_${port}`;
   const hostPart = host.includes(':') ? `[${host}]` : host;
-  allowedHosts = new Set([`${hostPart}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
-  csp = contentSecurityPolicy(`'self' ws://${hostPart}:${port}`);
+  shell.allowedHosts = new Set([`${hostPart}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
+  shell.csp = contentSecurityPolicy(`'self' ws://${hostPart}:${port}`);
   const url = `http://${hostPart}:${port}/?token=${token}`;
 
   let closing: Promise<void> | null = null;
