@@ -23,6 +23,7 @@ export const entries = {
   'bench/classify': 'bench/classify.ts',
   'bench/live': 'bench/live.ts',
   'bench/shards': 'bench/shards.ts',
+  'bench/soak': 'bench/soak.ts',
 };
 
 function newestMtime(dir) {
