@@ -54,23 +54,26 @@ interface WellRow {
   position: number;
 }
 
+// "OOF" is the judgement in force (temporal rule / calibration; the model's where none was written).
 const FRAME_FACTS = `
   SELECT f.id, f.nanowell_id AS wellId, f.t, f.channel, f.path, f.state,
-         c.oof AS oofOriginal, c.p_oof AS pOof,
+         coalesce(j.oof, c.oof) AS oofOriginal, c.p_oof AS pOof,
          (r.id IS NOT NULL) AS hasRestoration, ca.p_oof AS pOofAfter, r.spread_mean AS spreadMean,
          (SELECT d.verdict FROM decision d WHERE d.frame_id = f.id ORDER BY d.id DESC LIMIT 1) AS verdict
   FROM frame f
   LEFT JOIN classification c ON c.frame_id = f.id AND c.target = 'original'
+  LEFT JOIN judgement j ON j.frame_id = f.id
   LEFT JOIN restoration r ON r.frame_id = f.id
   LEFT JOIN classification ca ON ca.frame_id = f.id AND ca.target = 'restored'`;
 
 /** The columns the well summaries need (no paths or probabilities: the overview of a 200,000-frame run reads them all). */
 const SUMMARY_FACTS = `
-  SELECT f.nanowell_id AS wellId, f.t, f.channel, f.state, c.oof AS oofOriginal,
+  SELECT f.nanowell_id AS wellId, f.t, f.channel, f.state, coalesce(j.oof, c.oof) AS oofOriginal,
          EXISTS (SELECT 1 FROM restoration r WHERE r.frame_id = f.id) AS hasRestoration,
          (SELECT d.verdict FROM decision d WHERE d.frame_id = f.id ORDER BY d.id DESC LIMIT 1) AS verdict
   FROM frame f
-  LEFT JOIN classification c ON c.frame_id = f.id AND c.target = 'original'`;
+  LEFT JOIN classification c ON c.frame_id = f.id AND c.target = 'original'
+  LEFT JOIN judgement j ON j.frame_id = f.id`;
 
 /** What a well summary needs of one frame. */
 type SummaryFacts = Pick<FrameFactsRow, 'wellId' | 't' | 'channel' | 'state' | 'oofOriginal' | 'hasRestoration' | 'verdict'>;
