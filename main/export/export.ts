@@ -238,6 +238,137 @@ const activeDestinations = new Set<string>();
  * (an {@link ExportRefusedError} for a refused destination) after marking the
  * export row failed and removing the partial output.
  */
+/** Pass 1 (light): totals for progress and the training pack's identical-pair share. */
+function planExport(db: Db): { total: number; restoredPairs: number; inFocusOriginals: number } {
+  let total = 0;
+  let restoredPairs = 0;
+  let inFocusOriginals = 0;
+  for (const row of iterateFrameFacts(db)) {
+    total++;
+    const facts = factsOf(row);
+    const curated = frameDisposition(facts, 'curated');
+    if (curated.kind === 'restored') restoredPairs++;
+    else if (curated.kind === 'original' && focusClass(facts) === 'in_focus') inFocusOriginals++;
+  }
+  return { total, restoredPairs, inFocusOriginals };
+}
+
+/** The frame pass of one export: where it writes, what it has written and counted so far. */
+interface ExportPass {
+  db: Db;
+  policy: ExportPolicy;
+  partial: string;
+  workspace: string;
+  appVersion: string;
+  manifest: ManifestWriter;
+  pack: TrainingPackWriter | null;
+  trainingSize: number;
+  multiRun: boolean;
+  contexts: Map<number, RunContext>;
+  hasher: FileHasher;
+  /** Which in-focus originals (by index) become identical training pairs. */
+  pickIdentical: (index: number) => boolean;
+  inFocusIndex: number;
+  blocks: Map<string, BlockStats>;
+  excludedByReason: Record<ExclusionReason, number>;
+  writtenPaths: Set<string>;
+  /** sha256 of the files written so far (export-files.json lists every file with its sha256). */
+  writtenSha: Map<string, string>;
+  exported: number;
+  excluded: number;
+  done: number;
+  wellsExported: number;
+  omeStacks: number;
+}
+
+/** Exports one nanowell: its frames (per the policy), its OME stack, its training pairs and its block's stats. */
+async function exportWell(pass: ExportPass, well: ExportWellRow): Promise<void> {
+  const { policy, partial, workspace, multiRun, pack } = pass;
+  const ctx = pass.contexts.get(well.runId)!;
+  const blockKey = multiRun ? `run${well.runId}/${blockFolder(well.block)}` : blockFolder(well.block);
+  let stats = pass.blocks.get(blockKey);
+  if (!stats) pass.blocks.set(blockKey, (stats = emptyBlockStats(blockKey)));
+  const frames = listWellExportFrames(pass.db, well.id);
+  const stack: StackPage[] = [];
+  const video: VideoFrame[] = [];
+  for (const frame of frames) {
+    const facts = factsOf(frame);
+    const disposition = frameDisposition(facts, policy.include);
+    addFrameToStats(stats, facts, disposition);
+    video.push(videoFrameOf({ ...facts, t: frame.t, channel: frame.channel }));
+    let page: TiffPage | null = null;
+    if (disposition.kind === 'excluded') {
+      pass.excluded++;
+      pass.excludedByReason[disposition.reason]++;
+    } else {
+      const { hasher, manifest, writtenPaths, writtenSha } = pass;
+      page = await exportFrame({ frame, well, ctx, disposition, partial, workspace, policy, multiRun, hasher, manifest, writtenPaths, writtenSha });
+      pass.exported++;
+      if (policy.omeStacks) stack.push({ t: frame.t, channel: frame.channel, page, kind: disposition.kind });
+    }
+    if (pack) {
+      const curated = frameDisposition(facts, 'curated');
+      const inFocus = curated.kind === 'original' && focusClass(facts) === 'in_focus';
+      if (curated.kind === 'restored') await addRestoredPair(pack, frame, ctx, workspace, pass.trainingSize);
+      else if (inFocus && pass.pickIdentical(pass.inFocusIndex++)) {
+        // A curated in-focus original is exported as that original under every policy: reuse its pixels.
+        await addIdenticalPair(pack, frame, ctx, pass.trainingSize, disposition.kind === 'original' ? page : null);
+      }
+    }
+    pass.done++;
+  }
+  addWellToStats(stats, videoUsability(video, ctx.usability, 'review'));
+  if (stack.length === 0) return;
+  pass.wellsExported++;
+  if (policy.omeStacks) {
+    const { appVersion, writtenPaths, writtenSha } = pass;
+    writeOmeStack({ partial, well, ctx, stack, frames, multiRun, policy, appVersion, writtenPaths, writtenSha });
+    pass.omeStacks++;
+  }
+}
+
+/** summary.json of a finished frame pass: provenance, counts and the usable-video yield per block. */
+function exportSummary(
+  pass: ExportPass,
+  done: { exportId: number; startedAt: string; destination: string; merge: boolean; runs: ExportRunRow[]; total: number; trainingPairs: number; manifestRows: number; manifestSha256: string },
+): ExportSummary {
+  const { runs } = done;
+  const blockList = [...pass.blocks.values()].sort((a, b) => a.block.localeCompare(b.block, undefined, { numeric: true }));
+  const firstCtx = pass.contexts.get(runs[0]?.id ?? -1);
+  return {
+    version: 1,
+    exportId: done.exportId,
+    appVersion: pass.appVersion,
+    startedAt: done.startedAt,
+    exportedAt: new Date().toISOString(),
+    destination: done.destination,
+    workspace: pass.workspace,
+    merged: done.merge,
+    policy: pass.policy,
+    runs: runs.map((r) => ({ id: r.id, root: r.root, layout: r.layout })),
+    physical: {
+      pixelSizeUm: firstCtx?.pixelSizeUm ?? DEFAULT_PIXEL_SIZE_UM,
+      timeIncrementS: firstCtx?.timeIncrementS ?? DEFAULT_TIME_INCREMENT_S,
+      source: firstCtx?.physicalSource ?? 'default',
+    },
+    usability: firstCtx?.usability ?? DEFAULT_USABILITY,
+    counts: {
+      frames: done.total,
+      originals: blockList.reduce((n, b) => n + b.exportedOriginals, 0),
+      restored: blockList.reduce((n, b) => n + b.exportedRestored, 0),
+      excluded: pass.excluded,
+      excludedByReason: pass.excludedByReason,
+      wells: blockList.reduce((n, b) => n + b.wells, 0),
+      wellsExported: pass.wellsExported,
+      omeStacks: pass.omeStacks,
+      trainingPairs: done.trainingPairs,
+      manifestRows: done.manifestRows,
+    },
+    yield: { blocks: blockList.map(withFractions), total: withFractions(totalStats(blockList)) },
+    manifestSha256: done.manifestSha256,
+  };
+}
+
 export async function exportDataset(options: ExportOptions): Promise<ExportResult> {
   const { db } = options;
   const policy = normalizeExportPolicy(options.policy);
@@ -250,8 +381,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
   const runs = listExportRuns(db);
   const exportId = insertExport(db, { runId: runs.length === 1 ? runs[0]!.id : null, destination, policy: { ...policy, merge }, startedAt });
 
-  let exported = 0;
-  let excluded = 0;
+  let pass: ExportPass | null = null;
   let total = 0;
   let partial: string | null = null;
   let manifest: ManifestWriter | null = null;
@@ -268,16 +398,8 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       throw new ExportRefusedError(`training-pack size must be a whole number ≥ 8, got ${options.trainingSize}`);
     }
 
-    // Pass 1 (light): totals for progress and the training pack's identical-pair share.
-    let restoredPairs = 0;
-    let inFocusOriginals = 0;
-    for (const row of iterateFrameFacts(db)) {
-      total++;
-      const facts = factsOf(row);
-      const curated = frameDisposition(facts, 'curated');
-      if (curated.kind === 'restored') restoredPairs++;
-      else if (curated.kind === 'original' && focusClass(facts) === 'in_focus') inFocusOriginals++;
-    }
+    const planned = planExport(db);
+    total = planned.total;
     progress({ phase: 'started', done: 0, total });
 
     partial = partialPathFor(destination);
@@ -288,113 +410,34 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       mkdirSync(join(partial, TRAINING_PACK_DIR));
       pack = new TrainingPackWriter(join(partial, TRAINING_PACK_DIR), trainingSize);
     }
-    const pickIdentical = evenSelector(inFocusOriginals, identicalPairsWanted(restoredPairs));
-    let inFocusIndex = 0;
-
-    const contexts = new Map(runs.map((r) => [r.id, runContext(r, options)]));
-    const multiRun = runs.length > 1;
-    const hasher = new FileHasher();
-    const blocks = new Map<string, BlockStats>();
-    const excludedByReason: Record<ExclusionReason, number> = {
-      'oof-rejected': 0,
-      'oof-undecided': 0,
-      'in-focus-rejected': 0,
-      unclassified: 0,
+    pass = {
+      db, policy, partial, workspace, appVersion, manifest, pack, trainingSize,
+      multiRun: runs.length > 1,
+      contexts: new Map(runs.map((r) => [r.id, runContext(r, options)])),
+      hasher: new FileHasher(),
+      pickIdentical: evenSelector(planned.inFocusOriginals, identicalPairsWanted(planned.restoredPairs)),
+      inFocusIndex: 0,
+      blocks: new Map(),
+      excludedByReason: { 'oof-rejected': 0, 'oof-undecided': 0, 'in-focus-rejected': 0, unclassified: 0 },
+      writtenPaths: new Set(),
+      writtenSha: new Map(),
+      exported: 0, excluded: 0, done: 0, wellsExported: 0, omeStacks: 0,
     };
-    const writtenPaths = new Set<string>();
-    /** sha256 of the files written so far (export-files.json lists every file with its sha256). */
-    const writtenSha = new Map<string, string>();
-    let wellsExported = 0;
-    let omeStacks = 0;
-    let done = 0;
-
     for (const well of listExportWells(db)) {
-      const ctx = contexts.get(well.runId)!;
-      const blockKey = multiRun ? `run${well.runId}/${blockFolder(well.block)}` : blockFolder(well.block);
-      let stats = blocks.get(blockKey);
-      if (!stats) blocks.set(blockKey, (stats = emptyBlockStats(blockKey)));
-      const frames = listWellExportFrames(db, well.id);
-      const stack: StackPage[] = [];
-      const video: VideoFrame[] = [];
-
-      for (const frame of frames) {
-        const facts = factsOf(frame);
-        const disposition = frameDisposition(facts, policy.include);
-        addFrameToStats(stats, facts, disposition);
-        video.push(videoFrameOf({ ...facts, t: frame.t, channel: frame.channel }));
-        let page: TiffPage | null = null;
-        if (disposition.kind === 'excluded') {
-          excluded++;
-          excludedByReason[disposition.reason]++;
-        } else {
-          page = await exportFrame({ frame, well, ctx, disposition, partial, workspace, policy, multiRun, hasher, manifest, writtenPaths, writtenSha });
-          exported++;
-          if (policy.omeStacks) stack.push({ t: frame.t, channel: frame.channel, page, kind: disposition.kind });
-        }
-        if (pack) {
-          const curated = frameDisposition(facts, 'curated');
-          const inFocus = curated.kind === 'original' && focusClass(facts) === 'in_focus';
-          if (curated.kind === 'restored') await addRestoredPair(pack, frame, ctx, workspace, trainingSize);
-          else if (inFocus && pickIdentical(inFocusIndex++)) {
-            // A curated in-focus original is exported as that original under every policy: reuse its pixels.
-            await addIdenticalPair(pack, frame, ctx, trainingSize, disposition.kind === 'original' ? page : null);
-          }
-        }
-        done++;
-      }
-      addWellToStats(stats, videoUsability(video, ctx.usability, 'review'));
-      if (stack.length > 0) {
-        wellsExported++;
-        if (policy.omeStacks) {
-          writeOmeStack({ partial, well, ctx, stack, frames, multiRun, policy, appVersion, writtenPaths, writtenSha });
-          omeStacks++;
-        }
-      }
-      progress({ phase: 'progress', done, total, message: `B${well.block}-${well.well}` });
+      await exportWell(pass, well);
+      progress({ phase: 'progress', done: pass.done, total, message: `B${well.block}-${well.well}` });
       await yieldToLoop();
     }
 
-    if (merge) appendRetainedRows(manifest, destination, writtenPaths);
+    if (merge) appendRetainedRows(manifest, destination, pass.writtenPaths);
     const manifestRows = manifest.count;
     const manifestSha256 = manifest.finish();
     manifest = null;
     const trainingPairs = pack ? pack.finish().count : 0;
     pack = null;
 
-    const blockList = [...blocks.values()].sort((a, b) => a.block.localeCompare(b.block, undefined, { numeric: true }));
-    const firstCtx = contexts.get(runs[0]?.id ?? -1);
-    const summary: ExportSummary = {
-      version: 1,
-      exportId,
-      appVersion,
-      startedAt,
-      exportedAt: new Date().toISOString(),
-      destination,
-      workspace,
-      merged: merge,
-      policy,
-      runs: runs.map((r) => ({ id: r.id, root: r.root, layout: r.layout })),
-      physical: {
-        pixelSizeUm: firstCtx?.pixelSizeUm ?? DEFAULT_PIXEL_SIZE_UM,
-        timeIncrementS: firstCtx?.timeIncrementS ?? DEFAULT_TIME_INCREMENT_S,
-        source: firstCtx?.physicalSource ?? 'default',
-      },
-      usability: firstCtx?.usability ?? DEFAULT_USABILITY,
-      counts: {
-        frames: total,
-        originals: blockList.reduce((n, b) => n + b.exportedOriginals, 0),
-        restored: blockList.reduce((n, b) => n + b.exportedRestored, 0),
-        excluded,
-        excludedByReason,
-        wells: blockList.reduce((n, b) => n + b.wells, 0),
-        wellsExported,
-        omeStacks,
-        trainingPairs,
-        manifestRows,
-      },
-      yield: { blocks: blockList.map(withFractions), total: withFractions(totalStats(blockList)) },
-      manifestSha256,
-    };
+    const summary = exportSummary(pass, { exportId, startedAt, destination, merge, runs, total, trainingPairs, manifestRows, manifestSha256 });
+    const { writtenSha, excludedByReason, exported, excluded } = pass;
     writeFileSync(join(partial, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     await writeReport(partial, summary);
     writeWrittenFiles(partial, writtenSha, merge && existsSync(destination) ? destination : undefined);
@@ -411,6 +454,8 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
     const message = describeError(err);
     const leftover = partial ? removePartialDir(partial) : null;
     const full = leftover ? `${message} (and the partial folder ${partial} could not be removed: ${leftover})` : message;
+    const exported = pass?.exported ?? 0;
+    const excluded = pass?.excluded ?? 0;
     markExportFailed(db, exportId, { error: full, framesExported: exported, framesExcluded: excluded });
     progress({ phase: 'failed', done: exported + excluded, total, message: full });
     if (err instanceof ExportRefusedError) throw err;
