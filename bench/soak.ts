@@ -21,6 +21,7 @@
  * hour on a 2-core machine; the full acquisition size is --frames.
  *
  * Usage: node dist/bench/soak.js [--frames 20000] [--size 64] [--oof 0.02] [--rate 0] [--kills 5]
+ *        [--restore-steps n] [--ensemble n]
  *        [--models models] [--seed 1] [--stall-s 180] [--stop-s 30] [--keep] [--json]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -57,6 +58,9 @@ const RATE = flag('rate', 0);
 const KILLS = flag('kills', 5);
 const SEED = flag('seed', 1);
 const OOF = flag('oof', 0.02);
+/** Restoration settings of the station (serve --restore-steps / --ensemble); 0 = the station's defaults. */
+const RESTORE_STEPS = flag('restore-steps', 0);
+const ENSEMBLE = flag('ensemble', 0);
 const STALL_S = flag('stall-s', 180);
 const STOP_S = flag('stop-s', 30);
 const MODELS = resolve(stringFlag('models', join(ROOT, 'models')));
@@ -127,7 +131,8 @@ interface Station {
 }
 
 async function startStation(ws: string, acq: string): Promise<Station> {
-  const child = spawn(process.execPath, cli('serve', ws, '--acq', acq, '--models', MODELS, '--json'), {
+  const restore = [...(RESTORE_STEPS ? ['--restore-steps', String(RESTORE_STEPS)] : []), ...(ENSEMBLE ? ['--ensemble', String(ENSEMBLE)] : [])];
+  const child = spawn(process.execPath, cli('serve', ws, '--acq', acq, '--models', MODELS, ...restore, '--json'), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -71,14 +71,28 @@ describe('read-only workspace', () => {
 
     // serve opens it for viewing; watching and processing are off, and it stops on SIGTERM.
     let url = '';
+    let decided: { ok: boolean; error?: string } | null = null;
+    let overview: { ok: boolean; result?: { totals?: unknown } } | null = null;
     const served = await runReader(['serve', ws, '--acq', acq, '--json'], (stdout, kill) => {
       const m = /"url":"([^"]+)"/.exec(stdout);
       if (m && !url) {
         url = m[1]!;
-        void fetch(url.replace(/\/?(\?|#).*$/, '') + '/').finally(kill);
+        const u = new URL(url);
+        const post = (command: string, body?: unknown) =>
+          fetch(`${u.origin}/api/${command}`, {
+            method: 'POST',
+            headers: { 'X-PostFocus-Token': u.searchParams.get('token')!, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+            ...(body ? { body: JSON.stringify(body) } : {}),
+          }).then((r) => r.json());
+        void (async () => {
+          overview = (await post('getOverview')) as typeof overview;
+          decided = (await post('decide', { frameIds: [1], verdict: 'accept', reviewer: 'r' })) as typeof decided;
+        })().finally(kill);
       }
     });
     expect(url, served.stderr).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+    expect(overview).toMatchObject({ ok: true });
+    expect(decided).toMatchObject({ ok: false, error: expect.stringMatching(/is read-only: decisions cannot be saved/) });
     expect(served.code, served.stderr).toBe(0);
     expect(served.stderr).toMatch(/is read-only: reading a snapshot/);
 
