@@ -89,9 +89,14 @@ const command: Command = {
     const summary = { id: model.id, sha256: model.sha256, models: out, pairs: report.pairs, training: report.training, heldout: h, use: `--models ${out}` };
     if (flags.json) console.log(JSON.stringify(summary));
     else {
-      const fmt = (k: 'input' | 'base' | 'finetuned') => `${h[k].all?.psnr_db ?? '–'} dB`;
+      const fmt = (k: 'input' | 'base' | 'finetuned', part: 'defocused' | 'identical') => {
+        const m = h[k][part];
+        return m ? `${m.psnr_db === null ? '∞' : m.psnr_db} dB` : '–';
+      };
       console.log(`${model.id} (sha256 ${model.sha256.slice(0, 12)}…) written to ${out}`);
-      console.log(`held-out station pairs (${report.pairs.heldout} of ${report.pairs.count}): PSNR to the in-focus plane: input ${fmt('input')}, base U-Net ${fmt('base')}, fine-tuned ${fmt('finetuned')}`);
+      console.log(`held-out station pairs (${report.pairs.heldout} of ${report.pairs.count}), PSNR to the in-focus plane:`);
+      console.log(`  defocused (n=${h.input.defocused?.n ?? 0}): input ${fmt('input', 'defocused')}, base U-Net ${fmt('base', 'defocused')}, fine-tuned ${fmt('finetuned', 'defocused')}`);
+      console.log(`  in focus, must stay unchanged (n=${h.input.identical?.n ?? 0}): base U-Net ${fmt('base', 'identical')}, fine-tuned ${fmt('finetuned', 'identical')}`);
       console.log(`use it: postfocus process <acquisition> -w <workspace> --sampler unet --models ${out}`);
     }
     return ExitCode.ok;
