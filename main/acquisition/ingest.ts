@@ -273,7 +273,8 @@ export class AcquisitionIngestor {
     }
     const now = Date.now();
     for (const f of listing.files) this.offer(f, now);
-    for (const x of listing.ignored) this.ignoreWithReason(x.path, x.reason);
+    // Recorded once a run exists (its rows are unique per run and path; before detection there is none).
+    if (this.run) for (const x of listing.ignored) this.ignoreWithReason(x.path, x.reason);
     if (this.layout) {
       // Files that disappeared are no longer ignored.
       if (this.ignored.size > 0) {

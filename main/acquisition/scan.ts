@@ -87,10 +87,17 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, task: 
  */
 export async function listTree(
   root: string,
-  options: { cache?: DirectoryCache; concurrency?: number; maxDepth?: number; maxFiles?: number } = {},
+  options: {
+    cache?: DirectoryCache;
+    concurrency?: number;
+    maxDepth?: number;
+    maxFiles?: number;
+    /** Links must stay inside this folder (default `root`; a sub-tree listing passes the acquisition's root). */
+    linkRoot?: string;
+  } = {},
 ): Promise<TreeListing> {
   const out: TreeListing = { files: [], dirs: [], ignored: [], problems: [], rootMissing: null, listed: 0 };
-  const realRoot = realPathOf(root);
+  const realRoot = realPathOf(options.linkRoot ?? root);
   const cache = options.cache;
   const scanStart = Date.now();
   const maxDepth = options.maxDepth ?? 32;

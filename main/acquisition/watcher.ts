@@ -260,7 +260,7 @@ export class AcquisitionWatcher {
         this.watchers.get(rel)?.close();
         this.watchers.delete(rel);
         this.watchDir(rel);
-        const sub = await listTree(join(this.ingestor.root, rel));
+        const sub = await listTree(join(this.ingestor.root, rel), { linkRoot: this.ingestor.root });
         for (const d of sub.dirs) this.watchDir(`${rel}/${d}`);
         for (const f of sub.files) this.ingestor.offer(`${rel}/${f}`, now);
       }
