@@ -4,7 +4,6 @@
  * child_process.fork child under Node (process.send): same protocol either way.
  * Requests are validated and handled concurrently; each answer repeats its job id.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { InferenceEngine } from './engine.js';
 import { ProtocolError, parseWorkerRequest, type WorkerRequest, type WorkerResponse } from './protocol.js';
@@ -51,9 +50,7 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
       if (req.niceness) {
         // Before any session exists: ONNX Runtime's pool threads inherit the priority of the thread creating them.
         try {
-          const niceness = Math.min(19, getPriority() + req.niceness);
-          setPriority(niceness);
-          lowerOwnAutogroup(niceness);
+          setPriority(Math.min(19, getPriority() + req.niceness));
         } catch (err) {
           log('warn', `cannot lower the worker's CPU priority to niceness ${req.niceness}: ${(err as Error).message}`);
         }
@@ -74,25 +71,6 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
       if (engine) await (await engine).close();
       setImmediate(() => process.exit(0));
       return { type: 'ack', id: req.id };
-  }
-}
-
-/**
- * Linux schedules sessions against each other first (autogroups) and applies a
- * thread's niceness only inside its session. A worker forked detached leads its
- * own session, so its niceness alone would not yield to the classification
- * worker: the session's own nice value is lowered too. Only then: a worker that
- * shares the station's session must not lower the station with it.
- */
-function lowerOwnAutogroup(niceness: number): void {
-  if (process.platform !== 'linux') return;
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const session = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
-    if (session !== process.pid) return;
-    writeFileSync('/proc/self/autogroup', String(niceness));
-  } catch {
-    // No autogroup scheduling here (kernel option off, /proc read-only): the niceness alone applies.
   }
 }
 

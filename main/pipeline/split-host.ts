@@ -7,12 +7,18 @@
  * and five ensemble members) holds back every classification behind it, and
  * "classification first" gating starves restoration while frames keep coming.
  * With two processes the operating system shares the cores: a classification
- * that wakes up preempts restoration at once (priority), and restoration keeps
- * every cycle classification leaves, plus its weighted share when
- * classification is saturated (niceness 10: weight 110 against 1024 on Linux,
- * about a tenth of the contended CPU) — never only "when idle". (The worker
- * lowers its session's autogroup too, see worker.ts: Linux weighs sessions
- * before threads.)
+ * that wakes up preempts restoration (priority), and restoration keeps every
+ * cycle classification leaves, plus its weighted share while classification is
+ * saturated (niceness 10: weight 110 against 1024 on Linux, about a tenth of
+ * the contended CPU) — never only "when idle".
+ *
+ * Linux weighs sessions (autogroups) against each other before the threads in
+ * them, and a detached worker leads its own session, so its thread niceness
+ * alone would not yield to classification. There the restoration worker's
+ * session is reniced only while a classification job is in flight, and back to
+ * 0 when none is: restoration yields to classification, not to every other
+ * program on the machine. Elsewhere (no autogroups, a shared session) the
+ * worker's static thread niceness does the work.
  *
  * The pipeline keeps seeing one worker: init goes to both processes and their
  * `ready` answers are merged (classification capability from the first,
@@ -22,6 +28,7 @@
  * pair as it restarts a single worker); jobs in flight in either process fail
  * as crashed, as they did when one process ran both.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { ReadyResponse, WorkerHost, WorkerHostFactory, WorkerRequest } from '../inference/protocol.js';
 
 /** Niceness of the restoration process: classification preempts it; it still gets ~10% of contended CPU. */
@@ -41,6 +48,33 @@ function sideOf(message: WorkerRequest): Side | 'both' {
   }
 }
 
+/**
+ * Sets the autogroup niceness of process `pid` (Linux), or null where that does
+ * not apply: no autogroup scheduling, or `pid` shares a session with others
+ * (renicing it would renice them too). Raising a session's niceness and
+ * bringing it back to 0 needs no privilege.
+ */
+export function autogroupControl(pid: number | null): ((niceness: number) => void) | null {
+  if (process.platform !== 'linux' || !pid) return null;
+  try {
+    if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() !== '1') return null;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) !== pid) return null;
+  } catch {
+    return null;
+  }
+  let current: number | null = null;
+  return (niceness) => {
+    if (niceness === current) return;
+    try {
+      writeFileSync(`/proc/${pid}/autogroup`, String(niceness));
+      current = niceness;
+    } catch {
+      // The process just ended: its exit is handled elsewhere.
+    }
+  };
+}
+
 class SplitHost implements WorkerHost {
   private readonly hosts: Record<Side, WorkerHost>;
   private listener: ((message: unknown) => void) | null = null;
@@ -50,6 +84,10 @@ class SplitHost implements WorkerHost {
   private readonly exited: Partial<Record<Side, { code: number | null; signal: string | null }>> = {};
   private firstExit: { code: number | null; signal: string | null } | null = null;
   private reported = false;
+  /** Classification jobs sent and not answered: restoration yields while there are any. */
+  private readonly classifying = new Set<number>();
+  /** Renices the restoration worker's session (set once both workers are ready), null where not applicable. */
+  private renice: ((niceness: number) => void) | null = null;
 
   constructor(factory: WorkerHostFactory, private readonly niceness: number) {
     this.hosts = { classify: factory(), restore: factory() };
@@ -76,6 +114,10 @@ class SplitHost implements WorkerHost {
       if (message.type === 'init') this.readies.set(message.id, {});
       return;
     }
+    if (message.type === 'classify') {
+      this.classifying.add(message.id);
+      this.renice?.(this.niceness);
+    }
     this.hosts[side].postMessage(message);
   }
 
@@ -100,12 +142,15 @@ class SplitHost implements WorkerHost {
       pair[side] = raw as ReadyResponse;
       if (!pair.classify || !pair.restore) return;
       this.readies.delete(id);
+      // Both processes run by now (a detached fork has made its own session).
+      if (this.niceness) this.renice = autogroupControl(this.hosts.restore.pid);
       return this.listener?.(mergeReady(pair.classify, pair.restore));
     }
     if (id !== null && m?.type === 'error' && this.readies.has(id)) {
       this.readies.delete(id); // an init that failed in either process fails the pair
       return this.listener?.(raw);
     }
+    if (side === 'classify' && id !== null && this.classifying.delete(id) && this.classifying.size === 0) this.renice?.(0);
     if (side === 'restore' && m?.type === 'log') return this.listener?.({ ...m, message: `restoration worker: ${String(m.message ?? '')}` });
     this.listener?.(raw);
   }

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ReadyResponse, WorkerHost, WorkerRequest } from '../../../main/inference/protocol.js';
-import { splitHostFactory } from '../../../main/pipeline/split-host.js';
+import { autogroupControl, splitHostFactory } from '../../../main/pipeline/split-host.js';
 
 /** An in-memory worker process: records what it receives; the test answers and ends it. */
 class FakeProcess implements WorkerHost {
@@ -35,10 +37,13 @@ function ready(id: number, pid: number, caps: { classify: boolean; restore: bool
   return { type: 'ready', id, pid, provider: 'cpu', models: [], capabilities: caps, problems };
 }
 
+/** Pids no real process has (above Linux's pid_max): the autogroup control finds nothing to renice. */
+const FAKE_PID = 2_000_000_000;
+
 function pair(niceness = 10) {
   const made: FakeProcess[] = [];
   const host = splitHostFactory(() => {
-    const p = new FakeProcess(100 + made.length);
+    const p = new FakeProcess(FAKE_PID + made.length);
     made.push(p);
     return p;
   }, niceness)();
@@ -57,11 +62,11 @@ describe('split worker host (classification and restoration in two processes)', 
     host.postMessage(init);
     expect(classify.received).toEqual([init]);
     expect(restore.received).toEqual([{ ...init, niceness: 10 }]);
-    classify.answer(ready(1, 100, { classify: true, restore: true }));
+    classify.answer(ready(1, FAKE_PID, { classify: true, restore: true }));
     expect(got).toEqual([]); // waits for its twin
-    restore.answer(ready(1, 101, { classify: true, restore: false }, [{ kind: 'ddpm', file: 'ddpm.onnx', message: 'bad hash' }]));
-    expect(got).toEqual([ready(1, 100, { classify: true, restore: false }, [{ kind: 'ddpm', file: 'ddpm.onnx', message: 'bad hash' }])]);
-    expect(host.pid).toBe(100);
+    restore.answer(ready(1, FAKE_PID + 1, { classify: true, restore: false }, [{ kind: 'ddpm', file: 'ddpm.onnx', message: 'bad hash' }]));
+    expect(got).toEqual([ready(1, FAKE_PID, { classify: true, restore: false }, [{ kind: 'ddpm', file: 'ddpm.onnx', message: 'bad hash' }])]);
+    expect(host.pid).toBe(FAKE_PID);
   });
 
   it('an init error from either process fails the pair', () => {
@@ -96,5 +101,35 @@ describe('split worker host (classification and restoration in two processes)', 
     const { host, restore } = pair(0);
     host.postMessage(init);
     expect(restore.received).toEqual([init]);
+  });
+});
+
+const autogroups = process.platform === 'linux' && existsSync('/proc/sys/kernel/sched_autogroup_enabled') && readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+
+describe.skipIf(!autogroups)('autogroup control (Linux with autogroup scheduling)', () => {
+  it('renices the session of a process that leads its own session, and back to 0', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { detached: true, stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // until the child has made its session
+      const renice = autogroupControl(child.pid!);
+      expect(renice).not.toBeNull();
+      const nice = () => readFileSync(`/proc/${child.pid}/autogroup`, 'utf8').trim().split(' nice ')[1];
+      renice!(10);
+      expect(nice()).toBe('10');
+      renice!(0);
+      expect(nice()).toBe('0');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+  it('leaves alone a process that shares its session (renicing it would renice the others) and a missing one', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(autogroupControl(child.pid!)).toBeNull();
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(autogroupControl(FAKE_PID)).toBeNull();
   });
 });
