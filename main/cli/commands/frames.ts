@@ -19,12 +19,24 @@ Options:
   --json      one JSON document { workspace, count, frames: [...] }, keys in
               snake_case (pandas: pd.DataFrame(json.load(f)["frames"]))`;
 
+/** Set when the reader of stdout went away (`frames ws | head`): stop writing, no error. */
+let readerGone = false;
+
 /** Writes a chunk, waiting when stdout's buffer is full (a plate can be 100k rows). */
 function write(chunk: string): Promise<void> {
-  return new Promise((done, fail) => {
-    const ok = process.stdout.write(chunk, (err) => (err ? fail(err) : undefined));
+  if (readerGone) return Promise.resolve();
+  return new Promise((done) => {
+    const ok = process.stdout.write(chunk, () => undefined);
     if (ok) done();
-    else process.stdout.once('drain', done);
+    else {
+      const finish = () => {
+        process.stdout.off('drain', finish);
+        process.stdout.off('error', finish);
+        done();
+      };
+      process.stdout.once('drain', finish);
+      process.stdout.once('error', finish);
+    }
   });
 }
 
@@ -39,6 +51,10 @@ const command: Command = {
   help,
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, { json: { type: 'boolean' }, run: { type: 'string' } });
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') readerGone = true;
+      else throw err;
+    });
     if (positionals.length !== 1) throw new UsageError('expected one workspace folder');
     const workspace = resolve(positionals[0]!);
     if (!existsSync(join(workspace, DATABASE_FILE))) {
@@ -55,6 +71,7 @@ const command: Command = {
         await write(`{"workspace":${JSON.stringify(workspace)},"frames":[`);
         let batch: string[] = [];
         for (const f of iterateFrameJudgements(db, runId)) {
+          if (readerGone) break;
           batch.push(JSON.stringify(f));
           count++;
           if (batch.length === 1000) {
@@ -68,6 +85,7 @@ const command: Command = {
       }
       await write('run\twell\tt\tstate\tp_oof\tjudged\tbasis\tpath\n');
       for (const f of iterateFrameJudgements(db, runId)) {
+        if (readerGone) break;
         await write(humanLine(f) + '\n');
         count++;
       }
