@@ -1,8 +1,9 @@
 /**
  * Composition of a Station from its concrete parts: the acquisition watcher,
  * the pipeline with its inference worker, and the curated export. The shells
- * (CLI web shell, Electron) call this; tests build a Station directly with the
- * parts they need.
+ * (CLI web shell, Electron) call this; the CLI's batch run (`postfocus process`)
+ * opens its workspace and composes its pipeline here too; tests build a Station
+ * directly with the parts they need.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,7 +14,10 @@ import { checkWorkspaceLocation } from '../acquisition/location.js';
 import { previewExport } from '../export/export.js';
 import { exportInThread } from '../export/thread.js';
 import { forkHostFactory } from '../pipeline/fork-host.js';
-import { Pipeline } from '../pipeline/pipeline.js';
+import { Pipeline, type PipelineOptions } from '../pipeline/pipeline.js';
+import { EventBus } from '../common/event-bus.js';
+import { closeDb, openWorkspaceDb, type Db } from '../store/database.js';
+import { acquireWorkspaceLock } from '../store/workspace-lock.js';
 import { Station, type ExportService, type StationContext, type StationOptions } from './station.js';
 
 export interface OpenStationOptions {
@@ -89,10 +93,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
     const modelsDir = resolve(options.modelsDir!);
     const hostFactory = options.hostFactory ?? forkHostFactory();
     stationOptions.pipeline = (ctx) =>
-      new Pipeline({
-        db: ctx.db,
-        workspace: ctx.workspace,
-        events: ctx.events,
+      composePipeline(ctx, {
         modelsDir,
         hostFactory,
         usability: ctx.usability,
@@ -117,4 +118,50 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
     };
   }
   return new Station(stationOptions);
+}
+
+/** What a pipeline is built from besides its workspace: models, worker, restoration settings. */
+export type PipelineParts = Omit<PipelineOptions, 'db' | 'workspace' | 'events' | 'hostFactory'> & { hostFactory?: WorkerHostFactory };
+
+/** The one place a Pipeline is composed (the station's, and the CLI's batch run); the worker is forked unless given. */
+export function composePipeline(on: { db: Db; workspace: string; events: EventBus }, parts: PipelineParts): Pipeline {
+  return new Pipeline({ ...parts, db: on.db, workspace: on.workspace, events: on.events, hostFactory: parts.hostFactory ?? forkHostFactory() });
+}
+
+/** A workspace opened for one batch run: its database, its event bus and the processing lock, until close(). */
+export interface BatchWorkspace {
+  db: Db;
+  workspace: string;
+  events: EventBus;
+  close(): void;
+}
+
+/**
+ * Opens a workspace to process an acquisition in one batch (`postfocus process`):
+ * refuses a workspace in or around the acquisition, opens the database and takes
+ * the processing lock (a second processing station is refused with a clear error).
+ */
+export function openBatchWorkspace(workspace: string, acquisition: string): BatchWorkspace {
+  const root = resolve(workspace);
+  checkWorkspaceLocation(root, acquisition);
+  const db = openWorkspaceDb(root);
+  let lock;
+  try {
+    lock = acquireWorkspaceLock(root, 'process');
+  } catch (err) {
+    closeDb(db);
+    throw err;
+  }
+  let closed = false;
+  return {
+    db,
+    workspace: root,
+    events: new EventBus(),
+    close() {
+      if (closed) return;
+      closed = true;
+      closeDb(db);
+      lock.release();
+    },
+  };
 }

@@ -1,19 +1,16 @@
 import { resolve } from 'node:path';
 import type { QueueProgress } from '../../common/domain.js';
 import { LayoutDetectionError, ingestOnce } from '../../acquisition/ingest.js';
-import { checkWorkspaceLocation } from '../../acquisition/location.js';
 import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acquisition/options.js';
-import { EventBus } from '../../common/event-bus.js';
 import { SAMPLERS, type SamplerName } from '../../inference/protocol.js';
 import { DEFAULT_STEPS, RESTORE_DEFAULTS, restoreConfig } from '../../pipeline/defaults.js';
-import { forkHostFactory } from '../../pipeline/fork-host.js';
 import { defaultModelsDir } from '../../pipeline/paths.js';
-import { Pipeline } from '../../pipeline/pipeline.js';
-import { closeDb, openWorkspaceDb } from '../../store/database.js';
-import { acquireWorkspaceLock, type WorkspaceLock } from '../../store/workspace-lock.js';
+import type { Pipeline } from '../../pipeline/pipeline.js';
+import { composePipeline, openBatchWorkspace } from '../../station/open.js';
 import { countErrors } from '../../store/queries/errors.js';
 import { attemptCounts, workCounts } from '../../store/queries/work.js';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { numberFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from '../args.js';
+import type { Db } from '../../store/database.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
 import { onStopSignals, signalExitCode } from '../signals.js';
@@ -56,83 +53,139 @@ Options:
 Exit codes: 0 ok, 1 failure, 2 usage, 3 completed but frames failed or a model
 could not be used (see \`postfocus status\`).`;
 
+/** The flags of `postfocus process`, checked (a UsageError names the flag). */
+function processOptions(argv: string[]) {
+  const { positionals, flags } = parseArgs(argv, {
+    workspace: { type: 'string', alias: 'w' },
+    models: { type: 'string' },
+    sampler: { type: 'string' },
+    steps: { type: 'string' },
+    eta: { type: 'string' },
+    ensemble: { type: 'string' },
+    'warm-start-t': { type: 'string' },
+    threads: { type: 'string' },
+    layout: { type: 'string' },
+    'max-pixels': { type: 'string' },
+    pattern: { type: 'string' },
+    shard: { type: 'string' },
+    json: { type: 'boolean' },
+    'no-restore': { type: 'boolean' },
+    'restore-anyway': { type: 'boolean' },
+    profile: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
+  const workspaceArg = stringFlag(flags, 'workspace');
+  if (!workspaceArg) throw new UsageError('--workspace is required');
+  const sampler = (stringFlag(flags, 'sampler') ?? RESTORE_DEFAULTS.sampler) as SamplerName;
+  if (!SAMPLERS.includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}`);
+  const restore = restoreConfig({
+    sampler,
+    steps: numberFlag(flags, 'steps', DEFAULT_STEPS[sampler], { min: 1, max: 1000, integer: true }),
+    eta: numberFlag(flags, 'eta', RESTORE_DEFAULTS.eta, { min: 0, max: 1 }),
+    ensemble: numberFlag(flags, 'ensemble', RESTORE_DEFAULTS.ensemble, { min: 1, max: 64, integer: true }),
+    warmStartT: numberFlag(flags, 'warm-start-t', RESTORE_DEFAULTS.warmStartT ?? 400, { min: 0, max: 999, integer: true }),
+  });
+  const threads = numberFlag(flags, 'threads', 0, { min: 0, max: 256, integer: true });
+  let layoutChoice;
+  try {
+    layoutChoice = parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  let shard: ShardSpec | null = null;
+  try {
+    shard = flags.shard === undefined ? null : parseShard(stringFlag(flags, 'shard') ?? '');
+  } catch (err) {
+    throw new UsageError(`--shard: ${(err as Error).message}`);
+  }
+  let maxPixels;
+  try {
+    maxPixels = parseMaxPixels(stringFlag(flags, 'max-pixels'));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const root = resolve(positionals[0]!);
+  const workspace = resolve(workspaceArg);
+  const modelsDir = resolve(stringFlag(flags, 'models') ?? defaultModelsDir());
+  return { flags, restore, threads, layoutChoice, shard, maxPixels, root, workspace, modelsDir };
+}
+
+/** Prints what `process` did (one JSON document with --json) and returns the exit code. */
+function reportProcess(
+  db: Db,
+  run: {
+    root: string;
+    workspace: string;
+    modelsDir: string;
+    restore: ReturnType<typeof restoreConfig>;
+    flags: ParsedArgs['flags'];
+    ingest: Awaited<ReturnType<typeof ingestOnce>>;
+    engine: ReturnType<Pipeline['engineStatus']>;
+    wells: ReturnType<Pipeline['wells']>;
+    started: number;
+  },
+): number {
+  const { root, workspace, modelsDir, restore, flags, ingest, engine, wells, started } = run;
+  const counts = workCounts(db);
+  const summary = {
+    acquisition: root,
+    workspace,
+    models: modelsDir,
+    ingest: { ingested: ingest.ingested, errors: ingest.errors, pending: ingest.pending, layout: ingest.layout },
+    frames: counts,
+    restore,
+    engine: { provider: engine.provider, models: engine.models, disabledReason: engine.disabledReason ?? null },
+    wells: {
+      count: wells.length,
+      usableBefore: wells.filter((w) => w.usableBefore).length,
+      /** Usable after model re-check (restorations re-classified in focus); exports count "usable after review". */
+      usableAfterRecheck: wells.filter((w) => w.usableAfterRecheck).length,
+    },
+    attempts: attemptCounts(db),
+    errors: countErrors(db),
+    /** Why OOF frames were left unrestored: --no-restore, or the domain guard per run. */
+    restoration: {
+      noRestore: Boolean(flags['no-restore']),
+      awaiting: counts.oof,
+      guard: listGuards(db).map((g) => ({ runId: g.runId, state: g.state, reason: g.reason })),
+    },
+    durationMs: Date.now() - started,
+  };
+  if (flags.json) console.log(JSON.stringify(summary));
+  else {
+    console.log(
+      `${root}: ${counts.frames} frame(s): ${counts.inFocus} in focus, ${counts.oofOriginal} OOF ` +
+        `(${counts.restored} restored, ${counts.reclassified} re-classified), ${counts.pending} unclassified, ${counts.failed} failed ` +
+        `[${((Date.now() - started) / 1000).toFixed(1)} s on ${engine.provider ?? 'no provider'}]`,
+    );
+    console.log(
+      `usable videos: ${summary.wells.usableBefore}/${wells.length} before restoration, ` +
+        `${summary.wells.usableAfterRecheck}/${wells.length} ${USABLE_AFTER_LABEL['model-recheck']} ` +
+        `(an export counts only restorations accepted in review: postfocus serve, then postfocus export)`,
+    );
+    if (engine.disabledReason) console.log(`warning: ${engine.disabledReason}`);
+    if (flags['no-restore'] && counts.oof) console.log(`${counts.oof} OOF frame(s) await restoration (--no-restore): run again without it to restore them`);
+  }
+  return counts.failed > 0 || engine.disabledReason ? ExitCode.completedWithErrors : ExitCode.ok;
+}
+
 const command: Command = {
   summary: 'ingest, classify and restore an acquisition (ends when all work is done)',
   help,
   async run(argv) {
-    const { positionals, flags } = parseArgs(argv, {
-      workspace: { type: 'string', alias: 'w' },
-      models: { type: 'string' },
-      sampler: { type: 'string' },
-      steps: { type: 'string' },
-      eta: { type: 'string' },
-      ensemble: { type: 'string' },
-      'warm-start-t': { type: 'string' },
-      threads: { type: 'string' },
-      layout: { type: 'string' },
-      'max-pixels': { type: 'string' },
-      pattern: { type: 'string' },
-      shard: { type: 'string' },
-      json: { type: 'boolean' },
-      'no-restore': { type: 'boolean' },
-      'restore-anyway': { type: 'boolean' },
-      profile: { type: 'string' },
-      quiet: { type: 'boolean' },
-    });
-    if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
-    const workspaceArg = stringFlag(flags, 'workspace');
-    if (!workspaceArg) throw new UsageError('--workspace is required');
-    const sampler = (stringFlag(flags, 'sampler') ?? RESTORE_DEFAULTS.sampler) as SamplerName;
-    if (!SAMPLERS.includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}`);
-    const restore = restoreConfig({
-      sampler,
-      steps: numberFlag(flags, 'steps', DEFAULT_STEPS[sampler], { min: 1, max: 1000, integer: true }),
-      eta: numberFlag(flags, 'eta', RESTORE_DEFAULTS.eta, { min: 0, max: 1 }),
-      ensemble: numberFlag(flags, 'ensemble', RESTORE_DEFAULTS.ensemble, { min: 1, max: 64, integer: true }),
-      warmStartT: numberFlag(flags, 'warm-start-t', RESTORE_DEFAULTS.warmStartT ?? 400, { min: 0, max: 999, integer: true }),
-    });
-    const threads = numberFlag(flags, 'threads', 0, { min: 0, max: 256, integer: true });
-    let layoutChoice;
-    try {
-      layoutChoice = parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    let shard: ShardSpec | null = null;
-    try {
-      shard = flags.shard === undefined ? null : parseShard(stringFlag(flags, 'shard') ?? '');
-    } catch (err) {
-      throw new UsageError(`--shard: ${(err as Error).message}`);
-    }
-    let maxPixels;
-    try {
-      maxPixels = parseMaxPixels(stringFlag(flags, 'max-pixels'));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const root = resolve(positionals[0]!);
-    const workspace = resolve(workspaceArg);
-    checkWorkspaceLocation(workspace, root);
-    const modelsDir = resolve(stringFlag(flags, 'models') ?? defaultModelsDir());
+    const { flags, restore, threads, layoutChoice, shard, maxPixels, root, workspace, modelsDir } = processOptions(argv);
     const line = new ProgressLine({ silent: Boolean(flags.quiet) });
     const started = Date.now();
 
-    const db = openWorkspaceDb(workspace);
-    let lock: WorkspaceLock;
-    try {
-      lock = acquireWorkspaceLock(workspace, 'process');
-    } catch (err) {
-      closeDb(db);
-      throw err;
-    }
-    const events = new EventBus();
+    const batch = openBatchWorkspace(workspace, root);
+    const { db, events } = batch;
     let pipeline: Pipeline | null = null;
     // First signal: stop in order (bounded: the pipeline stops a worker that does not answer); a second exits at once.
     const removeSignals = onStopSignals((signal) => {
       line.log(`${signal}: stopping (work done so far is kept; run again to resume; ${signal} again to exit now)…`);
       void (pipeline?.stop() ?? Promise.resolve()).finally(() => {
-        closeDb(db);
-        lock.release();
+        batch.close();
         process.exit(signalExitCode(signal));
       });
     });
@@ -153,12 +206,8 @@ const command: Command = {
         const p = applyProfileFile(db, resolve(profileFile), userInfo().username, classifierSha(modelsDir));
         line.log(`microscope profile ${profileFile}: ${p.applied ? 'applied' : 'already in force'}; ${p.summary}`);
       }
-      pipeline = new Pipeline({
-        db,
-        workspace,
-        events,
+      pipeline = composePipeline(batch, {
         modelsDir,
-        hostFactory: forkHostFactory(),
         restore,
         noRestore: Boolean(flags['no-restore']),
         ...(flags['restore-anyway'] ? { restoreAnywayBy: userInfo().username } : {}),
@@ -179,47 +228,7 @@ const command: Command = {
       const engine = pipeline.engineStatus();
       const wells = pipeline.wells();
       await pipeline.stop();
-      const counts = workCounts(db);
-      const summary = {
-        acquisition: root,
-        workspace,
-        models: modelsDir,
-        ingest: { ingested: ingest.ingested, errors: ingest.errors, pending: ingest.pending, layout: ingest.layout },
-        frames: counts,
-        restore,
-        engine: { provider: engine.provider, models: engine.models, disabledReason: engine.disabledReason ?? null },
-        wells: {
-          count: wells.length,
-          usableBefore: wells.filter((w) => w.usableBefore).length,
-          /** Usable after model re-check (restorations re-classified in focus); exports count "usable after review". */
-          usableAfterRecheck: wells.filter((w) => w.usableAfterRecheck).length,
-        },
-        attempts: attemptCounts(db),
-        errors: countErrors(db),
-        /** Why OOF frames were left unrestored: --no-restore, or the domain guard per run. */
-        restoration: {
-          noRestore: Boolean(flags['no-restore']),
-          awaiting: counts.oof,
-          guard: listGuards(db).map((g) => ({ runId: g.runId, state: g.state, reason: g.reason })),
-        },
-        durationMs: Date.now() - started,
-      };
-      if (flags.json) console.log(JSON.stringify(summary));
-      else {
-        console.log(
-          `${root}: ${counts.frames} frame(s): ${counts.inFocus} in focus, ${counts.oofOriginal} OOF ` +
-            `(${counts.restored} restored, ${counts.reclassified} re-classified), ${counts.pending} unclassified, ${counts.failed} failed ` +
-            `[${((Date.now() - started) / 1000).toFixed(1)} s on ${engine.provider ?? 'no provider'}]`,
-        );
-        console.log(
-          `usable videos: ${summary.wells.usableBefore}/${wells.length} before restoration, ` +
-            `${summary.wells.usableAfterRecheck}/${wells.length} ${USABLE_AFTER_LABEL['model-recheck']} ` +
-            `(an export counts only restorations accepted in review: postfocus serve, then postfocus export)`,
-        );
-        if (engine.disabledReason) console.log(`warning: ${engine.disabledReason}`);
-        if (flags['no-restore'] && counts.oof) console.log(`${counts.oof} OOF frame(s) await restoration (--no-restore): run again without it to restore them`);
-      }
-      return counts.failed > 0 || engine.disabledReason ? ExitCode.completedWithErrors : ExitCode.ok;
+      return reportProcess(db, { root, workspace, modelsDir, restore, flags, ingest, engine, wells, started });
     } catch (err) {
       line.done();
       if (err instanceof LayoutDetectionError) {
@@ -230,8 +239,7 @@ const command: Command = {
     } finally {
       removeSignals();
       await pipeline?.stop();
-      closeDb(db);
-      lock.release();
+      batch.close();
     }
   },
 };
