@@ -14,6 +14,7 @@ export const entries = {
   'main/cli': 'main/cli/index.ts',
   'main/inference-worker': 'main/inference/worker.ts',
   'main/export-worker': 'main/export/worker.ts',
+  'main/render-worker': 'main/station/render-worker.ts',
   'electron/main': 'main/electron/main.ts',
   'bench/ingest': 'bench/ingest.ts',
   'bench/simulate': 'bench/simulate.ts',

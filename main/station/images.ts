@@ -11,6 +11,8 @@
  * small crops (~281²), so one rendering takes a few milliseconds.
  */
 import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { findMainBundle } from '../pipeline/bundles.js';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { ImagePayload, ImageRequest } from '../common/domain.js';
@@ -49,6 +51,79 @@ export class TaskGate {
       this.running--;
       this.waiting.shift()?.();
     }
+  }
+}
+
+/** What the rendering thread is started with. */
+export interface RenderThreadInit {
+  workspace: string;
+  maxCacheBytes: number;
+  maxPixels: number;
+}
+
+/** A rendering thread's answer to one request. */
+export type RenderThreadReply = { id: number; ok: true; payload: ImagePayload } | { id: number; ok: false; message: string };
+
+/**
+ * Renders in a worker thread (main/station/render-worker.ts): the decode and the
+ * PNG encoding of a large frame take seconds of CPU, which on the server's own
+ * thread would hold every other API call. A thread that dies fails the requests
+ * in flight; the next request starts a new one.
+ */
+export class RenderThread {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, { resolve: (p: ImagePayload) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+
+  constructor(
+    private readonly script: string,
+    private readonly init: RenderThreadInit,
+  ) {}
+
+  /** The thread's bundle, or null when it is not built (then rendering stays on the calling thread). */
+  static bundle(): string | null {
+    try {
+      return findMainBundle('render-worker.js', 'display rendering thread');
+    } catch {
+      return null;
+    }
+  }
+
+  render(request: ImageRequest, sources: ImageSources): Promise<ImagePayload> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, request, sources });
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.script, { workerData: this.init });
+    worker.unref(); // an idle renderer never keeps the process alive
+    const failAll = (why: string) => {
+      if (this.worker === worker) this.worker = null;
+      for (const p of this.pending.values()) p.reject(new Error(`the display rendering thread ${why}`));
+      this.pending.clear();
+    };
+    worker.on('message', (m: RenderThreadReply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.payload);
+      else p.reject(new Error(m.message));
+    });
+    worker.on('error', (err) => failAll(`failed: ${err.message}`));
+    worker.on('exit', (code) => failAll(`exited (code ${code})`));
+    this.worker = worker;
+    return worker;
   }
 }
 
@@ -111,6 +186,23 @@ export class FrameImages {
     return w;
   }
 
+  private thread: RenderThread | null = null;
+
+  /**
+   * Renders cache misses in a worker thread from now on (the station does this;
+   * without the built bundle rendering stays on this thread). Returns whether it does.
+   */
+  useThread(): boolean {
+    const script = RenderThread.bundle();
+    if (script) this.thread = new RenderThread(script, { workspace: this.workspace, maxCacheBytes: this.maxCacheBytes, maxPixels: this.maxPixels });
+    return this.thread !== null;
+  }
+
+  /** Stops the rendering thread, if any. */
+  async close(): Promise<void> {
+    await this.thread?.close();
+  }
+
   /** Renders the requested image of a frame (cached on disk per kind, member and size). */
   async render(request: ImageRequest, sources: ImageSources): Promise<ImagePayload> {
     const size = request.maxSize ?? 0;
@@ -126,6 +218,7 @@ export class FrameImages {
     } catch {
       // Not cached yet (or a partial cache entry): render it.
     }
+    if (this.thread) return this.thread.render(request, sources);
     const { img, window, mode } = await this.load(request, sources);
     const scaled = size ? downscaleArea(img, size) : img;
     const png = encodeDisplayPng(scaled, window, mode);

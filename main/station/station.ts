@@ -159,6 +159,7 @@ export class Station implements StationApi {
     });
     const ctx: StationContext = { db: this.db, workspace: this.workspace, events: this.internal, usability: this.usability };
     this.images = new FrameImages(this.workspace, options.thumbCacheBytes, options.maxPixels);
+    this.images.useThread();
     this.coalescer = new WellUpdateCoalescer({
       intervalMs: options.wellsUpdateIntervalMs ?? 250,
       load: (ids) => wellSummaries(this.db, ids, this.usability),
@@ -460,6 +461,7 @@ export class Station implements StationApi {
         this.unsubscribe();
         closeDb(this.db);
         this.lock?.release();
+        await this.images.close();
       }
     }
   }

@@ -135,3 +135,27 @@ describe('FrameImages display decoding is bounded', () => {
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
+
+describe('FrameImages rendering thread', () => {
+  it('renders in a worker thread what it renders in-thread, refusals included', async () => {
+    const dir = folder();
+    const small = join(dir, 'small.tif');
+    writeFileSync(small, frameTiff(3, { width: 40, height: 24 }));
+    const huge = join(dir, 'huge.tif');
+    writeFileSync(huge, hugeHeaderTiff(30000, 30000));
+    const inThread = new FrameImages(join(dir, 'ws-a'));
+    const threaded = new FrameImages(join(dir, 'ws-b'));
+    expect(threaded.useThread()).toBe(true);
+    try {
+      const req = { frameId: 7, kind: 'original' as const, maxSize: 16 };
+      const a = await inThread.render(req, { original: { path: small, page: 0 } });
+      const b = await threaded.render(req, { original: { path: small, page: 0 } });
+      expect(b).toEqual(a);
+      await expect(threaded.render({ frameId: 8, kind: 'original' }, { original: { path: huge, page: 0 } })).rejects.toThrow(/above the display limit/);
+      // The cache written by the thread serves the next request.
+      expect(await threaded.render(req, { original: { path: small, page: 0 } })).toEqual(a);
+    } finally {
+      await threaded.close();
+    }
+  });
+});
