@@ -7,6 +7,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { DATABASE_FILE } from '../store/database.js';
 
 /** A workspace placed where it must not be, relative to an acquisition folder. */
 export class WorkspaceLocationError extends Error {
@@ -60,6 +61,31 @@ export function checkWorkspaceLocation(workspace: string, acquisition: string): 
   if (isSameOrInside(acq, ws)) {
     throw new WorkspaceLocationError(
       `workspace ${workspace} contains the acquisition folder ${acquisition}; choose a workspace folder that does not hold the acquisition`,
+    );
+  }
+}
+
+/**
+ * The workspace folder `dir` is or lies in (a folder holding the workspace
+ * database), or null. An acquisition written there (e.g. by `simulate`) would
+ * put the microscope's files into a workspace.
+ */
+export function enclosingWorkspace(dir: string): string | null {
+  let d = realPathOf(dir);
+  for (;;) {
+    if (existsSync(join(d, DATABASE_FILE))) return d;
+    const parent = dirname(d);
+    if (parent === d) return null;
+    d = parent;
+  }
+}
+
+/** Refuses an acquisition folder to be written inside a workspace (the `simulate` target). */
+export function checkAcquisitionTarget(acquisition: string): void {
+  const ws = enclosingWorkspace(acquisition);
+  if (ws) {
+    throw new WorkspaceLocationError(
+      `acquisition folder ${acquisition} is inside the workspace ${ws}; write the acquisition outside every workspace`,
     );
   }
 }

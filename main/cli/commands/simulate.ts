@@ -1,3 +1,4 @@
+import { checkAcquisitionTarget } from '../../acquisition/location.js';
 import { resolve } from 'node:path';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
@@ -68,6 +69,7 @@ const command: Command = {
     if (positionals.length !== 1) throw new UsageError('expected exactly one acquisition folder');
     const truth = stringFlag(flags, 'truth');
     if (truth === undefined) throw new UsageError('--truth <dir> is required (ground truth is kept out of the acquisition)');
+    checkAcquisitionTarget(positionals[0]!);
     const rateRaw = stringFlag(flags, 'rate');
     let rate: number | undefined;
     if (rateRaw !== undefined) {

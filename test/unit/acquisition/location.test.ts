@@ -41,3 +41,17 @@ describe('checkWorkspaceLocation', () => {
     expect(isSameOrInside(`${acq}x`, acq)).toBe(false);
   });
 });
+
+describe('checkAcquisitionTarget', () => {
+  it('refuses writing an acquisition inside a workspace (a folder holding postfocus.sqlite, at any depth above)', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { checkAcquisitionTarget, enclosingWorkspace } = await import('../../../main/acquisition/location.js');
+    const dir = tree();
+    mkdirSync(join(dir, 'ws', 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'ws', 'postfocus.sqlite'), '');
+    expect(enclosingWorkspace(join(dir, 'ws', 'sub', 'acq'))).toBe(realPathOf(join(dir, 'ws')));
+    expect(() => checkAcquisitionTarget(join(dir, 'ws', 'sub', 'acq'))).toThrow(/is inside the workspace .*ws; write the acquisition outside every workspace/);
+    expect(() => checkAcquisitionTarget(join(dir, 'ws'))).toThrow(WorkspaceLocationError);
+    expect(() => checkAcquisitionTarget(join(dir, 'acq2'))).not.toThrow();
+  });
+});
