@@ -28,6 +28,7 @@ import { focusClass, videoFrameOf, type FrameFacts } from '../../common/export-p
 import { videoUsability, type VideoFrame } from '../../common/usability.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
 import type { RestorationOutcome } from '../../common/restoration.js';
+import { wellTotals } from '../../common/totals.js';
 import { wellLabel } from './nanowells.js';
 
 /** One frame as the review summaries need it. */
@@ -267,21 +268,7 @@ export function wellSummaries(db: Db, wellIds: readonly number[], rule: Usabilit
 
 /** Totals over well summaries plus the error count. */
 export function totalsOf(db: Db, wells: readonly WellSummary[]): Totals {
-  const t: Totals = {
-    frames: 0, classified: 0, oof: 0, restored: 0, accepted: 0, rejected: 0,
-    errors: stmts(db).errorCount.get()!.n, wells: wells.length, usableBefore: 0, usableAfter: 0,
-  };
-  for (const w of wells) {
-    t.frames += w.frames;
-    t.classified += w.classified;
-    t.oof += w.oof;
-    t.restored += w.restored;
-    t.accepted += w.accepted;
-    t.rejected += w.rejected;
-    if (w.usableBefore) t.usableBefore++;
-    if (w.usableAfter) t.usableAfter++;
-  }
-  return t;
+  return wellTotals(wells, stmts(db).errorCount.get()!.n);
 }
 
 function toFrameSummary(f: FrameFactsRow): FrameSummary {
