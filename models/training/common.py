@@ -23,7 +23,7 @@ SCALE = 2.0
 OFFSET = -1.0
 PATCH = 64
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-MODELS_DIR = os.path.join(REPO, 'models')
+MODELS_DIR = os.environ.get('PF_MODELS_DIR', os.path.join(REPO, 'models'))
 RUNS_DIR = os.environ.get('PF_RUNS_DIR', os.path.join(MODELS_DIR, 'training', 'runs'))
 PAIRS_DIR = os.environ.get('PF_PAIRS_DIR', os.path.join(REPO, '.cache', 'pairs'))
 
@@ -324,6 +324,25 @@ def run_config(args, **extra):
     return cfg
 
 
+def step_lr(step, steps, base, warmup, decay_from=0.7, floor=0.05):
+    """Learning rate at `step` of a `steps`-step budget: linear warm-up over `warmup` steps,
+    constant, cosine decay over the last (1 - decay_from) of the budget down to floor x base.
+    A function of the step alone, so a run (or a resumed one) replays exactly."""
+    frac = step / max(steps, 1)
+    decay = 1.0 if frac < decay_from else 0.5 * (1 + math.cos(math.pi * (frac - decay_from) / (1 - decay_from)))
+    return base * min(1.0, (step + 1) / max(warmup, 1)) * max(decay, floor)
+
+
+def rng_state(rng):
+    return {'numpy': rng.bit_generator.state, 'torch': torch.get_rng_state()}
+
+
+def restore_rng(rng, state):
+    """Continue a resumed run's random streams where they stopped (no reseeding)."""
+    rng.bit_generator.state = state['numpy']
+    torch.set_rng_state(state['torch'])
+
+
 def git_dirty():
     """True when the training scripts differ from the commit (the run is not exactly that commit)."""
     try:
@@ -370,10 +389,10 @@ def load_checkpoint(kind, path=None):
     return m, ck
 
 
-def save_checkpoint(path, model, ema, opt, info):
+def save_checkpoint(path, model, ema, opt, info, rng=None):
     tmp = path + '.tmp'
     torch.save({'model': model.state_dict(), 'ema': ema.shadow if ema else None,
-                'opt': opt.state_dict(), 'info': info}, tmp)
+                'opt': opt.state_dict(), 'info': info, **({'rng': rng_state(rng)} if rng is not None else {})}, tmp)
     os.replace(tmp, path)
 
 

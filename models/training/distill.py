@@ -85,7 +85,8 @@ def ddim_sample(teacher, cond, z, steps, ab):
 def load_teacher(path=None):
     from onnx_weights import check_against_reference, load_from_onnx
     teacher = load_from_onnx('ddpm', path)
-    err = check_against_reference('ddpm', teacher)
+    # The reference outputs lie beside the ONNX file (models/reference/).
+    err = check_against_reference('ddpm', teacher, models_dir=os.path.dirname(os.path.abspath(path)) if path else None)
     log(f'teacher: ddpm.onnx weights, max |diff| to the CI reference {err:.1e}')
     return teacher
 

@@ -3,7 +3,7 @@
 # checkpoints (models/training/runs/*.pt) into models/training/runs/metrics.json, then rewrite
 # models/manifest.json, the model cards in models/README.md and models/contact-sheet.png.
 # The DDPM's 1000-step ancestral evaluation runs as two 1-thread processes beside the
-# DDIM one.  Subset sizes: N_DDIM (default 40 pairs), N_ANC (default 16 pairs).  Not run by CI.
+# DDIM one.  Subset sizes: N_DDIM (default 40 pairs), N_ANC (default 16 pairs), N_STUDENT (24).  Not run by CI.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-/usr/bin/python3}
@@ -18,4 +18,7 @@ A1=$!
 "$PY" evaluate.py x0-by-t --n-ddim "$N_DDIM" > runs/eval_x0.log 2>&1
 wait "$A0" "$A1"
 "$PY" evaluate.py ddpm "${SUB[@]}" --ancestral-collect 2 > runs/eval_collect.log 2>&1
+# The one-step student against its teacher (DDIM-5 x 5) on N_STUDENT pairs (default 24).
+"$PY" evaluate_student.py --n "${N_STUDENT:-24}" > runs/eval_student.log 2>&1
 "$PY" write_manifest.py
+"$PY" student_card.py

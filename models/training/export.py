@@ -6,7 +6,8 @@ preprocessing y = 2x - 1 that the app applies (the JSON stores the model-space t
   pattern A: 0.5 + 0.35 sin(0.37 i) cos(0.23 j) + 0.1 cos(0.11 (i + j))
   pattern B: 0.5 + 0.4 exp(-((i - 15.5)^2 + (j - 12)^2) / 50) cos(0.9 j) + 0.05 sin(0.5 i)
 DDPM x_t (already model space): case 1 sin(1.7 i + 2.3 j + 0.5), t = 500, cond = A;
-case 2 cos(0.9 i - 1.3 j), t = 25, cond = B.  Student z: the same two patterns with cond A, B.
+case 2 cos(0.9 i - 1.3 j), t = 25, cond = B.  Student z: the same two patterns with cond A, B,
+x0_hat = 0.9 cond + 0.05 sin(0.3 i) (model space).
 """
 import argparse
 import json
@@ -32,14 +33,14 @@ class DDPMWrapper(torch.nn.Module):
 
 
 class StudentWrapper(torch.nn.Module):
-    """(z, cond) -> x0: the student's two inputs as separate ONNX inputs."""
+    """(z, cond, x0_hat) -> x0: the student's member network with its inputs as separate ONNX inputs."""
 
     def __init__(self, net):
         super().__init__()
         self.net = net
 
-    def forward(self, z, cond):
-        return self.net(torch.cat([z, cond], 1))
+    def forward(self, z, cond, x0_hat):
+        return self.net(torch.cat([z, cond, x0_hat], 1))
 
 
 def grid(n=32):
@@ -72,10 +73,11 @@ def reference_cases(kind, model):
     with torch.no_grad():
         if kind == 'student':
             for z, cond in [(np.sin(1.7 * i + 2.3 * j + 0.5), A), (np.cos(0.9 * i - 1.3 * j), B)]:
-                z_, c_ = t4(z), t4(cond)
-                out = model(z_, c_)
+                z_, c_, h_ = t4(z), t4(cond), t4(0.9 * cond + 0.05 * np.sin(0.3 * i))
+                out = model(z_, c_, h_)
                 cases.append({'inputs': {'z': {'shape': [1, 1, 32, 32], 'data': rounded(z_)},
-                                         'cond': {'shape': [1, 1, 32, 32], 'data': rounded(c_)}},
+                                         'cond': {'shape': [1, 1, 32, 32], 'data': rounded(c_)},
+                                         'x0_hat': {'shape': [1, 1, 32, 32], 'data': rounded(h_)}},
                               'outputs': {'x0': {'shape': list(out.shape), 'data': rounded(out)}}})
         elif kind == 'ddpm':
             for xt, cond, t in [(np.sin(1.7 * i + 2.3 * j + 0.5), A, 500.0), (np.cos(0.9 * i - 1.3 * j), B, 25.0)]:
@@ -114,9 +116,9 @@ def export(kind, ckpt=None):
         axes = {'x_t': dyn, 'cond': dyn, 't': {0: 'B'}, 'eps': dyn}
     elif kind == 'student':
         model = StudentWrapper(net).eval()
-        args = (torch.zeros(1, 1, 32, 32), torch.zeros(1, 1, 32, 32))
-        names_in, names_out = ['z', 'cond'], ['x0']
-        axes = {'z': dyn, 'cond': dyn, 'x0': dyn}
+        args = (torch.zeros(1, 1, 32, 32), torch.zeros(1, 1, 32, 32), torch.zeros(1, 1, 32, 32))
+        names_in, names_out = ['z', 'cond', 'x0_hat'], ['x0']
+        axes = {'z': dyn, 'cond': dyn, 'x0_hat': dyn, 'x0': dyn}
     else:
         model = net
         args = (torch.zeros(1, 1, 32, 32),)

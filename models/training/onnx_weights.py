@@ -75,9 +75,9 @@ def _is_gn(model, key):
     return isinstance(dict(model.named_modules()).get(mod), nn.GroupNorm)
 
 
-def check_against_reference(kind, model, tol=1e-4):
-    """Max |difference| to the CI reference outputs; raises above `tol`."""
-    with open(os.path.join(MODELS_DIR, 'reference', f'{MODEL_IDS[kind]}.json')) as f:
+def check_against_reference(kind, model, tol=1e-4, models_dir=None):
+    """Max |difference| to the CI reference outputs (models_dir/reference/<id>.json); raises above `tol`."""
+    with open(os.path.join(models_dir or MODELS_DIR, 'reference', f'{MODEL_IDS[kind]}.json')) as f:
         ref = json.load(f)
     worst = 0.0
     with torch.no_grad():

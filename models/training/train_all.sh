@@ -1,29 +1,89 @@
 #!/usr/bin/env bash
-# npm run models:train — generate the simulated pairs if missing, train the three models
-# with the shipped recipe (wall-clock budgets; classifier + U-Net run beside the DDPM's
-# epsilon stage on 1 thread each, then the DDPM's v stage runs alone on 2 threads),
-# export to ONNX, evaluate on the held-out pairs and write the manifest.
-# Budgets (seconds) can be overridden: CLS_S, UNET_S, DDPM_EPS_S, DDPM_S.  Not run by CI.
+# npm run models:train [-- --smoke] — generate the simulated pairs if missing, train the four
+# models with the shipped recipe, export to ONNX, evaluate on the held-out pairs and write the
+# manifest.  Budgets are step counts (the learning-rate schedules are functions of the step),
+# so the recipe replays the shipped runs, including the DDPM's stage-1 learning-rate / EMA
+# change at step 405 and its v-parameterised stage 2.  Every checkpoint and manifest entry
+# records its full configuration, library versions and training commit.
+#
+#   --smoke   the whole recipe end to end on tiny settings (a few dozen pairs, a few steps per
+#             stage) in a temporary folder, then the app's model checks on what it exported
+#             (test/unit/inference/models.test.ts).  Leaves models/ untouched.  8 minutes on
+#             the loaded 2-core machine.
+#
+# Step budgets can be overridden: CLS_STEPS, UNET_STEPS, DDPM_EPS_STEPS, DDPM_STEPS,
+# STUDENT_SHARDS, STUDENT_STEPS.  The full recipe takes about 5 CPU-hours; not run by CI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
-PAIRS=.cache/pairs
-RUNS=models/training/runs
-mkdir -p "$RUNS"
-if [ ! -f "$PAIRS/train/index.json" ]; then
-  node bin/postfocus.js simulate-pairs "$PAIRS/train" --n 20000 --size 96 --seed 1 --json > "$PAIRS.train.json"
+SMOKE=0
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) SMOKE=1 ;;
+    *) echo "train_all.sh: unknown option $arg (use --smoke)" >&2; exit 2 ;;
+  esac
+done
+if ! "$PY" -c 'import torch, onnx' 2>/dev/null; then
+  echo "models:train needs $PY with torch and onnx (Debian: apt-get install python3-torch python3-onnx python3-skimage)" >&2
+  exit 1
 fi
-if [ ! -f "$PAIRS/test/index.json" ]; then
-  node bin/postfocus.js simulate-pairs "$PAIRS/test" --n 2000 --size 96 --seed 2 --json > "$PAIRS.test.json"
+
+if [ "$SMOKE" = 1 ]; then
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/pf-train-smoke-XXXXXX")
+  export PF_PAIRS_DIR="$WORK/pairs" PF_RUNS_DIR="$WORK/runs" PF_MODELS_DIR="$WORK/models"
+  N_TRAIN=48 N_TEST=16 N_VARIED=48
+  CLS_STEPS=3 UNET_STEPS=3 DDPM_EPS_STEPS=3 DDPM_STEPS=3
+  STUDENT_SHARDS=1 STUDENT_SHARD_SIZE=8 STUDENT_TEACHER_STEPS=2 STUDENT_STEPS=3
+  mkdir -p "$PF_MODELS_DIR"
+  echo "smoke run in $WORK"
+else
+  export PF_PAIRS_DIR="${PF_PAIRS_DIR:-$PWD/.cache/pairs}" PF_RUNS_DIR="${PF_RUNS_DIR:-$PWD/models/training/runs}"
+  N_TRAIN=20000 N_TEST=2000 N_VARIED=16000
+  CLS_STEPS=${CLS_STEPS:-4000} UNET_STEPS=${UNET_STEPS:-3204} DDPM_EPS_STEPS=${DDPM_EPS_STEPS:-5581} DDPM_STEPS=${DDPM_STEPS:-20182}
+  STUDENT_SHARDS=${STUDENT_SHARDS:-12} STUDENT_SHARD_SIZE=256 STUDENT_TEACHER_STEPS=5 STUDENT_STEPS=${STUDENT_STEPS:-1500}
 fi
+PAIRS=$PF_PAIRS_DIR
+RUNS=$PF_RUNS_DIR
+mkdir -p "$RUNS" "$PAIRS"
+pairs() {  # dir n seed [extra flags]
+  if [ ! -f "$PAIRS/$1/index.json" ]; then
+    node bin/postfocus.js simulate-pairs "$PAIRS/$1" --n "$2" --size 96 --seed "$3" "${@:4}" --json > "$PAIRS/$1.json"
+  fi
+}
+pairs train "$N_TRAIN" 1
+pairs test "$N_TEST" 2
+pairs varied-train "$N_VARIED" 11 --varied train
 cd models/training
-CLS_S=${CLS_S:-720} UNET_S=${UNET_S:-2230} DDPM_EPS_S=${DDPM_EPS_S:-4440} DDPM_S=${DDPM_S:-5440}
-"$PY" train_ddpm.py --param eps --out runs/ddpm_eps.pt --deadline "$DDPM_EPS_S" --threads 1 > runs/ddpm_eps.log 2>&1 &
+
+# The classifier (train_classifier.py) runs beside the DDPM's epsilon stage, then the U-Net.
+"$PY" train_ddpm.py --param eps --out "$RUNS/ddpm_eps.pt" --steps "$DDPM_EPS_STEPS" --phases 0:2e-4:0.999,405:6e-4:0.995 \
+  --threads 1 > "$RUNS/ddpm_eps.log" 2>&1 &
 DDPM_PID=$!
-"$PY" train_classifier.py --deadline "$CLS_S" --threads 1 > runs/classifier.log 2>&1
-"$PY" train_unet.py --deadline "$UNET_S" --threads 1 > runs/unet.log 2>&1
+"$PY" train_classifier.py --max-steps "$CLS_STEPS" --deadline 1000000 --threads 1 > "$RUNS/classifier.log" 2>&1
+"$PY" train_unet.py --steps "$UNET_STEPS" --threads 1 > "$RUNS/unet.log" 2>&1
 wait "$DDPM_PID"
-"$PY" train_ddpm.py --param v --init runs/ddpm_eps.pt --out runs/ddpm.pt --deadline "$DDPM_S" --threads 2 > runs/ddpm.log 2>&1
+"$PY" train_ddpm.py --param v --init "$RUNS/ddpm_eps.pt" --out "$RUNS/ddpm.pt" --steps "$DDPM_STEPS" \
+  --phases 0:6e-4:0.995 --threads 2 > "$RUNS/ddpm.log" 2>&1
 "$PY" export.py classifier unet ddpm
+
+# The one-step student distils the exported DDPM (its ONNX weights, checked against the CI
+# reference outputs): teacher DDIM samples from two writers, the member network beside them.
+TARGETS="$RUNS/student-targets"
+for k in 0 1; do
+  "$PY" distill.py targets --out "$TARGETS" --teacher-steps "$STUDENT_TEACHER_STEPS" --shards "$STUDENT_SHARDS" \
+    --shard-size "$STUDENT_SHARD_SIZE" --first-shard "$k" --shard-stride 2 --threads 1 > "$RUNS/student_targets_$k.log" 2>&1 &
+done
+"$PY" distill.py train --targets "$TARGETS" --shards "$STUDENT_SHARDS" --shard-every 100 --steps "$STUDENT_STEPS" \
+  --out "$RUNS/student.pt" --threads 1 $([ "$SMOKE" = 1 ] && echo --monitor-pairs 2 --monitor-every 2) > "$RUNS/student.log" 2>&1
+wait
+"$PY" export.py student
 cd ../..
-bash models/training/eval_all.sh
+
+if [ "$SMOKE" = 1 ]; then
+  (cd models/training && "$PY" write_manifest.py > /dev/null)
+  # The exported files must pass the same checks as the shipped models.
+  PF_SHIPPED_MODELS="$PF_MODELS_DIR" npx vitest run test/unit/inference/models.test.ts
+  echo "smoke run passed: $WORK"
+else
+  bash models/training/eval_all.sh
+fi

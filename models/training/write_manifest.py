@@ -1,13 +1,21 @@
 """Write models/manifest.json (sha256, sizes, I/O spec, preprocessing, training info,
 held-out metrics) and models/README.md (model cards) from the checkpoints in
-models/training/runs/ and the metrics in models/training/runs/metrics.json."""
+models/training/runs/ and the metrics in models/training/runs/metrics.json.
+
+`--only KIND ...` rewrites just those entries of the existing manifest and leaves the
+others (and models/README.md) as they are, so one model can be retrained alone.
+Each entry's training record carries the run's full configuration (arguments, torch /
+numpy / python versions, the commit the training scripts were at) from its checkpoint;
+`commit` is that training commit, `manifest_commit` the one that wrote the manifest.
+"""
+import argparse
 import hashlib
 import json
 import os
 
 import torch
 
-from common import (ARCH, MODEL_IDS, MODELS_DIR, ONNX_FILES, PATCH, RUNS_DIR, SCALE, OFFSET, T_STEPS,
+from common import (ARCH, MODEL_IDS, MODELS_DIR, ONNX_FILES, PATCH, RUNS_DIR, SCALE, OFFSET, STANDARDISE, T_STEPS,
                     build, cosine_alphas_cumprod, git_commit)
 from model_cards import render_readme
 
@@ -26,6 +34,8 @@ def io_spec(kind):
         return [img('image')], [{'name': 'logit', 'shape': ['B', 1], 'dtype': 'float32'}]
     if kind == 'unet':
         return [img('image')], [img('restored')]
+    if kind == 'student':
+        return [img('z'), img('cond'), img('x0_hat')], [img('x0')]
     return [img('x_t'), img('cond'), {'name': 't', 'shape': ['B'], 'dtype': 'float32'}], [img('eps')]
 
 
@@ -34,13 +44,20 @@ def preprocess(kind):
     p = {'input_range': [0, 1], 'scale': SCALE, 'offset': OFFSET,
          'size_multiple': 1 if kind == 'classifier' else net.size_multiple, 'train_patch': PATCH}
     if kind == 'classifier':
-        p.update(threshold=0.5, output='logit; p(OOF) = sigmoid(logit); OOF iff p >= threshold',
-                 min_size=16, note='global average pooling: any H, W >= 16 (e.g. whole 281 x 281 crops)')
+        # As update_classifier.py writes it: the v2 classifier standardises each frame.
+        p.update(threshold=0.5, output='logit; p(OOF) = sigmoid(logit); OOF iff p >= threshold', scale=1.0, offset=0.0,
+                 min_size=16, standardise=STANDARDISE, note='global average pooling: any H, W >= 16 (e.g. whole 281 x 281 crops)')
     else:
         p['output_inverse'] = 'x = (y - offset) / scale, clipped to input_range'
         p['padding'] = 'pad H, W up to a multiple of size_multiple (reflect), crop the output back'
     if kind == 'unet':
         p['output'] = 'restored image in model space'
+    if kind == 'student':
+        p['output'] = 'x0 of one ensemble member in model space'
+        p['sampler'] = {'kind': 'student', 'requires': 'ddpm',
+                        'note': 'z_b ~ N(0, 1) per member (seeded); one DDPM evaluation at t = T-1 with x_t = z_0 gives '
+                                'x0_hat = clip((z_0 - sqrt(1-ab) eps) / sqrt(ab), -1, 1), shared by the members; '
+                                'then x0_b = student(z_b, cond, x0_hat) for all members in one batch'}
     if kind == 'ddpm':
         ab = cosine_alphas_cumprod(T_STEPS)
         p['output'] = 'eps (noise prediction); x_t and cond are in model space'
@@ -59,6 +76,8 @@ def preprocess(kind):
 def metrics_for(kind, m):
     if kind == 'classifier':
         return m.get('classifier', {})
+    if kind == 'student':
+        return m.get('student', {})
     r = m.get('restoration', {})
     if not r:
         return {}
@@ -76,11 +95,14 @@ def metrics_for(kind, m):
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--only', nargs='+', choices=sorted(ONNX_FILES), help='rewrite only these entries')
+    a = ap.parse_args()
     mpath = os.path.join(RUNS_DIR, 'metrics.json')
     metrics = json.load(open(mpath)) if os.path.exists(mpath) else {}
     commit = git_commit()
     models = []
-    for kind in ('classifier', 'ddpm', 'unet'):
+    for kind in a.only or ('classifier', 'ddpm', 'unet', 'student'):
         f = os.path.join(MODELS_DIR, ONNX_FILES[kind])
         ck_path = os.path.join(RUNS_DIR, f'{kind}.pt')
         if not (os.path.exists(f) and os.path.exists(ck_path)):
@@ -94,19 +116,28 @@ def main():
             'architecture': {k: list(v) if isinstance(v, tuple) else v for k, v in ARCH[kind].items()},
             'training': {'data_seed': info.get('data_seed'), 'steps': info.get('steps'), 'batch': info.get('batch'),
                          'patch': info.get('patch'), 'wall_time_s': info.get('wall_time_s'),
-                         'threads': info.get('threads'), 'commit': commit, 'params': info.get('params'),
+                         'threads': info.get('threads'), 'params': info.get('params'),
+                         'commit': (info.get('config') or {}).get('training_commit', 'not recorded (trained before the record existed)'),
+                         'manifest_commit': commit,
+                         **({'config': info['config']} if info.get('config') else {}),
                          **({'history': info['history']} if 'history' in info else {}),
                          **{k: info[k] for k in ('lr', 'ema', 'schedule', 'T', 'param') if k in info},
                          **({'init': info['init']} if info.get('init') else {})},
             'reference': f'reference/{MODEL_IDS[kind]}.json',
             'metrics': metrics_for(kind, metrics),
         })
+    if a.only:
+        with open(os.path.join(MODELS_DIR, 'manifest.json')) as fh:
+            old = json.load(fh)['models']
+        kinds = {m['kind'] for m in models}
+        models = [m for m in old if m['kind'] not in kinds] + models
     manifest = {'version': 1, 'models': models}
     with open(os.path.join(MODELS_DIR, 'manifest.json'), 'w') as fh:
         json.dump(manifest, fh, indent=1)
         fh.write('\n')
-    with open(os.path.join(MODELS_DIR, 'README.md'), 'w') as fh:
-        fh.write(render_readme(manifest, metrics))
+    if not a.only:
+        with open(os.path.join(MODELS_DIR, 'README.md'), 'w') as fh:
+            fh.write(render_readme(manifest, metrics))
     print(json.dumps([{k: m[k] for k in ('id', 'bytes', 'sha256')} for m in models], indent=1))
 
 

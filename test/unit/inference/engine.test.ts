@@ -69,6 +69,16 @@ describe('inference engine with the fixture models', () => {
     });
   }
 
+  it('falls back to DDIM-5 when the student sampler is asked for and the models folder has no student, and says so', async () => {
+    const ws = tempDir('ws');
+    const src = writeFrame8(tempDir('frames'), 'oof.tif', syntheticFrame(40, 40, 3, 5), 40, 40);
+    const engine = await engineFor(ws);
+    expect(engine.ready(1, 1).problems).toEqual([]);
+    const res = await engine.restore({ type: 'restore', id: 4, frameId: 8, path: src, page: 0, options: { sampler: 'student', steps: 1, eta: 0, ensemble: 2, seeds: [1, 2] } });
+    expect([res.sampler, res.steps, res.evaluations, res.modelId]).toEqual(['ddim', 5, 5, 'fixture-ddpm']);
+    await engine.close();
+  });
+
   it('reproduces a restoration exactly from its recorded seeds', async () => {
     const src = writeFrame8(tempDir('frames'), 'oof.tif', syntheticFrame(40, 40, 4, 5), 40, 40);
     const runOnce = async () => {

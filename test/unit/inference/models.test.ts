@@ -30,8 +30,10 @@ if (!shippedReady) console.log(`skipping the shipped-model checks: ${join(SHIPPE
 
 function modelChecks(modelsDir: string, referenceDir: string) {
   const manifest = readManifest(modelsDir);
-  it('lists one model of each kind', () => {
-    expect(manifest.models.map((m) => m.kind).sort()).toEqual(['classifier', 'ddpm', 'unet']);
+  it('lists one model of each kind (the one-step student is optional)', () => {
+    const kinds = manifest.models.map((m) => m.kind).sort();
+    expect(kinds.filter((k) => k !== 'student')).toEqual(['classifier', 'ddpm', 'unet']);
+    expect(kinds.filter((k) => k === 'student').length).toBeLessThanOrEqual(1);
   });
   for (const entry of manifest.models) {
     describe(`${entry.id} (${entry.kind}, ${entry.file})`, () => {
@@ -49,7 +51,10 @@ function modelChecks(modelsDir: string, referenceDir: string) {
         const m = entry.preprocess.sizeMultiple;
         const [B, H, W] = [2, 4 * Math.max(m, 4), 6 * Math.max(m, 4)];
         const img = (): PlainTensor => ({ data: new Float32Array(B * H * W).map((_, i) => Math.sin(i * 0.1)), dims: [B, 1, H, W] });
-        const feeds: Record<string, PlainTensor> = entry.kind === 'ddpm' ? { x_t: img(), cond: img(), t: { data: Float32Array.of(10, 700), dims: [B] } } : { image: img() };
+        const feeds: Record<string, PlainTensor> =
+          entry.kind === 'ddpm' ? { x_t: img(), cond: img(), t: { data: Float32Array.of(10, 700), dims: [B] } }
+          : entry.kind === 'student' ? { z: img(), cond: img(), x0_hat: img() }
+          : { image: img() };
         const out = await s.run(feeds);
         const name = EXPECTED_IO[entry.kind].outputs[0]!;
         expect(out[name]!.dims).toEqual(entry.kind === 'classifier' ? [B, 1] : [B, 1, H, W]);

@@ -83,6 +83,44 @@ describe('restoreFrame with an exact ε-oracle network', () => {
   });
 });
 
+describe('restoreFrame with the one-step student', () => {
+  const schedule = cosineSchedule(1000);
+  const W = 30;
+  const H = 20;
+  const image = { width: W, height: H, data: Float32Array.from({ length: W * H }, (_, i) => 0.5 + 0.3 * Math.cos(i * 0.07)) };
+
+  it('calls the DDPM once (batch 1, t = T−1, the first member\'s noise) and the member network once for all members', async () => {
+    const calls: { net: string; n: number; t?: number }[] = [];
+    let ddpmXt: Float32Array | null = null;
+    const ddpm: NetworkFn = async (inputs, n) => {
+      calls.push({ net: 'ddpm', n, t: inputs.t![0] });
+      ddpmXt = inputs.x_t!.slice();
+      const ab = schedule.alphasCumprod[inputs.t![0]!]!;
+      return inputs.x_t!.map((v) => (v - Math.sqrt(ab) * 0.2) / Math.sqrt(1 - ab)); // the ε of x0 = 0.2 everywhere
+    };
+    const student: NetworkFn = async (inputs, n) => {
+      calls.push({ net: 'student', n });
+      return inputs.x0_hat!.map((v, i) => v + 0.01 * inputs.z![i]!); // member detail from its own noise
+    };
+    const res = await restoreFrame(image, { ddpm, ddpmPre: pre, schedule, student, studentPre: pre }, { sampler: 'student', steps: 1, eta: 0, seeds: [3, 4, 5] });
+    expect(calls).toEqual([{ net: 'ddpm', n: 1, t: 999 }, { net: 'student', n: 3 }]);
+    expect(res.evaluations).toBe(2);
+    expect(res.members).toHaveLength(3);
+    // x0_hat = (z0 − √(1−ᾱ)·ε̂) / √ᾱ = 0.2; member b = 0.2 + 0.01·z_b, mapped back to [0, 1].
+    const z0 = ddpmXt!;
+    expect(res.members[0]![0]).toBeCloseTo((0.2 + 0.01 * z0[0]! + 1) / 2, 3);
+    expect(res.members[1]![0]).not.toBeCloseTo(res.members[0]![0]!, 6);
+    expect(res.spreadMean).toBeGreaterThan(0);
+    const again = await restoreFrame(image, { ddpm, ddpmPre: pre, schedule, student, studentPre: pre }, { sampler: 'student', steps: 1, eta: 0, seeds: [3, 4, 5] });
+    expect(maxAbsDiff(again.mean, res.mean)).toBe(0);
+  });
+
+  it('refuses the student sampler when no student network is given', async () => {
+    const net: NetworkFn = async (inputs) => inputs.x_t!;
+    await expect(restoreFrame(image, { ddpm: net, ddpmPre: pre, schedule }, { sampler: 'student', steps: 1, eta: 0, seeds: [1] })).rejects.toThrow(/student/);
+  });
+});
+
 // ---------------------------------------------------------------- periodic artefacts (issue 12)
 
 const SHIPPED_DIR = resolve(process.env.PF_SHIPPED_MODELS ?? 'models');

@@ -1,0 +1,95 @@
+"""Held-out evaluation of the one-step student (pf-student-v1) against its teacher.
+
+On N OOF pairs of the test set (seed 2; evenly spaced over the label-1, non-identical
+pairs, as evaluate.py picks its DDIM subset), full 96^2 frames, 5 members each drawn from
+the same seeded noise for both methods:
+  - teacher: DDIM-5 x 5 (eta 0, x0 clipped; the station's former default) -> mean
+  - student: x0_hat (one teacher evaluation, shared) + member network -> mean
+  - x0_hat alone (what the student starts from)
+Metrics as evaluate.py (PSNR, SSIM, PCC, edge-PCC, Tenenbaum), paired differences student
+minus teacher with 95% CIs, and whether the ensemble spread is an uncertainty map: the
+Pearson correlation between the per-pixel spread (std of the members) and the per-pixel
+error |mean - ground truth|, pooled over all pixels of all pairs and per frame.
+Merges the results into runs/metrics.json under "student".
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import torch
+
+from common import PAIRS_DIR, RUNS_DIR, T_STEPS, PairSet, cosine_alphas_cumprod, from_model, load_checkpoint, log, to_model
+from distill import ddim_sample, load_teacher, restore, teacher_x0hat
+from evaluate import METRICS_PATH, deep_merge, paired_vs, pearson, summarise
+
+
+def spread_error(means, spreads, gts):
+    err = np.abs(np.asarray(means, np.float64) - np.asarray(gts, np.float64))
+    sp = np.asarray(spreads, np.float64)
+    per_frame = [pearson(s.ravel(), e.ravel()) for s, e in zip(sp, err)]
+    # Error where the spread is in its top decile vs the rest (pooled): "rises where wrong".
+    q = np.quantile(sp, 0.9)
+    return {'pooled_pcc': round(pearson(sp.ravel(), err.ravel()), 4),
+            'per_frame_pcc_mean': round(float(np.mean(per_frame)), 4),
+            'mean_abs_error_top10pct_spread': round(float(err[sp >= q].mean()), 5),
+            'mean_abs_error_other_pixels': round(float(err[sp < q].mean()), 5),
+            'mean_spread': round(float(sp.mean()), 5)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--test', default=os.path.join(PAIRS_DIR, 'test'))
+    ap.add_argument('--ckpt', default=os.path.join(RUNS_DIR, 'student.pt'))
+    ap.add_argument('--n', type=int, default=24)
+    ap.add_argument('--members', type=int, default=5)
+    ap.add_argument('--teacher-steps', type=int, default=5)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--seed', type=int, default=0)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    test = PairSet(a.test)
+    idx = np.nonzero((test.label == 1) & ~test.identical)[0]
+    sub = idx[np.linspace(0, len(idx) - 1, min(a.n, len(idx))).round().astype(int)]
+    teacher = load_teacher()
+    student, ck = load_checkpoint('student', a.ckpt)
+    ab = cosine_alphas_cumprod(T_STEPS)
+    g = torch.Generator().manual_seed(a.seed)
+    out = {k: {'mean': [], 'spread': []} for k in ('teacher', 'student')}
+    x0hats, gts, oofs = [], [], []
+    t0 = time.time()
+    with torch.no_grad():
+        for n, i in enumerate(sub):
+            cond = to_model(torch.from_numpy(np.array(test.oof[i]))[None, None]).repeat(a.members, 1, 1, 1)
+            z = torch.randn(cond.shape, generator=g)
+            for k, x in (('teacher', ddim_sample(teacher, cond, z, a.teacher_steps, ab)), ('student', restore(student, teacher, cond, z, ab))):
+                m = from_model(x).clamp(0, 1)[:, 0].numpy().astype(np.float64)
+                out[k]['mean'].append(m.mean(0))
+                out[k]['spread'].append(m.std(0))
+            x0hats.append(from_model(teacher_x0hat(teacher, cond[:1], z[:1], ab)).clamp(0, 1)[0, 0].numpy())
+            gts.append(np.array(test.focus[i], np.float64))
+            oofs.append(np.array(test.oof[i], np.float64))
+            if (n + 1) % 8 == 0:
+                log(f'{n + 1}/{len(sub)} pairs')
+    res = {
+        'test_seed': test.seed, 'pairs': int(len(sub)), 'members': a.members, 'teacher': f'DDIM-{a.teacher_steps} x {a.members}',
+        'student_steps': ck['info'].get('steps'), 'wall_time_s': round(time.time() - t0, 1),
+        'metrics': {'oof_input': summarise(oofs, gts),
+                    f'ddim{a.teacher_steps}_mean': summarise(out['teacher']['mean'], gts),
+                    'student_mean': summarise(out['student']['mean'], gts),
+                    'x0_hat': summarise(x0hats, gts)},
+        'student_minus_teacher': paired_vs(out['student']['mean'], out['teacher']['mean'], gts),
+        'spread_vs_error': {'student': spread_error(out['student']['mean'], out['student']['spread'], gts),
+                            'teacher': spread_error(out['teacher']['mean'], out['teacher']['spread'], gts)},
+    }
+    metrics = json.load(open(METRICS_PATH)) if os.path.exists(METRICS_PATH) else {}
+    deep_merge(metrics, {'student': res})
+    os.makedirs(os.path.dirname(METRICS_PATH), exist_ok=True)
+    with open(METRICS_PATH, 'w') as f:
+        json.dump(metrics, f, indent=1)
+    print(json.dumps(res, indent=1))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,100 @@
+"""Smoke tests of the training recipe (run by CI through test/integration/training-recipe.test.ts
+when /usr/bin/python3 has torch and onnx): a few steps of each stage on tiny stand-in pairs,
+step-based runs that replay exactly, the student export, and the teacher recovered from the
+shipped ONNX file."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAINING = os.path.dirname(HERE)
+sys.path.insert(0, TRAINING)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from common import make_standin, step_lr  # noqa: E402
+
+
+def run(args, env):
+    r = subprocess.run([sys.executable, *args], cwd=TRAINING, env=env, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise AssertionError(f'{args[0]} failed ({r.returncode}):\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}')
+    return r.stdout
+
+
+class Recipe(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        torch.set_num_threads(1)
+        cls.tmp = tempfile.TemporaryDirectory(prefix='pf-recipe-')
+        root = cls.tmp.name
+        make_standin(os.path.join(root, 'pairs', 'train'), 24, seed=1, size=64)
+        make_standin(os.path.join(root, 'pairs', 'test'), 8, seed=2, size=64)
+        os.makedirs(os.path.join(root, 'models', 'reference'))
+        cls.env = dict(os.environ, PF_PAIRS_DIR=os.path.join(root, 'pairs'), PF_RUNS_DIR=os.path.join(root, 'runs'),
+                       PF_MODELS_DIR=os.path.join(root, 'models'), OMP_NUM_THREADS='1')
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def path(self, *p):
+        return os.path.join(self.tmp.name, *p)
+
+    def test_learning_rate_is_a_function_of_the_step(self):
+        self.assertAlmostEqual(step_lr(0, 100, 1.0, 10), 0.1)
+        self.assertAlmostEqual(step_lr(50, 100, 1.0, 10), 1.0)
+        self.assertLess(step_lr(99, 100, 1.0, 10), 0.06)
+
+    def test_unet_runs_replay_exactly_and_record_their_config(self):
+        for name in ('a.pt', 'b.pt'):
+            run(['train_unet.py', '--steps', '3', '--out', self.path('runs', name)], self.env)
+        a, b = (torch.load(self.path('runs', n), map_location='cpu') for n in ('a.pt', 'b.pt'))
+        for k in a['ema']:
+            self.assertTrue(torch.equal(a['ema'][k], b['ema'][k]), k)
+        cfg = a['info']['config']
+        self.assertEqual(a['info']['steps'], 3)
+        self.assertEqual(cfg['steps'], 3)
+        self.assertEqual(cfg['versions']['torch'], torch.__version__)
+        self.assertEqual(cfg['versions']['numpy'], np.__version__)
+        self.assertIn('training_commit', cfg)
+
+    def test_ddpm_phases_and_resume(self):
+        out = self.path('runs', 'ddpm_eps.pt')
+        run(['train_ddpm.py', '--param', 'eps', '--steps', '2', '--phases', '0:2e-4:0.999,1:6e-4:0.995', '--out', out], self.env)
+        ck = torch.load(out, map_location='cpu')
+        self.assertEqual([p['from_step'] for p in ck['info']['history']], [0, 1])
+        self.assertIn('rng', ck)
+        v = self.path('runs', 'ddpm.pt')
+        run(['train_ddpm.py', '--param', 'v', '--init', out, '--steps', '2', '--out', v], self.env)
+        self.assertEqual(torch.load(v, map_location='cpu')['info']['init']['steps'], 2)
+
+    def test_student_distils_exports_and_checks(self):
+        targets = self.path('runs', 'targets')
+        teacher = os.path.join(TRAINING, '..', 'ddpm.onnx')  # the shipped DDPM
+        run(['distill.py', 'targets', '--out', targets, '--shards', '1', '--shard-size', '4', '--teacher-steps', '2',
+             '--batch', '4', '--teacher', teacher], self.env)
+        ckpt = self.path('runs', 'student.pt')
+        run(['distill.py', 'train', '--targets', targets, '--shards', '1', '--steps', '2', '--batch', '2',
+             '--monitor-pairs', '1', '--monitor-every', '2', '--out', ckpt, '--teacher', teacher], self.env)
+        info = torch.load(ckpt, map_location='cpu')['info']
+        self.assertEqual(info['steps'], 2)
+        self.assertEqual(info['config']['stage'], 'student')
+        run(['export.py', 'student', '--runs', self.path('runs')], self.env)
+        ref = json.load(open(self.path('models', 'reference', 'pf-student-v1.json')))
+        self.assertEqual(sorted(ref['cases'][0]['inputs']), ['cond', 'x0_hat', 'z'])
+        self.assertTrue(os.path.getsize(self.path('models', 'student.onnx')) < 15 * 1024 * 1024)
+
+
+class ShippedTeacher(unittest.TestCase):
+    def test_weights_recovered_from_onnx_match_the_reference_outputs(self):
+        from onnx_weights import check_against_reference, load_from_onnx
+        self.assertLess(check_against_reference('ddpm', load_from_onnx('ddpm')), 1e-4)
+
+
+if __name__ == '__main__':
+    unittest.main()
