@@ -17,6 +17,7 @@ import type {
   FrameState,
   FrameSummary,
   NanowellDetail,
+  RestorationInfo,
   ReviewState,
   Totals,
   UsabilityRule,
@@ -314,24 +315,15 @@ export function frameDetail(db: Db, frameId: number): FrameDetail {
     bits: source.bits,
     classification: before ?? null,
     classificationAfter: after ?? null,
-    restoration: r
-      ? {
-          modelId: r.modelId,
-          modelSha256: r.modelSha256,
-          sampler: r.sampler,
-          steps: r.steps,
-          eta: r.eta,
-          ensemble: r.ensemble,
-          seeds: parseSeeds(r.seeds),
-          spreadMean: r.spreadMean,
-          tenenbaumBefore: r.tenenbaumBefore,
-          tenenbaumAfter: r.tenenbaumAfter,
-          durationMs: r.durationMs,
-          createdAt: r.createdAt,
-        }
-      : null,
+    restoration: r ? restorationInfoOf(r) : null,
     decisions: s.decisionsOfFrame.all(frameId).map(toDecisionEntry),
   };
+}
+
+/** The UI's view of a stored restoration: its fields without the workspace file paths, seeds parsed. */
+function restorationInfoOf(row: RestorationRow): RestorationInfo {
+  const { meanPath: _mean, spreadPath: _spread, membersPath: _members, seeds, ...info } = row;
+  return { ...info, seeds: parseSeeds(seeds) };
 }
 
 function parseSeeds(text: string): number[] {
