@@ -134,6 +134,8 @@ export class Pipeline {
   private lastExit: string | null = null;
   /** Set after MAX_CONSECUTIVE_CRASHES exits without a completed job: no more restarts. */
   private gaveUp = false;
+  /** Classification answers received so far (a restoration waiting behind them is not stuck). */
+  private classifiedSince = 0;
   /** Frames of a batch that failed as a whole: each is classified alone until it succeeds or fails for good. */
   private readonly alone = new Set<number>();
 
@@ -415,6 +417,7 @@ export class Pipeline {
         })),
         { timeoutMs: this.options.classifyTimeoutMs ?? CLASSIFY_TIMEOUT_MS },
       );
+      this.classifiedSince++;
       const byFrame = new Map(res.results.map((r) => [r.frameId, r]));
       // One transaction for the batch (per-frame commits cost more than the rows); events after it.
       const classified: StationEvent[] = [];
@@ -469,6 +472,7 @@ export class Pipeline {
 
   private async runRestore(client: WorkerClient, item: WorkItem, signal: AbortSignal): Promise<void> {
     const [attemptId] = startAttempts(this.db, [item.frameId], 'restore');
+    let restoreSeen = this.classifiedSince;
     const cfg = this.restoreConfig;
     // Seeds follow the frame's place in the acquisition, not its row id: shards restore it as a whole run would.
     const seeds = ensembleSeeds(frameSeedKey(item.path, item.page), cfg.ensemble);
@@ -481,7 +485,16 @@ export class Pipeline {
           options: { sampler: cfg.sampler, steps: cfg.steps, eta: cfg.eta, ensemble: cfg.ensemble, seeds, ...(cfg.warmStartT !== undefined ? { warmStartT: cfg.warmStartT } : {}) },
         },
         signal,
-        { timeoutMs: this.options.restoreTimeoutMs ?? RESTORE_TIMEOUT_MS },
+        {
+          timeoutMs: this.options.restoreTimeoutMs ?? RESTORE_TIMEOUT_MS,
+          // A restoration yields to classification at every step: while classifications keep
+          // completing, the worker is not stuck, the restoration is waiting its turn.
+          extendWhile: () => {
+            const busy = this.classifiedSince > restoreSeen;
+            restoreSeen = this.classifiedSince;
+            return busy;
+          },
+        },
       );
       recordRestoration(this.db, {
         attemptId: attemptId!,

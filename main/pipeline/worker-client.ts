@@ -43,6 +43,11 @@ export class WorkerTimeoutError extends Error {
 /** Per-request options: a time limit (ms; 0 or omitted: none). */
 export interface SendOptions {
   timeoutMs?: number;
+  /**
+   * Asked when the limit is reached: true gives the job another `timeoutMs`
+   * (the worker is answering other work the job rightly waits behind).
+   */
+  extendWhile?: () => boolean;
 }
 
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
@@ -109,7 +114,7 @@ export class WorkerClient {
   }
 
   async classify(items: ClassifyItem[], options: SendOptions = {}): Promise<ClassifiedResponse> {
-    const r = await this.send({ type: 'classify', items }, undefined, options.timeoutMs);
+    const r = await this.send({ type: 'classify', items }, undefined, options);
     if (r.type !== 'classified') throw new ProtocolError(`worker answered classify with ${r.type}`);
     return r;
   }
@@ -124,7 +129,7 @@ export class WorkerClient {
         if (signal.aborted) cancel();
         else signal.addEventListener('abort', cancel, { once: true });
       },
-      options.timeoutMs,
+      options,
     );
     if (r.type !== 'restored') throw new ProtocolError(`worker answered restore with ${r.type}`);
     return r;
@@ -149,7 +154,8 @@ export class WorkerClient {
     return this.exited;
   }
 
-  private send(body: RequestBody, onId?: (id: number) => void, timeoutMs = 0): Promise<WorkerResponse> {
+  private send(body: RequestBody, onId?: (id: number) => void, options: SendOptions = {}): Promise<WorkerResponse> {
+    const timeoutMs = options.timeoutMs ?? 0;
     if (!this.alive) return Promise.reject(new WorkerCrashedError(this.exitInfo?.code ?? null, this.exitInfo?.signal ?? 'SIGKILL'));
     const id = this.nextId++;
     onId?.(id);
@@ -164,7 +170,11 @@ export class WorkerClient {
         reject: (e) => (settle(), reject(e)),
       });
       // An answer that never comes (a message lost, a worker stuck in a loop) must not hold the job forever.
-      if (timeoutMs > 0) timer = setTimeout(() => this.pending.get(id)?.reject(new WorkerTimeoutError(timeoutMs)), timeoutMs);
+      const expire = () => {
+        if (options.extendWhile?.()) timer = setTimeout(expire, timeoutMs);
+        else this.pending.get(id)?.reject(new WorkerTimeoutError(timeoutMs));
+      };
+      if (timeoutMs > 0) timer = setTimeout(expire, timeoutMs);
       try {
         this.host.postMessage({ ...body, id } as WorkerRequest);
       } catch (err) {
