@@ -12,8 +12,9 @@
  * of the destination is touched.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { isSameOrInside, realPathOf } from '../acquisition/location.js';
 import { MANIFEST_CSV, MANIFEST_JSON, readManifestRows } from './manifest.js';
 
 export class ExportRefusedError extends Error {
@@ -22,32 +23,6 @@ export class ExportRefusedError extends Error {
 
 /** The destination exists and merging was not asked for (the UI then offers to merge). */
 export const DESTINATION_EXISTS = 'already exists';
-
-/** Real path of `p`, resolving symlinks of its longest existing ancestor (p itself may not exist yet). */
-export function realPathOf(p: string): string {
-  const abs = resolve(p);
-  let existing = abs;
-  const rest: string[] = [];
-  while (!existsSync(existing)) {
-    const parent = dirname(existing);
-    if (parent === existing) break;
-    rest.unshift(basename(existing));
-    existing = parent;
-  }
-  let real: string;
-  try {
-    real = realpathSync(existing);
-  } catch {
-    real = existing;
-  }
-  return rest.length ? join(real, ...rest) : real;
-}
-
-/** Whether `child` is `parent` or lies inside it (real paths). */
-export function isSameOrInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
-}
 
 /**
  * Throws {@link ExportRefusedError} when the destination may not be written:
