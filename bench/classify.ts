@@ -4,10 +4,15 @@
  * End to end as `postfocus process --no-restore` runs it: a simulated TIMING
  * acquisition of 281×281 8-bit frames is ingested into a fresh workspace, then
  * the pipeline classifies every frame in its inference worker (TIFF decode,
- * focus metrics, network, SQLite, events). Reference measured in the same run:
- * the classifier network alone on the same decoded frames in this process, one
- * frame per call with the station's session settings — the floor the whole path
- * can approach.
+ * focus metrics, network, SQLite, events). References measured in the same run
+ * on the same decoded frames in this process:
+ *   - the classifier network alone, one frame per call with the station's
+ *     session settings (pool threads sleep when idle) — the floor the whole path
+ *     can approach;
+ *   - the network with the settings before issue 13: batches of 32 frames and
+ *     spinning pool threads (ONNX Runtime's defaults);
+ *   - the focus metrics the worker computes now (image-domain only) against all
+ *     of them including the unstored power-spectrum slope (before).
  *
  * Machines here are shared, so besides wall-clock rates it reports CPU time per
  * frame (station + worker process, from /proc) and the rate that CPU cost
@@ -23,11 +28,13 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ingestOnce } from '../main/acquisition/ingest.js';
 import { EventBus } from '../main/common/event-bus.js';
+import type { Image } from '../main/imaging/image.js';
+import { focusMetrics, spatialFocusMetrics } from '../main/imaging/metrics/focus.js';
 import { readTiffFloatPage } from '../main/imaging/tiff-read.js';
 import { paddedSide } from '../main/inference/classifier.js';
-import { modelOfKind, readManifest, verifyModelFile } from '../main/inference/model-registry.js';
+import { modelOfKind, readManifest, verifyModelFile, type Preprocess } from '../main/inference/model-registry.js';
 import { ModelSession } from '../main/inference/session.js';
-import { toModelSpace } from '../main/inference/tensor.js';
+import { standardisation, toModelSpace, toStandardised } from '../main/inference/tensor.js';
 import { forkHostFactory } from '../main/pipeline/fork-host.js';
 import { defaultModelsDir } from '../main/pipeline/paths.js';
 import { Pipeline } from '../main/pipeline/pipeline.js';
@@ -63,30 +70,49 @@ interface Measured {
   cpuMsPerFrame: number | null;
 }
 
-/** The network alone: every frame decoded beforehand, one frame per call, station session settings. */
-async function networkFloor(files: string[], modelsDir: string): Promise<Measured> {
+/** The network alone on frames decoded beforehand: `batch` frames per call, spinning or sleeping pool threads. */
+async function networkAlone(images: Image[], modelsDir: string, batch: number, spinning: boolean): Promise<Measured> {
   const manifest = readManifest(modelsDir);
   const entry = modelOfKind(manifest, 'classifier');
   if (!entry) throw new Error(`${modelsDir}: no classifier in the manifest`);
-  const session = await ModelSession.open(verifyModelFile(modelsDir, entry));
+  const session = await ModelSession.open(verifyModelFile(modelsDir, entry), { spinning });
   try {
+    const side = images[0]!.width;
+    const px = side * side;
     const inputs: Float32Array[] = [];
-    let side = 0;
-    for (const f of files) {
-      const p = await readTiffFloatPage(f, 0);
-      side = paddedSide(p.width, entry.preprocess);
-      if (side !== p.width || paddedSide(p.height, entry.preprocess) !== p.height) throw new Error(`${f}: frame needs padding; the floor assumes none`);
-      inputs.push(toModelSpace(p.data, entry.preprocess));
+    for (let k = 0; k < images.length; k += batch) {
+      const chunk = images.slice(k, k + batch);
+      const x = new Float32Array(chunk.length * px);
+      chunk.forEach((img, j) => {
+        if (img.width !== side || img.height !== side || paddedSide(side, entry.preprocess) !== side) throw new Error('the network reference assumes square frames that need no padding');
+        x.set(modelInput(img, entry.preprocess), j * px);
+      });
+      inputs.push(x);
     }
-    await session.run({ image: { data: inputs[0]!, dims: [1, 1, side, side] } }); // warm-up
+    await session.run({ image: { data: inputs[0]!.subarray(0, px), dims: [1, 1, side, side] } }); // warm-up
     const c0 = cpuSelf();
     const t0 = performance.now();
-    for (const x of inputs) await session.run({ image: { data: x, dims: [1, 1, side, side] } });
+    for (const x of inputs) await session.run({ image: { data: x, dims: [x.length / px, 1, side, side] } });
     const seconds = (performance.now() - t0) / 1000;
-    return { frames: inputs.length, seconds, perS: inputs.length / seconds, cpuMsPerFrame: ((cpuSelf() - c0) * 1000) / inputs.length };
+    return { frames: images.length, seconds, perS: images.length / seconds, cpuMsPerFrame: ((cpuSelf() - c0) * 1000) / images.length };
   } finally {
     await session.close();
   }
+}
+
+/** The classifier's model-space input of one frame (the manifest's standardisation or scale/offset). */
+function modelInput(img: Image, pre: Preprocess): Float32Array {
+  const out = new Float32Array(img.data.length);
+  if (pre.standardise) return toStandardised(img.data, standardisation(img.data, pre.standardise), pre.standardise, out);
+  return toModelSpace(img.data, pre, out);
+}
+
+/** CPU ms per frame of a per-frame function (single thread). */
+function perFrameMs(images: Image[], f: (img: Image) => unknown): number {
+  f(images[0]!); // warm-up
+  const c0 = cpuSelf();
+  for (const img of images) f(img);
+  return ((cpuSelf() - c0) * 1000) / images.length;
 }
 
 /** The station's path: ingest, then the pipeline (classification only) until idle. */
@@ -164,7 +190,15 @@ async function main(): Promise<void> {
     const db = openWorkspaceDb(join(dir, 'workspace'));
     const files = listFrames(db);
     closeDb(db);
-    const floor = await networkFloor(files.slice(0, Math.min(files.length, 200)), modelsDir);
+    const images: Image[] = [];
+    for (const f of files.slice(0, Math.min(files.length, 192))) {
+      const p = await readTiffFloatPage(f, 0);
+      images.push({ width: p.width, height: p.height, data: p.data });
+    }
+    const floor = await networkAlone(images, modelsDir, 1, false);
+    const before = await networkAlone(images, modelsDir, 32, true);
+    const metricsNow = perFrameMs(images, (img) => spatialFocusMetrics(img));
+    const metricsBefore = perFrameMs(images, (img) => focusMetrics(img));
     const idle = (m: Measured): number | null => (m.cpuMsPerFrame ? (cores * 1000) / m.cpuMsPerFrame : null);
     const doc = {
       frame_size: SIZE,
@@ -178,6 +212,10 @@ async function main(): Promise<void> {
       network_cpu_ms_per_frame: floor.cpuMsPerFrame,
       network_per_s_idle_cores: idle(floor),
       ratio_to_network: e2e.perS / floor.perS,
+      network_before_per_s: before.perS,
+      network_before_cpu_ms_per_frame: before.cpuMsPerFrame,
+      metrics_cpu_ms_per_frame: metricsNow,
+      metrics_before_cpu_ms_per_frame: metricsBefore,
       ingest_s: e2e.ingestS,
     };
     if (values.json) {
@@ -190,10 +228,14 @@ async function main(): Promise<void> {
       ['path', 'wall-clock', 'CPU/frame', `on ${cores} idle cores`],
       ['end to end (decode + metrics + network + SQLite)', `${f(e2e.perS)} frames/s`, `${f(e2e.cpuMsPerFrame)} ms`, `${f(idle(e2e), 0)} frames/s`],
       ['reference: network alone, 1 frame per call', `${f(floor.perS)} frames/s`, `${f(floor.cpuMsPerFrame)} ms`, `${f(idle(floor), 0)} frames/s`],
+      ['before: network alone, 32 per call, spinning threads', `${f(before.perS)} frames/s`, `${f(before.cpuMsPerFrame)} ms`, `${f(idle(before), 0)} frames/s`],
+      ['focus metrics stored now (image domain)', '', `${f(metricsNow, 2)} ms`, ''],
+      ['before: all focus metrics (+ 512² FFT slope)', '', `${f(metricsBefore, 2)} ms`, ''],
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) say(r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd());
     say(`\nend to end = ${(100 * doc.ratio_to_network).toFixed(0)}% of the network-alone rate (same run); ingest ${e2e.ingestS.toFixed(1)} s`);
+    say(`network: ${f((before.cpuMsPerFrame ?? 0) / (floor.cpuMsPerFrame ?? 1), 2)}× less CPU per frame than with the settings before; focus metrics ${f(metricsBefore / metricsNow, 1)}× less`);
     const best = Math.max(e2e.perS, idle(e2e) ?? 0);
     say(`target ≥ 50 frames/s: wall-clock ${f(e2e.perS)} frames/s here; CPU cost allows ${f(idle(e2e), 0)} frames/s on ${cores} idle cores → ${best >= 50 ? 'met' : 'NOT met'}`);
   } finally {

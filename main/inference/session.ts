@@ -28,6 +28,8 @@ export interface SessionOptions {
   providers?: readonly ProviderName[];
   /** Intra-op threads for the CPU provider (0 = ONNX Runtime's default). */
   threads?: number;
+  /** Let idle pool threads spin (ONNX Runtime's own default; off here, see open()). Benchmarks compare both. */
+  spinning?: boolean;
 }
 
 /** Whether the CUDA provider library ships next to the native binding (it is optional on Linux). */
@@ -86,7 +88,7 @@ export class ModelSession {
           // Idle pool threads sleep instead of spinning: classification and restoration
           // run side by side on few cores, and spinning threads steal the other's CPU
           // (measured on 2 cores: 281² classifier 44 → 25 ms CPU per frame with 2 threads).
-          extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+          ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
         });
         const specs = (meta: readonly ort.InferenceSession.ValueMetadata[]): ValueSpec[] =>
           meta.map((m) => ({ name: m.name, shape: m.isTensor ? [...m.shape] : [] }));
