@@ -29,6 +29,11 @@ export function murmurMix(init: number, parts: readonly number[]): number {
     h ^= k;
     h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
   }
+  return fmix32(h);
+}
+
+/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

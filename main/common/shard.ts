@@ -18,6 +18,9 @@
  * - balanced in expectation (a uniform hash): with W nanowells a shard holds
  *   W/N ± about sqrt(W/N) of them (TIMING plates: 1,266–2,708 nanowells).
  */
+import { fmix32 } from './random.js';
+
+export { fmix32 };
 
 /** Shard i of N (0 ≤ i < N), as `--shard i/N` writes it. */
 export interface ShardSpec {
@@ -59,16 +62,6 @@ export function stableHash32(text: string): number {
 export function nanowellShard(block: string, well: string, count: number): number {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count must be a positive integer, got ${count}`);
   return fmix32(stableHash32(`${block}\u0000${well}`)) % count;
-}
-
-/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Whether nanowell (block, well) is part of `spec`. */
