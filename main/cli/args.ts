@@ -61,6 +61,16 @@ function usageMessage(err: Error & { code?: string }): string {
   return err.message;
 }
 
+/** Flags that take a value, by name (for a parseArgs spec: `{ ...stringFlags('size', 'seed') }`). */
+export function stringFlags(...names: string[]): Record<string, FlagSpec> {
+  return Object.fromEntries(names.map((name) => [name, { type: 'string' }]));
+}
+
+/** Flags without a value, by name (for a parseArgs spec: `{ ...booleanFlags('json') }`). */
+export function booleanFlags(...names: string[]): Record<string, FlagSpec> {
+  return Object.fromEntries(names.map((name) => [name, { type: 'boolean' }]));
+}
+
 /** Reads a numeric flag; rejects non-numbers and values outside [min, max]. */
 export function numberFlag(
   flags: ParsedArgs['flags'],

@@ -10,7 +10,7 @@ import type { BulkApplyResult, BulkPreview, BulkRule } from '../../common/domain
 import { openStation } from '../../station/open.js';
 import { dispatchCommand } from '../../station/validate.js';
 import { DATABASE_FILE } from '../../store/database.js';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 
 /** The review app's starting thresholds (renderer/src/state/review.svelte.ts). */
@@ -38,13 +38,8 @@ const command: Command = {
   help: HELP,
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
-      reviewer: { type: 'string' },
-      'max-p-oof-after': { type: 'string' },
-      'max-spread': { type: 'string' },
-      'include-decided': { type: 'boolean' },
-      note: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      json: { type: 'boolean' },
+      ...stringFlags('reviewer', 'max-p-oof-after', 'max-spread', 'note'),
+      ...booleanFlags('include-decided', 'dry-run', 'json'),
     });
     if (positionals.length !== 1) throw new UsageError('expected one workspace folder');
     const workspace = resolve(positionals[0]!);

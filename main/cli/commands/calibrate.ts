@@ -5,7 +5,7 @@ import { calibrateFromLabels, calibrationSummary, profileOf, writeProfile } from
 import { closeDb, DATABASE_FILE, openWorkspaceDb } from '../../store/database.js';
 import { framesByPath, recordFocusLabels, type FocusLabel } from '../../store/queries/calibration.js';
 import { acquireWorkspaceLock } from '../../store/workspace-lock.js';
-import { parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 
 const help = `Usage: postfocus calibrate <workspace> [--labels <csv>] [--export <profile.json>] [--json]
@@ -89,10 +89,8 @@ const command: Command = {
   help,
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
-      labels: { type: 'string' },
-      export: { type: 'string' },
-      who: { type: 'string' },
-      json: { type: 'boolean' },
+      ...stringFlags('labels', 'export', 'who'),
+      ...booleanFlags('json'),
     });
     if (positionals.length !== 1) throw new UsageError('expected one workspace folder');
     const workspace = resolve(positionals[0]!);

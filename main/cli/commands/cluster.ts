@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MAX_SHARDS } from '../../common/shard.js';
 import { mergedWorkspace, SCRATCH_PATTERN, shardWorkspace, submitCommands, submitSlurmJob, writeSlurmJob, type SlurmPlan } from '../../cluster/slurm.js';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 
 const help = `Usage: postfocus cluster slurm <acquisition> --shards N --out <folder> [options] [-- <process options>]
@@ -44,19 +44,8 @@ const command: Command = {
     const own = dash >= 0 ? argv.slice(0, dash) : argv;
     const processArgs = dash >= 0 ? argv.slice(dash + 1) : [];
     const { positionals, flags } = parseArgs(own, {
-      shards: { type: 'string' },
-      out: { type: 'string' },
-      partition: { type: 'string' },
-      account: { type: 'string' },
-      'gpus-per-task': { type: 'string' },
-      'cpus-per-task': { type: 'string' },
-      mem: { type: 'string' },
-      time: { type: 'string' },
-      'max-parallel': { type: 'string' },
-      scratch: { type: 'string' },
-      postfocus: { type: 'string' },
-      submit: { type: 'boolean' },
-      json: { type: 'boolean' },
+      ...stringFlags('shards', 'out', 'partition', 'account', 'gpus-per-task', 'cpus-per-task', 'mem', 'time', 'max-parallel', 'scratch', 'postfocus'),
+      ...booleanFlags('submit', 'json'),
     });
     const [engine, acquisition, ...rest] = positionals;
     if (engine !== 'slurm') throw new UsageError(engine ? `unknown engine "${engine}" (slurm; for Kubernetes see deploy/k8s/indexed-job.yaml)` : 'expected: cluster slurm <acquisition>');

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { evaluateCalibration } from '../../pipeline/calibrate.js';
 import { closeDb, DATABASE_FILE, openWorkspaceDb } from '../../store/database.js';
 import { framesByPath } from '../../store/queries/calibration.js';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { parseLabelsCsv } from './calibrate.js';
 
@@ -28,11 +28,8 @@ const command: Command = {
   help,
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
-      truth: { type: 'string' },
-      'per-class': { type: 'string' },
-      repeats: { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean' },
+      ...stringFlags('truth', 'per-class', 'repeats', 'seed'),
+      ...booleanFlags('json'),
     });
     if (positionals.length !== 1) throw new UsageError('expected one workspace folder');
     const truthFile = stringFlag(flags, 'truth');

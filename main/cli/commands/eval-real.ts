@@ -20,7 +20,7 @@ import {
   type CropJudgement,
   type LabelledFrame,
 } from '../../pipeline/real-eval.js';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 
 const HELP = `Usage: postfocus eval-real <dir> [--labels <csv>] [--all-in-focus] [--crop 281]
@@ -75,17 +75,8 @@ const command: Command = {
   help: HELP,
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
-      labels: { type: 'string' },
-      'all-in-focus': { type: 'boolean' },
-      crop: { type: 'string' },
-      'in-focus-max-um': { type: 'string' },
-      'oof-min-um': { type: 'string' },
-      restore: { type: 'string' },
-      'bit-depths': { type: 'boolean' },
-      models: { type: 'string' },
-      threads: { type: 'string' },
-      out: { type: 'string' },
-      json: { type: 'boolean' },
+      ...stringFlags('labels', 'crop', 'in-focus-max-um', 'oof-min-um', 'restore', 'models', 'threads', 'out'),
+      ...booleanFlags('all-in-focus', 'bit-depths', 'json'),
     });
     if (positionals.length !== 1) throw new UsageError('expected one data folder');
     const dir = resolve(positionals[0]!);

@@ -7,7 +7,7 @@ import { exportDataset, type ExportProgress } from '../../export/export.js';
 import { EXPORT_INCLUDES, EXPORT_LAYOUTS, normalizeExportPolicy, POLICY_HELP } from '../../common/export-policy.js';
 import { DEFAULT_TRAINING_SIZE } from '../../export/training-pack.js';
 import { assertWorkspaceFolder, closeDb, DATABASE_FILE, isWorkspaceWritable, openWorkspaceDb } from '../../store/database.js';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatDuration, progressBar, ProgressLine } from '../progress.js';
 
@@ -81,13 +81,8 @@ const command: Command = {
   help: HELP,
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
-      policy: { type: 'string' },
-      layout: { type: 'string' },
-      'no-ome': { type: 'boolean' },
-      'training-pack': { type: 'boolean' },
-      'training-size': { type: 'string' },
-      merge: { type: 'boolean' },
-      json: { type: 'boolean' },
+      ...stringFlags('policy', 'layout', 'training-size'),
+      ...booleanFlags('no-ome', 'training-pack', 'merge', 'json'),
     });
     if (positionals.length !== 2) throw new UsageError('expected <workspace> <destination>');
     const [workspace, destination] = positionals as [string, string];

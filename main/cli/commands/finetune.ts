@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { assembleModelsFolder, FinetuneError, pythonProblem, runFinetune, writeWorkspacePairs } from '../../pipeline/finetune.js';
 import { defaultModelsDir } from '../../pipeline/paths.js';
 import { closeDb, DATABASE_FILE, openWorkspaceDb } from '../../store/database.js';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 
 const help = `Usage: postfocus finetune <workspace | pairs-folder> [options]
@@ -39,13 +39,8 @@ const command: Command = {
   help,
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
-      out: { type: 'string' },
-      id: { type: 'string' },
-      steps: { type: 'string' },
-      models: { type: 'string' },
-      python: { type: 'string' },
-      threads: { type: 'string' },
-      json: { type: 'boolean' },
+      ...stringFlags('out', 'id', 'steps', 'models', 'python', 'threads'),
+      ...booleanFlags('json'),
     });
     if (positionals.length !== 1) throw new UsageError('expected one workspace or pairs folder');
     const source = resolve(positionals[0]!);

@@ -4,7 +4,7 @@ import { checkWorkspaceLocation } from '../../acquisition/location.js';
 import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acquisition/options.js';
 import { closeDb, openWorkspaceDb } from '../../store/database.js';
 import { listErrors } from '../../store/queries/errors.js';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
 
@@ -35,12 +35,8 @@ const command: Command = {
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
       workspace: { type: 'string', alias: 'w' },
-      layout: { type: 'string' },
-      pattern: { type: 'string' },
-      'stable-ms': { type: 'string' },
-      'max-pixels': { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean' },
+      ...stringFlags('layout', 'pattern', 'stable-ms', 'max-pixels'),
+      ...booleanFlags('json', 'quiet'),
     });
     if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
     const workspace = stringFlag(flags, 'workspace');

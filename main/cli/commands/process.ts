@@ -9,7 +9,7 @@ import type { Pipeline } from '../../pipeline/pipeline.js';
 import { composePipeline, openBatchWorkspace } from '../../station/open.js';
 import { countErrors } from '../../store/queries/errors.js';
 import { attemptCounts, workCounts } from '../../store/queries/work.js';
-import { numberFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, type ParsedArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import type { Db } from '../../store/database.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
@@ -57,22 +57,8 @@ could not be used (see \`postfocus status\`).`;
 function processOptions(argv: string[]) {
   const { positionals, flags } = parseArgs(argv, {
     workspace: { type: 'string', alias: 'w' },
-    models: { type: 'string' },
-    sampler: { type: 'string' },
-    steps: { type: 'string' },
-    eta: { type: 'string' },
-    ensemble: { type: 'string' },
-    'warm-start-t': { type: 'string' },
-    threads: { type: 'string' },
-    layout: { type: 'string' },
-    'max-pixels': { type: 'string' },
-    pattern: { type: 'string' },
-    shard: { type: 'string' },
-    json: { type: 'boolean' },
-    'no-restore': { type: 'boolean' },
-    'restore-anyway': { type: 'boolean' },
-    profile: { type: 'string' },
-    quiet: { type: 'boolean' },
+    ...stringFlags('models', 'sampler', 'steps', 'eta', 'ensemble', 'warm-start-t', 'threads', 'layout', 'max-pixels', 'pattern', 'shard', 'profile'),
+    ...booleanFlags('json', 'no-restore', 'restore-anyway', 'quiet'),
   });
   if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
   const workspaceArg = stringFlag(flags, 'workspace');

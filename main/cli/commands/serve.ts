@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { userInfo } from 'node:os';
 import { applyProfileToWorkspace } from '../../pipeline/calibrate.js';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { openStation } from '../../station/open.js';
 import { DEFAULT_MAX_PIXELS, parseMaxPixels } from '../../acquisition/options.js';
@@ -47,17 +47,8 @@ const command: Command = {
   help: HELP,
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
-      acq: { type: 'string' },
-      models: { type: 'string' },
-      'no-pipeline': { type: 'boolean' },
-      'max-pixels': { type: 'string' },
-      'restore-steps': { type: 'string' },
-      ensemble: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'allow-remote': { type: 'boolean' },
-      json: { type: 'boolean' },
-      profile: { type: 'string' },
+      ...stringFlags('acq', 'models', 'max-pixels', 'restore-steps', 'ensemble', 'port', 'host', 'profile'),
+      ...booleanFlags('no-pipeline', 'allow-remote', 'json'),
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one workspace folder');
     const workspace = positionals[0]!;

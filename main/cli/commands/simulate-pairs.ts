@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { isSimulationWorker, serveSimulationWorker, defaultThreads } from '../../simulation/node/pool.js';
 import { writePairs, type PairsIndex } from '../../simulation/node/pairs-writer.js';
@@ -53,14 +53,8 @@ const command: Command = {
       return ExitCode.ok;
     }
     const { positionals, flags } = parseArgs(argv, {
-      n: { type: 'string' },
-      size: { type: 'string' },
-      seed: { type: 'string' },
-      threads: { type: 'string' },
-      varied: { type: 'string' },
-      acquisition: { type: 'string' },
-      force: { type: 'boolean' },
-      json: { type: 'boolean' },
+      ...stringFlags('n', 'size', 'seed', 'threads', 'varied', 'acquisition'),
+      ...booleanFlags('force', 'json'),
     });
     if (positionals.length !== 1) throw new UsageError('expected exactly one output folder');
     const count = numberFlag(flags, 'n', 20000, { min: 1, max: 10_000_000, integer: true });

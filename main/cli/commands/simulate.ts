@@ -1,6 +1,6 @@
 import { checkAcquisitionTarget } from '../../acquisition/location.js';
 import { resolve } from 'node:path';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { AcquisitionOptionError, writeAcquisition } from '../../simulation/node/acquisition-writer.js';
 import { writeContactSheet } from '../../simulation/node/contact-sheet.js';
@@ -44,21 +44,10 @@ const command: Command = {
       return ExitCode.ok;
     }
     const { positionals, flags } = parseArgs(argv, {
-      truth: { type: 'string' },
-      blocks: { type: 'string' },
-      wells: { type: 'string' },
-      frames: { type: 'string' },
-      rate: { type: 'string' },
-      layout: { type: 'string' },
-      preset: { type: 'string' },
-      'oof-fraction': { type: 'string' },
-      size: { type: 'string' },
-      bits: { type: 'string' },
-      seed: { type: 'string' },
-      threads: { type: 'string' },
-      json: { type: 'boolean' },
+      ...stringFlags('truth', 'blocks', 'wells', 'frames', 'rate', 'layout', 'preset', 'oof-fraction', 'size', 'bits', 'seed', 'threads'),
+      ...booleanFlags('json'),
       // Hidden: renders the simulator contact sheet (PNG) and exits.
-      'contact-sheet': { type: 'string' },
+      ...stringFlags('contact-sheet'),
     });
     const sheet = stringFlag(flags, 'contact-sheet');
     if (sheet !== undefined) {

@@ -5,7 +5,7 @@ import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acq
 import { AcquisitionWatcher, type WatcherStatus } from '../../acquisition/watcher.js';
 import { closeDb, openWorkspaceDb } from '../../store/database.js';
 import { acquireWorkspaceLock, type WorkspaceLock } from '../../store/workspace-lock.js';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
 import { onStopSignals, type StopSignal } from '../signals.js';
@@ -49,16 +49,8 @@ const command: Command = {
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
       workspace: { type: 'string', alias: 'w' },
-      layout: { type: 'string' },
-      pattern: { type: 'string' },
-      poll: { type: 'boolean' },
-      'rescan-ms': { type: 'string' },
-      'stable-ms': { type: 'string' },
-      'settle-ms': { type: 'string' },
-      'max-pixels': { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      profile: { type: 'string' },
+      ...stringFlags('layout', 'pattern', 'rescan-ms', 'stable-ms', 'settle-ms', 'max-pixels', 'profile'),
+      ...booleanFlags('poll', 'json', 'quiet'),
     });
     if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
     const workspace = stringFlag(flags, 'workspace');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { numberFlag, parseArgs, stringFlag, UsageError } from '../../../main/cli/args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../../../main/cli/args.js';
 
 const spec = { workspace: { type: 'string', alias: 'w' }, rate: { type: 'string' }, json: { type: 'boolean' } } as const;
 
@@ -36,5 +36,13 @@ describe('numberFlag / stringFlag', () => {
     expect(() => numberFlag({ rate: 'fast' }, 'rate', 1)).toThrow(/--rate must be a number, got "fast"/);
     expect(stringFlag(flags, 'workspace')).toBe('ws');
     expect(stringFlag(flags, 'json')).toBeUndefined();
+  });
+});
+
+describe('stringFlags / booleanFlags', () => {
+  it('build a parseArgs spec from flag names', () => {
+    const compact = { ...stringFlags('rate', 'seed'), ...booleanFlags('json') };
+    expect(compact).toEqual({ rate: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } });
+    expect(parseArgs(['--seed', '3', '--json'], compact).flags).toEqual({ seed: '3', json: true });
   });
 });
