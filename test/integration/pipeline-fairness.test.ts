@@ -6,19 +6,11 @@
  * backlog runs low), and the test checks what completed while it flowed.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeDb } from '../../main/store/database.js';
+import { describe, expect, it } from 'vitest';
 import { syntheticFrame, writeFrame8 } from '../unit/inference/helpers.js';
-import { ingest, makePipeline, rows, tempDir, type Harness } from './pipeline-helpers.js';
+import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, tempDir } from './pipeline-helpers.js';
 
-let open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open) {
-    await h.pipeline.stop();
-    closeDb(h.db);
-  }
-  open = [];
-});
+const open = harnessesClosedAfterEach();
 
 const WELLS = 8;
 const SIZE = 40;

@@ -9,7 +9,8 @@ import { ingestOnce } from '../../main/acquisition/ingest.js';
 import { EventBus } from '../../main/common/event-bus.js';
 import { forkHostFactory } from '../../main/pipeline/fork-host.js';
 import { Pipeline, type PipelineOptions } from '../../main/pipeline/pipeline.js';
-import { openWorkspaceDb, type Db } from '../../main/store/database.js';
+import { afterEach } from 'vitest';
+import { closeDb, openWorkspaceDb, type Db } from '../../main/store/database.js';
 import { syntheticFrame, writeFrame8, FIXTURE_MODELS, tempDir } from '../unit/inference/helpers.js';
 
 export interface Acquisition {
@@ -71,4 +72,16 @@ export { tempDir };
 /** Rows of a table as plain objects. */
 export function rows<T>(db: Db, sql: string, ...params: unknown[]): T[] {
   return db.prepare(sql).all(...params) as T[];
+}
+
+/** The harnesses a test file opens: each is stopped (worker included) and its database closed after every test. */
+export function harnessesClosedAfterEach(): Harness[] {
+  const open: Harness[] = [];
+  afterEach(async () => {
+    for (const h of open.splice(0)) {
+      await h.pipeline.stop();
+      closeDb(h.db);
+    }
+  });
+  return open;
 }

@@ -1,18 +1,10 @@
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeDb } from '../../main/store/database.js';
+import { describe, expect, it } from 'vitest';
 import { copyFixtureModels } from '../unit/inference/helpers.js';
-import { ingest, makePipeline, rows, tempDir, writeAcquisition, type Harness } from './pipeline-helpers.js';
+import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, tempDir, writeAcquisition } from './pipeline-helpers.js';
 
-let open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open) {
-    await h.pipeline.stop();
-    closeDb(h.db);
-  }
-  open = [];
-});
+const open = harnessesClosedAfterEach();
 
 type ErrorRow = { source: string; path: string; message: string };
 

@@ -2,20 +2,13 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { forkHostFactory } from '../../main/pipeline/fork-host.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { closeDb, openWorkspaceDb } from '../../main/store/database.js';
 import { INTERRUPTED_MESSAGE } from '../../main/store/queries/work.js';
 import { FIXTURE_MODELS } from '../unit/inference/helpers.js';
-import { ingest, makePipeline, rows, tempDir, writeAcquisition, type Harness } from './pipeline-helpers.js';
+import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, tempDir, writeAcquisition } from './pipeline-helpers.js';
 
-let open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open) {
-    await h.pipeline.stop();
-    closeDb(h.db);
-  }
-  open = [];
-});
+const open = harnessesClosedAfterEach();
 
 async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;

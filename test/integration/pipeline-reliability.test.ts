@@ -5,21 +5,13 @@
  * a worker stuck while the station stops. Real acquisition files, real SQLite.
  */
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { forkHostFactory } from '../../main/pipeline/fork-host.js';
-import { closeDb } from '../../main/store/database.js';
-import { ingest, makePipeline, rows, tempDir, writeAcquisition, type Harness } from './pipeline-helpers.js';
+import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, tempDir, writeAcquisition } from './pipeline-helpers.js';
 
 const SCRIPT = resolve('test/fixtures/workers/misbehaving-worker.mjs');
 
-let open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open) {
-    await h.pipeline.stop();
-    closeDb(h.db);
-  }
-  open = [];
-});
+const open = harnessesClosedAfterEach();
 
 type AttemptRow = { frame_id: number; outcome: string | null; error: string | null };
 

@@ -1,19 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StationEvent } from '../../preload/api.js';
-import { closeDb } from '../../main/store/database.js';
 import { probeTiff } from '../../main/imaging/tiff-read.js';
-import { ingest, makePipeline, rows, tempDir, writeAcquisition, type Harness } from './pipeline-helpers.js';
+import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, tempDir, writeAcquisition } from './pipeline-helpers.js';
 
-let open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open) {
-    await h.pipeline.stop();
-    closeDb(h.db);
-  }
-  open = [];
-});
+const open = harnessesClosedAfterEach();
 
 describe('pipeline end to end on the fixture models (real forked worker)', () => {
   it('classifies every frame, restores and re-classifies every OOF frame, and persists it all', async () => {
