@@ -12,6 +12,7 @@
  * every crop is judged, and each crop position is a "video" over the frames in
  * time order, scored with the station's usability rule (common/usability.ts).
  */
+import { splitCsvLine } from '../common/csv.js';
 import { DEFAULT_USABILITY, isUsable } from '../common/usability.js';
 import type { UsabilityRule } from '../common/domain.js';
 import type { Image } from '../imaging/image.js';
@@ -49,12 +50,12 @@ export function fieldFromName(name: string): string {
 export function parseLabelsCsv(text: string, source = 'labels.csv'): LabelledFrame[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
   if (lines.length === 0) throw new Error(`${source}: empty; expected a header "path,label[,dz][,field]"`);
-  const header = splitCsv(lines[0]!).map((h) => h.trim().toLowerCase());
+  const header = splitCsvLine(lines[0]!).map((h) => h.trim().toLowerCase());
   const col = (name: string): number => header.indexOf(name);
   const [ip, il, id, iff] = [col('path'), col('label'), col('dz'), col('field')];
   if (ip < 0 || il < 0) throw new Error(`${source}: the header must name the columns "path" and "label", got "${lines[0]}"`);
   return lines.slice(1).map((line, k) => {
-    const cells = splitCsv(line);
+    const cells = splitCsvLine(line);
     const where = `${source} line ${k + 2}`;
     const path = (cells[ip] ?? '').trim();
     if (!path) throw new Error(`${where}: empty path`);
@@ -68,28 +69,6 @@ export function parseLabelsCsv(text: string, source = 'labels.csv'): LabelledFra
     }
     return { path, label, dzUm, field: iff >= 0 ? (cells[iff] ?? '').trim() : '' };
   });
-}
-
-function splitCsv(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
 }
 
 /**

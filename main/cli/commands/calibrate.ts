@@ -1,3 +1,4 @@
+import { splitCsvLine } from '../../common/csv.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -32,27 +33,9 @@ Options:
 
 The workspace must not be in use by a running station (calibrate in the app then).`;
 
-/** Splits one CSV line (RFC 4180 quotes). */
+/** Splits one CSV line (RFC 4180 quotes), fields trimmed. */
 function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out.map((f) => f.trim());
+  return splitCsvLine(line).map((f) => f.trim());
 }
 
 /** Parses a labels CSV into (path, page?, label) rows; errors name the file and line. */
