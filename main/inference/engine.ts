@@ -214,11 +214,12 @@ export class InferenceEngine {
     let sampler = req.options.sampler;
     let steps = req.options.steps;
     // Without the U-Net, warm start falls back to plain DDIM; without the student,
-    // DDIM with its default steps (5, unless more were asked). The record says so.
+    // DDIM with the steps asked for, or 5 when the request carries the student's 1.
+    // The record says what ran.
     if (sampler === 'ddim-warm' && !unet) sampler = 'ddim';
     if (sampler === 'student' && !student) {
       sampler = 'ddim';
-      steps = Math.max(steps, STUDENT_FALLBACK_STEPS);
+      if (steps <= 1) steps = STUDENT_FALLBACK_STEPS;
     }
     if (sampler === 'unet' && !unet) throw new Error('sampler "unet" needs the one-shot U-Net model, which is not loaded');
     const gate = async () => {
