@@ -92,8 +92,11 @@ export async function writeWorkspacePairs(db: Db, dir: string, maxSize = 256): P
   return { dir, count: pairs.length, size, fields, identical: pairs.filter((p) => p.identical).length };
 }
 
+export type FinetuneKind = 'unet' | 'ddpm';
+
 export interface FinetuneReport {
   id: string;
+  kind: FinetuneKind;
   bytes: number;
   pairs: { count: number; train: number; heldout: number; size: number };
   training: { steps: number; wall_time_s: number };
@@ -103,12 +106,12 @@ export interface FinetuneReport {
 /** Runs models/training/finetune.py; progress lines go to `log`. Resolves with its report. */
 export function runFinetune(
   python: string,
-  args: { pairs: string; out: string; id: string; steps: number; threads: number; base?: string },
+  args: { pairs: string; out: string; id: string; kind: FinetuneKind; steps: number; threads: number; base?: string },
   log: (line: string) => void,
 ): Promise<FinetuneReport> {
   const script = join(packageRoot(), 'models', 'training', 'finetune.py');
   if (!existsSync(script)) throw new FinetuneError(`${script} is missing (models/training is not shipped with this installation)`);
-  const argv = [script, '--pairs', args.pairs, '--out', args.out, '--id', args.id, '--steps', String(args.steps), '--threads', String(args.threads)];
+  const argv = [script, '--pairs', args.pairs, '--out', args.out, '--id', args.id, '--kind', args.kind, '--steps', String(args.steps), '--threads', String(args.threads)];
   if (args.base) argv.push('--base', args.base);
   return new Promise((done, fail) => {
     const child = spawn(python, argv, { cwd: join(packageRoot(), 'models', 'training'), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -134,15 +137,15 @@ export function runFinetune(
 
 /**
  * Makes `out` a complete models folder: the base folder's other models copied,
- * the U-Net entry replaced by the fine-tuned version (its sha256, size, held-out
- * metrics and provenance). The registry checks every file's hash as it does the
+ * the fine-tuned kind's entry replaced by the new version (its sha256, size,
+ * held-out metrics and provenance; inputs, preprocessing and schedule kept). The registry checks every file's hash as it does the
  * shipped models; returns the new entry's id and sha256.
  */
 export function assembleModelsFolder(baseModels: string, out: string, report: FinetuneReport, onnxFile: string): { id: string; sha256: string } {
   const manifestPath = join(resolve(baseModels), MANIFEST_FILE);
   const raw = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: number; models: Record<string, unknown>[] };
-  const base = raw.models.find((m) => m.kind === 'unet');
-  if (!base) throw new FinetuneError(`${manifestPath} has no U-Net to fine-tune`);
+  const base = raw.models.find((m) => m.kind === report.kind);
+  if (!base) throw new FinetuneError(`${manifestPath} has no ${report.kind} model to fine-tune`);
   for (const m of raw.models) {
     if (m === base) continue;
     copyFileSync(join(resolve(baseModels), String(m.file)), join(out, String(m.file)));

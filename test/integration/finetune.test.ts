@@ -23,6 +23,9 @@ describe('postfocus finetune', () => {
     const r2 = await runCli(['finetune', pairs]);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/--out is required with a pairs folder/);
+    const r3 = await runCli(['finetune', pairs, '--out', join(tmp.dir, 'y'), '--kind', 'gan']);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/--kind must be unet or ddpm, got "gan"/);
   });
 
   it.skipIf(torchMissing)('writes a new U-Net version with held-out metrics; restorations with it name that version', async () => {
