@@ -296,6 +296,8 @@ export interface CalibrationEvaluation {
   /** Balanced accuracy on all labelled frames of the model's decision and of the temporal rule. */
   modelBalancedAccuracy: number;
   temporalBalancedAccuracy: number;
+  /** AUC of the model's p(OOF): the most any threshold on it can separate (ties count half). */
+  modelAuc: number;
   /** Balanced accuracy on the frames not drawn as labels, over the repeats. */
   calibrated: { mean: number; min: number; median: number; max: number };
   /** Mean leave-one-out balanced accuracy of the drawn labels (what the station would report). */
@@ -313,6 +315,7 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
   const ys: boolean[] = [];
   const model: boolean[] = [];
   const temporal: boolean[] = [];
+  const pOof: number[] = [];
   for (const wellId of allWellIds(db)) {
     const byChannel = new Map<string, ClassifiedFrame[]>();
     for (const f of classifiedSeries(db, wellId)) byChannel.set(f.channel, [...(byChannel.get(f.channel) ?? []), f]);
@@ -325,6 +328,7 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
         ys.push(y);
         model.push(f.modelOof);
         temporal.push(j.oof);
+        pOof.push(f.pOof);
       });
     }
   }
@@ -363,6 +367,7 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
     perClass,
     repeats,
     modelBalancedAccuracy: balancedAccuracy(model, ys),
+    modelAuc: auc(pOof, ys),
     temporalBalancedAccuracy: balancedAccuracy(temporal, ys),
     calibrated: {
       mean: scores.reduce((a, b) => a + b, 0) / scores.length,
@@ -372,4 +377,23 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
     },
     crossValidatedMean: cvSum / repeats,
   };
+}
+
+/** Area under the ROC curve of scores against truth (rank form; ties count half). */
+function auc(scores: readonly number[], truth: readonly boolean[]): number {
+  const order = scores.map((s, i) => ({ s, y: truth[i]! })).sort((a, b) => a.s - b.s);
+  let rankSum = 0;
+  let pos = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j < order.length && order[j]!.s === order[i]!.s) j++;
+    const rank = (i + j + 1) / 2; // mean 1-based rank of the tie group
+    for (let k = i; k < j; k++) if (order[k]!.y) {
+      rankSum += rank;
+      pos++;
+    }
+    i = j;
+  }
+  const neg = order.length - pos;
+  return pos === 0 || neg === 0 ? NaN : (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }

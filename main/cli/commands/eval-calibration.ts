@@ -54,7 +54,7 @@ const command: Command = {
       if (flags.json) console.log(JSON.stringify({ workspace, truth: resolve(truthFile), seed, ...e }));
       else {
         const f = (x: number) => x.toFixed(3);
-        console.log(`${e.frames} frames with truth (${e.oof} OOF); balanced accuracy: model ${f(e.modelBalancedAccuracy)}, temporal rule ${f(e.temporalBalancedAccuracy)}`);
+        console.log(`${e.frames} frames with truth (${e.oof} OOF); balanced accuracy: model ${f(e.modelBalancedAccuracy)}, temporal rule ${f(e.temporalBalancedAccuracy)}; AUC of p(OOF) ${f(e.modelAuc)}`);
         console.log(
           `calibrated on ${e.perClass} labels per class (${e.repeats} draws, seed ${seed}), on the other frames: ` +
             `mean ${f(e.calibrated.mean)}, min ${f(e.calibrated.min)}, median ${f(e.calibrated.median)}, max ${f(e.calibrated.max)}; ` +

@@ -95,6 +95,13 @@ describe('calibration', () => {
     const e = evaluateCalibration(t.db, truth, 5, 10, 3);
     expect(e).toMatchObject({ frames: 72, oof: 18, perClass: 5, repeats: 10 });
     expect(e.modelBalancedAccuracy).toBe(0.5); // the model calls everything OOF
+    // AUC by brute force over (OOF, in-focus) pairs of the fixture's p(OOF) = 0.995 + 0.0004 (id mod 10).
+    const p = (id: number) => 0.995 + 0.0004 * (id % 10);
+    const oofIds = [...truth].filter(([, y]) => y).map(([id]) => id);
+    const inIds = [...truth].filter(([, y]) => !y).map(([id]) => id);
+    let wins = 0;
+    for (const a of oofIds) for (const b of inIds) wins += p(a) > p(b) ? 1 : p(a) === p(b) ? 0.5 : 0;
+    expect(e.modelAuc).toBeCloseTo(wins / (oofIds.length * inIds.length), 10);
     expect(e.calibrated.min).toBeGreaterThanOrEqual(0.95);
     expect(() => evaluateCalibration(t.db, truth, 30, 1, 1)).toThrow(/need more than 30 classified frames of each class/);
   });
