@@ -137,17 +137,17 @@ export interface BatchWorkspace {
 }
 
 /**
- * Opens a workspace to process an acquisition in one batch (`postfocus process`):
+ * Opens a workspace to process or watch an acquisition from the CLI (`postfocus process`, `watch`):
  * refuses a workspace in or around the acquisition, opens the database and takes
  * the processing lock (a second processing station is refused with a clear error).
  */
-export function openBatchWorkspace(workspace: string, acquisition: string): BatchWorkspace {
+export function openBatchWorkspace(workspace: string, acquisition: string, role: 'process' | 'watch' = 'process'): BatchWorkspace {
   const root = resolve(workspace);
   checkWorkspaceLocation(root, acquisition);
   const db = openWorkspaceDb(root);
   let lock;
   try {
-    lock = acquireWorkspaceLock(root, 'process');
+    lock = acquireWorkspaceLock(root, role);
   } catch (err) {
     closeDb(db);
     throw err;

@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
 import { LayoutDetectionError, ingestOnce, type IngestSummary } from '../../acquisition/ingest.js';
 import { checkWorkspaceLocation } from '../../acquisition/location.js';
-import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acquisition/options.js';
+import { DEFAULT_MAX_PIXELS } from '../../acquisition/options.js';
+import { ACQUISITION_FLAGS, acquisitionArgs } from '../acquisition-args.js';
 import { closeDb, openWorkspaceDb } from '../../store/database.js';
 import { listErrors } from '../../store/queries/errors.js';
-import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlags } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
 
@@ -33,30 +33,12 @@ const command: Command = {
   summary: 'ingest an acquisition folder once (complete frames, exactly once)',
   help,
   async run(argv) {
-    const { positionals, flags } = parseArgs(argv, {
-      workspace: { type: 'string', alias: 'w' },
-      ...stringFlags('layout', 'pattern', 'stable-ms', 'max-pixels'),
-      ...booleanFlags('json', 'quiet'),
-    });
-    if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
-    const workspace = stringFlag(flags, 'workspace');
-    if (!workspace) throw new UsageError('--workspace is required');
-    let choice;
-    try {
-      choice = parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const args = parseArgs(argv, { ...ACQUISITION_FLAGS, ...stringFlags('stable-ms'), ...booleanFlags('json', 'quiet') });
+    const { flags } = args;
+    const { root, workspace, layoutChoice: choice, maxPixels } = acquisitionArgs(args);
     const stableMs = numberFlag(flags, 'stable-ms', 300, { min: 0, max: 60_000, integer: true });
-    let maxPixels;
-    try {
-      maxPixels = parseMaxPixels(stringFlag(flags, 'max-pixels'));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const root = resolve(positionals[0]!);
-    checkWorkspaceLocation(resolve(workspace), root);
-    const db = openWorkspaceDb(resolve(workspace));
+    checkWorkspaceLocation(workspace, root);
+    const db = openWorkspaceDb(workspace);
     const line = new ProgressLine({ silent: Boolean(flags.quiet) });
     let summary: IngestSummary;
     let lastProgress = '';

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { QueueProgress } from '../../common/domain.js';
 import { LayoutDetectionError, ingestOnce } from '../../acquisition/ingest.js';
-import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acquisition/options.js';
+import { DEFAULT_MAX_PIXELS } from '../../acquisition/options.js';
+import { ACQUISITION_FLAGS, acquisitionArgs, asUsage } from '../acquisition-args.js';
 import { SAMPLERS, type SamplerName } from '../../inference/protocol.js';
 import { DEFAULT_STEPS, RESTORE_DEFAULTS, restoreConfig } from '../../pipeline/defaults.js';
 import { defaultModelsDir } from '../../pipeline/paths.js';
@@ -14,7 +15,7 @@ import type { Db } from '../../store/database.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
 import { onStopSignals, signalExitCode } from '../signals.js';
-import { formatShard, inShard, parseShard, type ShardSpec } from '../../common/shard.js';
+import { formatShard, inShard, parseShard } from '../../common/shard.js';
 import { claimShard } from '../../store/queries/shards.js';
 import { USABLE_AFTER_LABEL } from '../../common/usability.js';
 import { applyProfileFile, classifierSha } from '../../pipeline/calibrate.js';
@@ -55,14 +56,13 @@ could not be used (see \`postfocus status\`).`;
 
 /** The flags of `postfocus process`, checked (a UsageError names the flag). */
 function processOptions(argv: string[]) {
-  const { positionals, flags } = parseArgs(argv, {
-    workspace: { type: 'string', alias: 'w' },
-    ...stringFlags('models', 'sampler', 'steps', 'eta', 'ensemble', 'warm-start-t', 'threads', 'layout', 'max-pixels', 'pattern', 'shard', 'profile'),
+  const args = parseArgs(argv, {
+    ...ACQUISITION_FLAGS,
+    ...stringFlags('models', 'sampler', 'steps', 'eta', 'ensemble', 'warm-start-t', 'threads', 'shard', 'profile'),
     ...booleanFlags('json', 'no-restore', 'restore-anyway', 'quiet'),
   });
-  if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
-  const workspaceArg = stringFlag(flags, 'workspace');
-  if (!workspaceArg) throw new UsageError('--workspace is required');
+  const { flags } = args;
+  const { root, workspace, layoutChoice, maxPixels } = acquisitionArgs(args);
   const sampler = (stringFlag(flags, 'sampler') ?? RESTORE_DEFAULTS.sampler) as SamplerName;
   if (!SAMPLERS.includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}`);
   const restore = restoreConfig({
@@ -73,26 +73,7 @@ function processOptions(argv: string[]) {
     warmStartT: numberFlag(flags, 'warm-start-t', RESTORE_DEFAULTS.warmStartT ?? 400, { min: 0, max: 999, integer: true }),
   });
   const threads = numberFlag(flags, 'threads', 0, { min: 0, max: 256, integer: true });
-  let layoutChoice;
-  try {
-    layoutChoice = parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  let shard: ShardSpec | null = null;
-  try {
-    shard = flags.shard === undefined ? null : parseShard(stringFlag(flags, 'shard') ?? '');
-  } catch (err) {
-    throw new UsageError(`--shard: ${(err as Error).message}`);
-  }
-  let maxPixels;
-  try {
-    maxPixels = parseMaxPixels(stringFlag(flags, 'max-pixels'));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const root = resolve(positionals[0]!);
-  const workspace = resolve(workspaceArg);
+  const shard = flags.shard === undefined ? null : asUsage(() => parseShard(stringFlag(flags, 'shard') ?? ''), '--shard: ');
   const modelsDir = resolve(stringFlag(flags, 'models') ?? defaultModelsDir());
   return { flags, restore, threads, layoutChoice, shard, maxPixels, root, workspace, modelsDir };
 }

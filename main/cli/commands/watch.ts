@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
 import { EventBus } from '../../common/event-bus.js';
-import { checkWorkspaceLocation } from '../../acquisition/location.js';
-import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acquisition/options.js';
+import { DEFAULT_MAX_PIXELS } from '../../acquisition/options.js';
+import { ACQUISITION_FLAGS, acquisitionArgs } from '../acquisition-args.js';
 import { AcquisitionWatcher, type WatcherStatus } from '../../acquisition/watcher.js';
-import { closeDb, openWorkspaceDb } from '../../store/database.js';
-import { acquireWorkspaceLock, type WorkspaceLock } from '../../store/workspace-lock.js';
-import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
+import { openBatchWorkspace } from '../../station/open.js';
+import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 import { formatQueue, ProgressLine } from '../progress.js';
 import { onStopSignals, type StopSignal } from '../signals.js';
@@ -47,40 +46,19 @@ const command: Command = {
   summary: 'watch an acquisition folder and ingest frames live',
   help,
   async run(argv) {
-    const { positionals, flags } = parseArgs(argv, {
-      workspace: { type: 'string', alias: 'w' },
-      ...stringFlags('layout', 'pattern', 'rescan-ms', 'stable-ms', 'settle-ms', 'max-pixels', 'profile'),
+    const args = parseArgs(argv, {
+      ...ACQUISITION_FLAGS,
+      ...stringFlags('rescan-ms', 'stable-ms', 'settle-ms', 'profile'),
       ...booleanFlags('poll', 'json', 'quiet'),
     });
-    if (positionals.length !== 1) throw new UsageError('expected one acquisition folder');
-    const workspace = stringFlag(flags, 'workspace');
-    if (!workspace) throw new UsageError('--workspace is required');
-    let choice;
-    try {
-      choice = parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { flags } = args;
+    const { root, workspace, layoutChoice: choice, maxPixels } = acquisitionArgs(args);
     const poll = Boolean(flags.poll);
     const rescanMs = numberFlag(flags, 'rescan-ms', poll ? 1000 : 5000, { min: 50, max: 3_600_000, integer: true });
     const stableMs = numberFlag(flags, 'stable-ms', 300, { min: 0, max: 60_000, integer: true });
     const settleMs = numberFlag(flags, 'settle-ms', 3000, { min: 0, max: 3_600_000, integer: true });
-    let maxPixels;
-    try {
-      maxPixels = parseMaxPixels(stringFlag(flags, 'max-pixels'));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const root = resolve(positionals[0]!);
-    checkWorkspaceLocation(resolve(workspace), root);
-    const db = openWorkspaceDb(resolve(workspace));
-    let lock: WorkspaceLock;
-    try {
-      lock = acquireWorkspaceLock(resolve(workspace), 'watch');
-    } catch (err) {
-      closeDb(db);
-      throw err;
-    }
+    const batch = openBatchWorkspace(workspace, root, 'watch');
+    const { db } = batch;
     const line = new ProgressLine({ silent: Boolean(flags.quiet) });
     const profileFile = stringFlag(flags, 'profile');
     if (profileFile) {
@@ -88,8 +66,7 @@ const command: Command = {
         const p = applyProfileFile(db, resolve(profileFile), userInfo().username, classifierSha(defaultModelsDir()));
         line.log(`microscope profile ${profileFile}: ${p.applied ? 'applied' : 'already in force'}; ${p.summary}`);
       } catch (err) {
-        closeDb(db);
-        lock.release();
+        batch.close();
         throw err;
       }
     }
@@ -101,22 +78,20 @@ const command: Command = {
     try {
       watcher = new AcquisitionWatcher(db, root, { ...choice, poll, rescanMs, stableMs, settleMs, maxPixels, bus, log: (m) => line.log(m) });
     } catch (err) {
-      closeDb(db);
-      lock.release();
+      batch.close();
       throw err;
     }
     let removeSignals = () => {};
     const stopped = new Promise<StopSignal>((done) => (removeSignals = onStopSignals(done, { quiet: Boolean(flags.quiet) })));
     await watcher.start();
-    line.log(`watching ${root} → ${resolve(workspace)} (${poll ? 'polling' : 'change notifications + rescans'})`);
+    line.log(`watching ${root} → ${workspace} (${poll ? 'polling' : 'change notifications + rescans'})`);
     const ticker = setInterval(() => line.update(statusText(watcher.status())), 250);
     const signal = await stopped;
     clearInterval(ticker);
     await watcher.stop();
     const final = watcher.status();
     line.done(statusText(final));
-    closeDb(db);
-    lock.release();
+    batch.close();
     removeSignals();
     line.log(`stopped on ${signal}; workspace closed`);
     if (flags.json) console.log(JSON.stringify(final));
