@@ -16,6 +16,7 @@ import {
   guardSample,
   wellsOfFrames,
   writeJudgements,
+  unjudgedWellIds,
   type ClassifiedFrame,
   type JudgementWrite,
 } from '../store/queries/judgements.js';
@@ -89,4 +90,14 @@ export function judgeAfterClassification(db: Db, frameIds: readonly number[]): R
   const wells = wellsOfFrames(db, frameIds);
   const result = rejudgeWells(db, wells);
   return { ...result, tripped: evaluateGuards(db, runsOfWells(db, wells)) };
+}
+
+/**
+ * At start: judges the wells a previous process classified but did not judge
+ * (stopped between the two writes, or a workspace from before judgements
+ * existed), then the guard of every run still pending.
+ */
+export function judgeLeftovers(db: Db, runIds: readonly number[]): RejudgeResult & { tripped: TrippedGuard[] } {
+  const result = rejudgeWells(db, unjudgedWellIds(db));
+  return { ...result, tripped: evaluateGuards(db, runIds) };
 }

@@ -42,7 +42,7 @@ import {
   type WorkItem,
 } from '../store/queries/work.js';
 import { CLASSIFY_BATCH, MAX_TRIES, restoreConfig, type RestoreConfig } from './defaults.js';
-import { evaluateGuards, judgeAfterClassification } from './judge.js';
+import { judgeAfterClassification, judgeLeftovers } from './judge.js';
 import { listGuards, releaseGuards } from '../store/queries/calibration.js';
 import { allRunIds } from '../store/queries/judgements.js';
 import { wellUsability, type WellUsability } from './usability-report.js';
@@ -162,7 +162,9 @@ export class Pipeline {
     const interrupted = closeInterruptedAttempts(this.db);
     if (interrupted) this.log('info', `${interrupted} attempt(s) interrupted by the previous stop will be retried`);
     // Runs classified before the guard existed, or left pending by a stop, are judged now.
-    for (const g of evaluateGuards(this.db, allRunIds(this.db))) this.log('warn', `domain guard tripped on run ${g.runId}: ${g.reason}`);
+    const leftovers = judgeLeftovers(this.db, allRunIds(this.db));
+    if (leftovers.frames) this.log('info', `${leftovers.frames} classified frame(s) judged that a previous stop left unjudged`);
+    for (const g of leftovers.tripped) this.log('warn', `domain guard tripped on run ${g.runId}: ${g.reason}`);
     this.lastFrameCount = workCounts(this.db).frames;
     await this.startWorker();
     this.schedule();

@@ -138,6 +138,11 @@ const writes = preparedOnce((db) => ({
     `SELECT DISTINCT nanowell_id AS wellId FROM frame WHERE id IN (SELECT value FROM json_each(?))`,
   ),
   allWells: db.prepare<[], { wellId: number }>(`SELECT id AS wellId FROM nanowell ORDER BY id`),
+  unjudgedWells: db.prepare<[], { wellId: number }>(
+    `SELECT DISTINCT f.nanowell_id AS wellId FROM classification c JOIN frame f ON f.id = c.frame_id
+      WHERE c.target = 'original' AND NOT EXISTS (SELECT 1 FROM judgement j WHERE j.frame_id = c.frame_id)
+      ORDER BY f.nanowell_id`,
+  ),
   runsOfWells: db.prepare<[string], { runId: number }>(
     `SELECT DISTINCT run_id AS runId FROM nanowell WHERE id IN (SELECT value FROM json_each(?))`,
   ),
@@ -191,6 +196,11 @@ export function writeJudgements(db: Db, rows: readonly JudgementWrite[]): number
 /** Nanowells of the given frames. */
 export function wellsOfFrames(db: Db, frameIds: readonly number[]): number[] {
   return writes(db).wellsOfFrames.all(JSON.stringify(frameIds)).map((r) => r.wellId);
+}
+
+/** Nanowells with a classified frame that has no judgement yet (a stop between the two, or a workspace from before judgements). */
+export function unjudgedWellIds(db: Db): number[] {
+  return writes(db).unjudgedWells.all().map((r) => r.wellId);
 }
 
 export function allWellIds(db: Db): number[] {

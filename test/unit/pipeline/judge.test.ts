@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { evaluateGuards, judgeAfterClassification, rejudgeWells } from '../../../main/pipeline/judge.js';
+import { evaluateGuards, judgeAfterClassification, judgeLeftovers, rejudgeWells } from '../../../main/pipeline/judge.js';
 import { listErrors } from '../../../main/store/queries/errors.js';
 import { insertFrames } from '../../../main/store/queries/frames.js';
 import { guardStateOf, insertCalibration, listGuards, releaseGuards } from '../../../main/store/queries/calibration.js';
@@ -64,6 +64,19 @@ describe('judging classified frames in the store', () => {
     expect(t.db.prepare(`SELECT kind, who, reason FROM guard_event ORDER BY id`).all()).toMatchObject([
       { kind: 'trip', who: null }, { kind: 'release', who: 'ana', reason: 'restore anyway' },
     ]);
+  });
+
+  it('judges at start the wells a previous stop classified but left unjudged, and only those', () => {
+    const t = tempDb();
+    cleanup = t.cleanup;
+    const run = createRun(t.db, { root: '/acq', layout: 'timing' });
+    const judged = classifiedWell(t.db, run.id, 'w1', Array.from({ length: 5 }, () => ({ p: 0.9, sharp: 1 })));
+    judgeAfterClassification(t.db, judged);
+    classifiedWell(t.db, run.id, 'w2', Array.from({ length: 6 }, () => ({ p: 0.9, sharp: 1 }))); // stopped before judging
+    const r = judgeLeftovers(t.db, [run.id]);
+    expect(r).toMatchObject({ wells: 1, frames: 6, moved: 6 });
+    expect([...iterateFrameJudgements(t.db)].every((f) => f.basis === 'temporal' && f.state === 'in_focus')).toBe(true);
+    expect(judgeLeftovers(t.db, [run.id])).toMatchObject({ wells: 0, frames: 0 });
   });
 
   it('holds restoration while the guard is pending (fewer than 200 frames judged and frames still pending)', () => {
