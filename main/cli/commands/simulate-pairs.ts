@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
-import { isSimulationWorker, serveSimulationWorker, defaultThreads } from '../../simulation/node/pool.js';
+import { defaultThreads, servedAsSimulationWorker } from '../../simulation/node/pool.js';
 import { writePairs, type PairsIndex } from '../../simulation/node/pairs-writer.js';
 import { writePairsAcquisition } from '../../simulation/node/pairs-acquisition.js';
 
@@ -48,10 +48,7 @@ const command: Command = {
   summary: 'write simulated in-focus/out-of-focus training pairs (float32 arrays)',
   help: HELP,
   async run(argv) {
-    if (isSimulationWorker()) {
-      await serveSimulationWorker();
-      return ExitCode.ok;
-    }
+    if (await servedAsSimulationWorker()) return ExitCode.ok;
     const { positionals, flags } = parseArgs(argv, {
       ...stringFlags('n', 'size', 'seed', 'threads', 'varied', 'acquisition'),
       ...booleanFlags('force', 'json'),

@@ -4,7 +4,7 @@ import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageErro
 import { ExitCode, type Command } from '../command.js';
 import { AcquisitionOptionError, writeAcquisition } from '../../simulation/node/acquisition-writer.js';
 import { writeContactSheet } from '../../simulation/node/contact-sheet.js';
-import { defaultThreads, isSimulationWorker, serveSimulationWorker } from '../../simulation/node/pool.js';
+import { defaultThreads, servedAsSimulationWorker } from '../../simulation/node/pool.js';
 import type { SimulatedLayout } from '../../simulation/layout.js';
 
 const HELP = `Usage: postfocus simulate <acquisition-dir> --truth <dir> [options]
@@ -39,10 +39,7 @@ const command: Command = {
   summary: 'simulate a phase-contrast nanowell acquisition with defocus and ground truth',
   help: HELP,
   async run(argv) {
-    if (isSimulationWorker()) {
-      await serveSimulationWorker();
-      return ExitCode.ok;
-    }
+    if (await servedAsSimulationWorker()) return ExitCode.ok;
     const { positionals, flags } = parseArgs(argv, {
       ...stringFlags('truth', 'blocks', 'wells', 'frames', 'rate', 'layout', 'preset', 'oof-fraction', 'size', 'bits', 'seed', 'threads'),
       ...booleanFlags('json'),

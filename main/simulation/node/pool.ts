@@ -27,6 +27,17 @@ export function isSimulationWorker(): boolean {
   return !isMainThread && !!workerData && (workerData as Record<string, unknown>)[WORKER_FLAG] === true;
 }
 
+/**
+ * For a command whose bundle is also the pool's worker script: in a worker thread,
+ * serves the pool's tasks and resolves true once the pool closes; in the main
+ * thread, resolves false at once (the command runs).
+ */
+export async function servedAsSimulationWorker(): Promise<boolean> {
+  if (!isSimulationWorker()) return false;
+  await serveSimulationWorker();
+  return true;
+}
+
 /** Serves tasks from the pool until the pool closes the port. */
 let serving: Promise<void> | undefined;
 
