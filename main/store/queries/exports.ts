@@ -6,6 +6,7 @@
  */
 import type { FrameState, Verdict } from '../../common/domain.js';
 import { nowIso, preparedOnce, type Db } from '../database.js';
+import type { FrameFile } from './frames.js';
 
 export interface ExportRunRow {
   id: number;
@@ -24,16 +25,9 @@ export interface ExportWellRow {
 }
 
 /** One frame with its classification, restoration and decision in force (nulls when absent). */
-export interface ExportFrameRow {
+export interface ExportFrameRow extends FrameFile {
   frameId: number;
   wellId: number;
-  t: number;
-  channel: string;
-  /** Relative to the run's acquisition root. */
-  path: string;
-  page: number;
-  width: number;
-  height: number;
   bits: 8 | 16 | 32;
   state: FrameState;
   pOof: number | null;

@@ -8,9 +8,8 @@ import { ensureNanowell } from './nanowells.js';
 
 export const FRAME_STATES: readonly FrameState[] = ['pending', 'in_focus', 'oof', 'restored', 'failed'];
 
-export interface FrameRow {
-  id: number;
-  nanowellId: number;
+/** A frame's time point and channel, and its source: file, page and pixel format. */
+export interface FrameFile {
   t: number;
   channel: string;
   /** Relative to the run's root, '/' separators. */
@@ -19,6 +18,11 @@ export interface FrameRow {
   width: number;
   height: number;
   bits: number;
+}
+
+export interface FrameRow extends FrameFile {
+  id: number;
+  nanowellId: number;
   size: number;
   mtimeMs: number;
   state: FrameState;
@@ -26,17 +30,10 @@ export interface FrameRow {
 }
 
 /** A frame to ingest; its nanowell (block, well) is created on demand. */
-export interface NewFrame {
+export interface NewFrame extends FrameFile {
   runId: number;
   block: string;
   well: string;
-  t: number;
-  channel: string;
-  path: string;
-  page: number;
-  width: number;
-  height: number;
-  bits: number;
   size: number;
   mtimeMs: number;
 }
