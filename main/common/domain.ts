@@ -40,7 +40,17 @@ export interface UsabilityRule {
   maxConsecutiveOof: number;
 }
 
-export interface WellSummary {
+/** Frame counts of a nanowell, or of the plate summed over them. */
+export interface FrameCounts {
+  frames: number;
+  classified: number;
+  oof: number;
+  restored: number;
+  accepted: number;
+  rejected: number;
+}
+
+export interface WellSummary extends FrameCounts {
   id: number;
   runId: number;
   block: string;
@@ -48,12 +58,6 @@ export interface WellSummary {
   /** Nanowell label shown to users and used in `data-well`: `B<block>-<well>`. */
   label: string;
   position: number;
-  frames: number;
-  classified: number;
-  oof: number;
-  restored: number;
-  accepted: number;
-  rejected: number;
   failed: number;
   /** OOF frames / classified frames (0 when none classified). */
   oofFraction: number;
@@ -62,13 +66,7 @@ export interface WellSummary {
   state: WellState;
 }
 
-export interface Totals {
-  frames: number;
-  classified: number;
-  oof: number;
-  restored: number;
-  accepted: number;
-  rejected: number;
+export interface Totals extends FrameCounts {
   errors: number;
   wells: number;
   usableBefore: number;

@@ -33,17 +33,9 @@ import { wellTotals } from '../../common/totals.js';
 import { wellLabel } from './nanowells.js';
 
 /** One frame as the review summaries need it. */
-interface FrameFactsRow {
-  id: number;
-  wellId: number;
-  t: number;
-  channel: string;
-  path: string;
-  state: FrameState;
+interface FrameFactsRow extends Pick<FrameSummary, 'id' | 'wellId' | 't' | 'channel' | 'path' | 'state' | 'pOof' | 'pOofAfter'> {
   oofOriginal: number | null;
-  pOof: number | null;
   hasRestoration: number;
-  pOofAfter: number | null;
   spreadMean: number | null;
   verdict: Verdict | null;
 }
