@@ -360,23 +360,12 @@ export function appendDecisions(
   db: Db,
   input: { frameIds: readonly number[]; verdict: Verdict; reviewer: string; note?: string; rule?: string | null },
 ): DecisionWrite {
-  const s = stmts(db);
-  const at = nowIso();
-  return db.transaction(() => {
-    const decisionIds: number[] = [];
-    const wellIds = new Set<number>();
-    for (const frameId of input.frameIds) {
-      const facts = s.factsOfFrame.get(frameId);
-      if (!facts) throw new Error(`frame ${frameId} does not exist`);
-      if (facts.hasRestoration !== 1) {
-        throw new Error(`frame ${frameId} has no restoration to accept or reject (state ${facts.state})`);
-      }
-      const info = s.insertDecision.run(frameId, input.verdict, input.reviewer, input.note ?? '', input.rule ?? null, at);
-      decisionIds.push(Number(info.lastInsertRowid));
-      wellIds.add(facts.wellId);
+  return writeDecisions(db, input.frameIds, input.reviewer, (frameId, facts) => {
+    if (facts.hasRestoration !== 1) {
+      throw new Error(`frame ${frameId} has no restoration to accept or reject (state ${facts.state})`);
     }
-    return { decisionIds, wellIds: [...wellIds] };
-  })();
+    return { verdict: input.verdict, note: input.note ?? '', rule: input.rule ?? null };
+  });
 }
 
 /** Marker stored in `decision.rule` of a row that undoes an earlier one. */
@@ -420,22 +409,36 @@ export function decisionStack(rows: readonly DecisionRow[]): DecisionRow[] {
  */
 export function appendUndo(db: Db, input: { frameIds: readonly number[]; reviewer: string }): DecisionWrite {
   const s = stmts(db);
+  return writeDecisions(db, input.frameIds, input.reviewer, (frameId, facts) => {
+    const stack = decisionStack(s.decisionsOfFrame.all(frameId));
+    const undone = stack.pop();
+    if (!undone) throw new Error(`t=${facts.t} (frame ${frameId}) has no decision to undo`);
+    const marker: UndoMarker = { undoOf: undone.id };
+    return { verdict: stack.at(-1)?.verdict ?? 'clear', note: `undo of decision ${undone.id} (${undone.verdict})`, rule: JSON.stringify(marker) };
+  });
+}
+
+/**
+ * Appends one decision row per frame in one transaction, each by `reviewer` at the
+ * same instant; `rowOf` says a frame's verdict, note and rule, or throws, and then
+ * nothing is written. Unknown frames throw.
+ */
+function writeDecisions(
+  db: Db,
+  frameIds: readonly number[],
+  reviewer: string,
+  rowOf: (frameId: number, facts: FrameFactsRow) => { verdict: Verdict; note: string; rule: string | null },
+): DecisionWrite {
+  const s = stmts(db);
   const at = nowIso();
   return db.transaction(() => {
     const decisionIds: number[] = [];
     const wellIds = new Set<number>();
-    for (const frameId of input.frameIds) {
+    for (const frameId of frameIds) {
       const facts = s.factsOfFrame.get(frameId);
       if (!facts) throw new Error(`frame ${frameId} does not exist`);
-      const stack = decisionStack(s.decisionsOfFrame.all(frameId));
-      const undone = stack.pop();
-      if (!undone) throw new Error(`t=${facts.t} (frame ${frameId}) has no decision to undo`);
-      const previous = stack.at(-1)?.verdict ?? 'clear';
-      const marker: UndoMarker = { undoOf: undone.id };
-      const info = s.insertDecision.run(
-        frameId, previous, input.reviewer, `undo of decision ${undone.id} (${undone.verdict})`, JSON.stringify(marker), at,
-      );
-      decisionIds.push(Number(info.lastInsertRowid));
+      const row = rowOf(frameId, facts);
+      decisionIds.push(Number(s.insertDecision.run(frameId, row.verdict, reviewer, row.note, row.rule, at).lastInsertRowid));
       wellIds.add(facts.wellId);
     }
     return { decisionIds, wellIds: [...wellIds] };
