@@ -498,24 +498,7 @@ export class Pipeline {
           },
         },
       );
-      recordRestoration(this.db, {
-        attemptId: attemptId!,
-        frameId: item.frameId,
-        modelId: r.modelId,
-        modelSha256: r.modelSha256,
-        sampler: r.sampler,
-        steps: r.steps,
-        eta: r.eta,
-        ensemble: r.ensemble,
-        seeds: r.seeds,
-        meanPath: r.meanPath,
-        spreadPath: r.spreadPath,
-        membersPath: r.membersPath,
-        spreadMean: r.spreadMean,
-        tenenbaumBefore: r.tenenbaumBefore,
-        tenenbaumAfter: r.tenenbaumAfter,
-        durationMs: r.durationMs,
-      });
+      recordRestoration(this.db, { ...r, attemptId: attemptId!, frameId: item.frameId });
       this.events.emit({ type: 'frame-restored', frameId: item.frameId, wellId: item.wellId, spreadMean: r.spreadMean });
       this.rates.restore.add(1);
       this.consecutiveCrashes = 0;

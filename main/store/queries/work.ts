@@ -217,14 +217,9 @@ export function recordRestoration(db: Db, r: RestorationRecord): void {
   const s = stmts(db);
   const at = nowIso();
   db.transaction(() => {
+    // The record's fields bind by name (extra ones are ignored); seeds are stored as JSON text.
     s.insertRestoration.run({
-      frameId: r.frameId,
-      modelId: r.modelId,
-      modelSha256: r.modelSha256,
-      sampler: r.sampler,
-      steps: r.steps,
-      eta: r.eta,
-      ensemble: r.ensemble,
+      ...r,
       seeds: JSON.stringify(r.seeds),
       meanPath: r.meanPath,
       spreadPath: r.spreadPath,
