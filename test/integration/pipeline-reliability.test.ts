@@ -39,6 +39,18 @@ describe('pipeline reliability against a misbehaving worker', () => {
     expect(rows(h.db, 'SELECT id FROM attempt WHERE finished_at IS NULL')).toHaveLength(0);
   });
 
+  it('a restoration answered with a NaN spread fails that frame after its tries, with the reason; nothing waits forever', async () => {
+    const h = await harness({ MISBEHAVE: 'nan-restore', BAD_FRAMES: '2' });
+    await h.pipeline.start();
+    await h.pipeline.whenIdle();
+    expect(stateOf(h, 2)).toBe('failed');
+    const tries = rows<AttemptRow>(h.db, "SELECT frame_id, outcome, error FROM attempt WHERE kind = 'restore'");
+    expect(tries.map((a) => a.outcome)).toEqual(['error', 'error', 'error']);
+    for (const a of tries) expect(a.error).toMatch(/invalid message from the inference worker: restored.spreadMean must be a number/);
+    expect(rows(h.db, "SELECT id FROM frame WHERE state = 'in_focus'")).toHaveLength(7);
+    expect(rows(h.db, 'SELECT id FROM restoration')).toHaveLength(0);
+  });
+
   it('a job that never gets an answer times out, the stuck worker is replaced and every frame is classified without a counted failure', async () => {
     const marker = join(tempDir('marker'), 'silent');
     const h = await harness({ MISBEHAVE: 'silent-once', SILENT_MARKER: marker }, { classifyTimeoutMs: 1500 });
