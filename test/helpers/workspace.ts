@@ -1,4 +1,5 @@
 /** Temporary folders and databases for tests: real files, removed afterwards. */
+import { afterEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,5 +24,21 @@ export function tempDb(): { db: Db; dir: string; file: string; cleanup: () => vo
       if (db.open) db.close();
       cleanup();
     },
+  };
+}
+
+/**
+ * Fresh workspace databases for the tests of a file: each call opens one, and
+ * every database opened during a test is closed and removed after it.
+ */
+export function tempDbPerTest(): () => ReturnType<typeof tempDb> {
+  const opened: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of opened.splice(0)) cleanup();
+  });
+  return () => {
+    const t = tempDb();
+    opened.push(t.cleanup);
+    return t;
   };
 }

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   applyProfile,
   calibrateFromLabels,
@@ -16,10 +16,9 @@ import { latestCalibration, recordFocusLabels } from '../../../main/store/querie
 import { insertFrames } from '../../../main/store/queries/frames.js';
 import { createRun } from '../../../main/store/queries/runs.js';
 import { recordClassification, startAttempts } from '../../../main/store/queries/work.js';
-import { tempDb } from '../../helpers/workspace.js';
+import { tempDbPerTest } from '../../helpers/workspace.js';
 
-let cleanup: () => void = () => {};
-afterEach(() => cleanup());
+const newDb = tempDbPerTest();
 
 const SHA = 'a'.repeat(64);
 
@@ -51,8 +50,7 @@ function workspace(db: Db): { ids: number[]; truth: Map<number, boolean> } {
 
 describe('calibration', () => {
   it('fits on the labels in force, re-judges, and round-trips through a microscope profile', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const { ids, truth } = workspace(t.db);
     const labelled = [...ids.filter((id) => truth.get(id)).slice(0, 6), ...ids.filter((id) => !truth.get(id)).slice(0, 6)];
     recordFocusLabels(t.db, labelled.map((frameId) => ({ frameId, label: truth.get(frameId) ? 'oof' : 'in_focus' })), 'ana', 'test');
@@ -77,8 +75,7 @@ describe('calibration', () => {
   });
 
   it('refuses labels of unclassified frames and a single class, saying what is missing', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const { ids } = workspace(t.db);
     recordFocusLabels(t.db, ids.slice(0, 5).map((frameId) => ({ frameId, label: 'in_focus' as const })), 'ana', 'test');
     expect(() => calibrateFromLabels(t.db, 'ana', 'x')).toThrow(/at least 3 labels of each class; the workspace has 5 in focus and 0 out of focus/);
@@ -89,8 +86,7 @@ describe('calibration', () => {
   });
 
   it('measures the acceptance protocol: a few labels per class, balanced accuracy on the rest', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const { truth } = workspace(t.db);
     const e = evaluateCalibration(t.db, truth, 5, 10, 3);
     expect(e).toMatchObject({ frames: 72, oof: 18, perClass: 5, repeats: 10 });

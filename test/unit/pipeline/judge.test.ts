@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { evaluateGuards, judgeAfterClassification, judgeLeftovers, rejudgeWells } from '../../../main/pipeline/judge.js';
 import { listErrors } from '../../../main/store/queries/errors.js';
 import { insertFrames } from '../../../main/store/queries/frames.js';
@@ -8,10 +8,9 @@ import { createRun } from '../../../main/store/queries/runs.js';
 import { recordClassification, restoreWork, startAttempts } from '../../../main/store/queries/work.js';
 import { fitCalibration, calibrationFeatures } from '../../../main/common/focus-judgement.js';
 import type { Db } from '../../../main/store/database.js';
-import { tempDb } from '../../helpers/workspace.js';
+import { tempDbPerTest } from '../../helpers/workspace.js';
 
-let cleanup: () => void = () => {};
-afterEach(() => cleanup());
+const newDb = tempDbPerTest();
 
 /** Ingests and classifies one well's frames: p(OOF) and content sharpness (laplacian / tenenbaum) per t. */
 function classifiedWell(db: Db, runId: number, well: string, frames: { p: number; sharp: number }[]): number[] {
@@ -31,8 +30,7 @@ function classifiedWell(db: Db, runId: number, well: string, frames: { p: number
 
 describe('judging classified frames in the store', () => {
   it('keeps a sparse well in focus by the temporal rule and moves its frames out of the restoration queue', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     const sparse = classifiedWell(t.db, run.id, 'w1', Array.from({ length: 10 }, () => ({ p: 0.9, sharp: 1 })));
     expect(restoreWork(t.db, 100)).toHaveLength(10);
@@ -46,8 +44,7 @@ describe('judging classified frames in the store', () => {
   });
 
   it('trips the domain guard on a run judged mostly OOF, holds its restoration until released, and logs why', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     const ids = [0, 1, 2].flatMap((w) => classifiedWell(t.db, run.id, `w${w}`, Array.from({ length: 10 }, () => ({ p: 0.999, sharp: 0.3 }))));
     const r = judgeAfterClassification(t.db, ids);
@@ -67,8 +64,7 @@ describe('judging classified frames in the store', () => {
   });
 
   it('judges at start the wells a previous stop classified but left unjudged, and only those', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     const judged = classifiedWell(t.db, run.id, 'w1', Array.from({ length: 5 }, () => ({ p: 0.9, sharp: 1 })));
     judgeAfterClassification(t.db, judged);
@@ -80,8 +76,7 @@ describe('judging classified frames in the store', () => {
   });
 
   it('holds restoration while the guard is pending (fewer than 200 frames judged and frames still pending)', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     const ids = classifiedWell(t.db, run.id, 'w1', Array.from({ length: 30 }, (_, i) => ({ p: i === 3 ? 0.999 : 0.05, sharp: i === 3 ? 0.2 : 1 })));
     insertFrames(t.db, [{ runId: run.id, block: '1', well: 'w2', t: 1, channel: '0', path: 'w2.tif', page: 0, width: 8, height: 8, bits: 8, size: 1, mtimeMs: 1 }]);
@@ -91,8 +86,7 @@ describe('judging classified frames in the store', () => {
   });
 
   it('judges through a calibration fitted on the same classifier, and keeps the temporal rule for another classifier', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     // Brightfield-like: the model says OOF everywhere (p 0.97), sharpness tells the classes apart.
     const frames = Array.from({ length: 20 }, (_, i) => ({ p: 0.97, sharp: i % 5 === 4 ? 0.3 : 1 }));

@@ -1,15 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { countErrors, erroredPaths, listErrors, recordError, toErrorEntry } from '../../../../main/store/queries/errors.js';
 import { createRun } from '../../../../main/store/queries/runs.js';
-import { tempDb } from '../../../helpers/workspace.js';
+import { tempDbPerTest } from '../../../helpers/workspace.js';
 
-let cleanup: () => void = () => {};
-afterEach(() => cleanup());
+const newDb = tempDbPerTest();
 
 describe('error log queries', () => {
   it("records a file's error once per (run, source, path)", () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     const first = recordError(t.db, { runId: run.id, source: 'ingest', path: 'a.tif', message: 'truncated TIFF: ...' });
     expect(first).toMatchObject({ runId: run.id, frameId: null, source: 'ingest', path: 'a.tif', message: 'truncated TIFF: ...' });
@@ -24,8 +22,7 @@ describe('error log queries', () => {
   });
 
   it('lists the latest errors first and pages with beforeId', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     for (let k = 0; k < 5; k++) recordError(t.db, { runId: run.id, source: 'ingest', path: `f${k}.tif`, message: `m${k}` });
     recordError(t.db, { runId: null, source: 'ipc', message: 'no run' });

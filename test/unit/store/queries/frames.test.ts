@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   countFrames,
   countFramesByState,
@@ -8,10 +8,9 @@ import {
   type NewFrame,
 } from '../../../../main/store/queries/frames.js';
 import { createRun } from '../../../../main/store/queries/runs.js';
-import { tempDb } from '../../../helpers/workspace.js';
+import { tempDbPerTest } from '../../../helpers/workspace.js';
 
-let cleanup: () => void = () => {};
-afterEach(() => cleanup());
+const newDb = tempDbPerTest();
 
 function frame(runId: number, over: Partial<NewFrame>): NewFrame {
   return {
@@ -33,8 +32,7 @@ function frame(runId: number, over: Partial<NewFrame>): NewFrame {
 
 describe('frame queries', () => {
   it('inserts a batch in one transaction, creating nanowells, and is idempotent per (path, page)', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     const batch = [1, 2, 3].map((k) => frame(run.id, { t: k, path: `w1_t${k}.tif` }));
     batch.push(frame(run.id, { well: 'imgNo002', t: 1, path: 'w2_t1.tif' }));
@@ -52,8 +50,7 @@ describe('frame queries', () => {
   });
 
   it("reports a second file for a nanowell's (t, channel) as a duplicate, not a new frame", () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     insertFrames(t.db, [frame(run.id, { path: 'a/x_t1.tif' })]);
     const [dup] = insertFrames(t.db, [frame(run.id, { path: 'b/x_t1.tif' })]);
@@ -62,8 +59,7 @@ describe('frame queries', () => {
   });
 
   it('rolls the whole batch back when one row is invalid', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     expect(() => insertFrames(t.db, [frame(run.id, { t: 1, path: 'ok.tif' }), frame(run.id, { t: 2, path: 'bad.tif', bits: 12 })])).toThrow(
       /CHECK/,
@@ -72,8 +68,7 @@ describe('frame queries', () => {
   });
 
   it('lists known files with their pages and latest size (stacks grow)', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'stack' });
     insertFrames(t.db, [
       frame(run.id, { well: 's1', t: 1, page: 0, path: 's1.ome.tif', size: 1000, mtimeMs: 1 }),
@@ -87,8 +82,7 @@ describe('frame queries', () => {
   });
 
   it('counts per state and pages through frames of a state', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     const ids = insertFrames(
       t.db,

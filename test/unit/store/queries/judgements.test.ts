@@ -1,12 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { insertFrames, type NewFrame } from '../../../../main/store/queries/frames.js';
 import { iterateFrameJudgements } from '../../../../main/store/queries/judgements.js';
 import { createRun } from '../../../../main/store/queries/runs.js';
 import { recordClassification, startAttempts } from '../../../../main/store/queries/work.js';
-import { tempDb } from '../../../helpers/workspace.js';
+import { tempDbPerTest } from '../../../helpers/workspace.js';
 
-let cleanup: () => void = () => {};
-afterEach(() => cleanup());
+const newDb = tempDbPerTest();
 
 function frame(runId: number, over: Partial<NewFrame>): NewFrame {
   return {
@@ -19,8 +18,7 @@ const metrics = { tenenbaum: 2, vollathF4: 0.5, vollathF5: 0.25, normVariance: 0
 
 describe('frame judgements', () => {
   it('lists every frame by run, well and time with the model judgement in force, null while pending', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const a = createRun(t.db, { root: '/acq/a', layout: 'timing' });
     const b = createRun(t.db, { root: '/acq/b', layout: 'stack' });
     const ids = insertFrames(t.db, [

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   countNanowells,
   ensureNanowell,
@@ -7,10 +7,9 @@ import {
   wellPosition,
 } from '../../../../main/store/queries/nanowells.js';
 import { createRun } from '../../../../main/store/queries/runs.js';
-import { tempDb } from '../../../helpers/workspace.js';
+import { tempDbPerTest } from '../../../helpers/workspace.js';
 
-let cleanup: () => void = () => {};
-afterEach(() => cleanup());
+const newDb = tempDbPerTest();
 
 describe('nanowell queries', () => {
   it('derives the display position from the last number of the well name', () => {
@@ -22,8 +21,7 @@ describe('nanowell queries', () => {
   });
 
   it('creates a nanowell once per (run, block, well)', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     const other = createRun(t.db, { root: '/acq2', layout: 'timing' });
     const w10 = ensureNanowell(t.db, run.id, { block: '1', well: 'imgNo010' });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createRun,
   getRunByRoot,
@@ -7,15 +7,13 @@ import {
   setRunLayout,
   toRunInfo,
 } from '../../../../main/store/queries/runs.js';
-import { tempDb } from '../../../helpers/workspace.js';
+import { tempDbPerTest } from '../../../helpers/workspace.js';
 
-let cleanup: () => void = () => {};
-afterEach(() => cleanup());
+const newDb = tempDbPerTest();
 
 describe('run queries', () => {
   it('creates a run once per root and finds it by root', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const a = createRun(t.db, { root: '/acq/a', layout: 'timing', settings: { pixelUm: 0.325 } });
     expect(a).toMatchObject({ root: '/acq/a', layout: 'timing', pattern: null, ignoredFiles: 0 });
     expect(JSON.parse(a.settings)).toEqual({ pixelUm: 0.325 });
@@ -27,8 +25,7 @@ describe('run queries', () => {
   });
 
   it('updates layout and ignored-file counters', () => {
-    const t = tempDb();
-    cleanup = t.cleanup;
+    const t = newDb();
     const run = createRun(t.db, { root: '/acq', layout: 'timing' });
     setRunLayout(t.db, run.id, 'pattern', '{well}.tif');
     setIgnoredFiles(t.db, run.id, 5);
