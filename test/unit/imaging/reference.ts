@@ -1,5 +1,6 @@
 // Loads test/fixtures/imaging/reference.json (written by make_reference.py with
 // scikit-image / numpy / scipy) and decodes its images and masks.
+import type { FocusMetrics } from '../../../main/imaging/metrics/focus.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeImage, type Image } from '../../../main/imaging/image.js';
@@ -24,13 +25,8 @@ export interface CannyCase {
   mask: string;
 }
 
-export interface FocusCase {
-  tenenbaum: number;
-  vollathF4: number;
-  vollathF5: number;
-  normalizedVariance: number;
-  laplacianVariance: number;
-  powerLogLogSlope: number;
+/** scikit-image / numpy values of every focus metric of an image, and its radial power spectrum. */
+export interface FocusCase extends FocusMetrics {
   spectrumRadii: number[];
   spectrumPower: number[];
 }
