@@ -392,9 +392,9 @@ export function formatBench(r: BenchResult): string {
   );
   if (r.frame) {
     lines.push('', `at the real frame size, ${r.frame.size}×${r.frame.size} (${r.frame.count} simulated OOF frame(s); the reference is estimated, not run):`);
-    lines.push(`${'restoration'.padEnd(36)}${'s/frame'.padStart(10)}${'evals'.padStart(7)}${'floor s'.padStart(9)}${'×floor'.padStart(8)}${'PSNR'.padStart(7)}${'edgePCC'.padStart(8)}`);
+    lines.push(`${'restoration'.padEnd(42)}${'s/frame'.padStart(11)}${'evals'.padStart(7)}${'floor s'.padStart(11)}${'×floor'.padStart(8)}${'PSNR'.padStart(7)}${'edgePCC'.padStart(8)}`);
     for (const m of r.frame.rows) {
-      lines.push(`${m.method.padEnd(36)}${f(m.secondsPerFrame, 3).padStart(10)}${String(m.evalsPerFrame).padStart(7)}${f(m.floorSeconds, 3).padStart(9)}` +
+      lines.push(`${m.method.padEnd(42)}${f(m.secondsPerFrame, 3).padStart(11)}${String(m.evalsPerFrame).padStart(7)}${f(m.floorSeconds, 3).padStart(11)}` +
         `${f(m.secondsPerFrame / m.floorSeconds, 1).padStart(8)}${f(m.psnr).padStart(7)}${f(m.edgePcc, 3).padStart(8)}`);
     }
   }
