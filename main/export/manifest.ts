@@ -8,13 +8,14 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RestorationProvenance } from '../store/queries/exports.js';
 
 export const MANIFEST_CSV = 'manifest.csv';
 export const MANIFEST_JSON = 'manifest.json';
 
 export type ManifestKind = 'original' | 'restored';
 
-export interface ManifestRow {
+export interface ManifestRow extends RestorationProvenance {
   frameId: number;
   runId: number;
   block: string;
@@ -42,12 +43,6 @@ export interface ManifestRow {
   note: string | null;
   classifierModelId: string | null;
   classifierModelSha256: string | null;
-  restorationModelId: string | null;
-  restorationModelSha256: string | null;
-  sampler: string | null;
-  steps: number | null;
-  eta: number | null;
-  ensemble: number | null;
   seeds: number[] | null;
   pOofBefore: number | null;
   pOofAfter: number | null;

@@ -25,7 +25,17 @@ export interface ExportWellRow {
 }
 
 /** One frame with its classification, restoration and decision in force (nulls when absent). */
-export interface ExportFrameRow extends FrameFile {
+/** Which model and sampler restored a frame (nulls when it was not restored), as exported rows carry it. */
+export interface RestorationProvenance {
+  restorationModelId: string | null;
+  restorationModelSha256: string | null;
+  sampler: string | null;
+  steps: number | null;
+  eta: number | null;
+  ensemble: number | null;
+}
+
+export interface ExportFrameRow extends FrameFile, RestorationProvenance {
   frameId: number;
   wellId: number;
   bits: 8 | 16 | 32;
@@ -37,12 +47,6 @@ export interface ExportFrameRow extends FrameFile {
   tenenbaum: number | null;
   pOofAfter: number | null;
   restorationId: number | null;
-  restorationModelId: string | null;
-  restorationModelSha256: string | null;
-  sampler: string | null;
-  steps: number | null;
-  eta: number | null;
-  ensemble: number | null;
   /** JSON text of an integer array. */
   seeds: string | null;
   /** Relative to the workspace. */
