@@ -14,6 +14,7 @@
  * Everything is created under the OS temp folder and removed afterwards.
  * Options: --files <n> (rescan tree size, default 200000), --quick (smaller runs).
  */
+import { encodeTiff } from '../main/imaging/tiff-write.js';
 import { spawn } from 'node:child_process';
 import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -29,43 +30,17 @@ import { closeDb, openWorkspaceDb } from '../main/store/database.js';
 
 // ---------------------------------------------------------------- TIFF frames
 
-/** Minimal little-endian 8-bit TIFF (one strip) with seeded pixels. */
+/** An uncompressed 8-bit TIFF (the station's own writer) with seeded pixels (xorshift32). */
 function frameBytes(width: number, height: number, seed: number): Buffer {
-  const entries: [number, number, number][] = [
-    [256, 4, width],
-    [257, 4, height],
-    [258, 3, 8],
-    [259, 3, 1],
-    [262, 3, 1],
-    [273, 4, 0], // patched below
-    [277, 3, 1],
-    [278, 4, height],
-    [279, 4, width * height],
-  ];
-  const ifdSize = 2 + entries.length * 12 + 4;
-  const dataOffset = 8 + ifdSize;
-  const buf = Buffer.alloc(dataOffset + width * height);
-  buf.write('II', 0, 'latin1');
-  buf.writeUInt16LE(42, 2);
-  buf.writeUInt32LE(8, 4);
-  buf.writeUInt16LE(entries.length, 8);
-  entries.forEach(([tag, type, value], i) => {
-    const o = 10 + i * 12;
-    buf.writeUInt16LE(tag, o);
-    buf.writeUInt16LE(type, o + 2);
-    buf.writeUInt32LE(1, o + 4);
-    const v = tag === 273 ? dataOffset : value;
-    if (type === 3) buf.writeUInt16LE(v, o + 8);
-    else buf.writeUInt32LE(v, o + 8);
-  });
+  const data = new Uint8Array(width * height);
   let s = seed >>> 0 || 1;
-  for (let i = dataOffset; i < buf.length; i++) {
+  for (let i = 0; i < data.length; i++) {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    buf[i] = s & 0xff;
+    data[i] = s & 0xff;
   }
-  return buf;
+  return encodeTiff({ width, height, data });
 }
 
 function timingRel(block: number, well: number, t: number): string {
