@@ -106,7 +106,11 @@ const absolutePath = v.pipe(
 
 export const verdictSchema = oneOf(['accept', 'reject', 'clear']);
 export const imageKindSchema = oneOf(['original', 'restored', 'spread', 'member']);
-export const exportLayoutSchema = oneOf(['mirror', 'per-well']);
+/** Export policies (which file stands for each frame) and folder layouts, in the order help texts list them. */
+export const EXPORT_INCLUDES = ['curated', 'all-decided', 'everything'] as const;
+export const EXPORT_LAYOUTS = ['mirror', 'per-well'] as const;
+
+export const exportLayoutSchema = oneOf(EXPORT_LAYOUTS);
 
 /** No payload: over HTTP an empty body arrives as null or {}, over IPC as undefined. */
 export const noPayloadSchema = v.pipe(v.nullish(record({})), v.transform(() => undefined));
@@ -159,7 +163,7 @@ export const setPausedInputSchema = record({ paused: flag });
 
 export const exportPolicySchema = record({
   /** Which frames: curated = in-focus originals + accepted restorations (default); all-decided = curated + originals of rejected restorations; everything = every frame (restoration where accepted). */
-  include: oneOf(['curated', 'all-decided', 'everything']),
+  include: oneOf(EXPORT_INCLUDES),
   layout: exportLayoutSchema,
   omeStacks: flag,
   trainingPack: flag,

@@ -3,13 +3,13 @@
  * dataset. Pure module (no node): the same rule drives the export, its preview
  * counts, the usable-video yield and the CLI help text.
  */
-import type { ExportLayout, ExportPolicy, FrameState, Verdict } from './domain.js';
+import type { ExportPolicy, FrameState, Verdict } from './domain.js';
 import type { VideoFrame } from './usability.js';
+import { exportPolicySchema, parsePayload } from './contract.js';
 
 export type ExportInclude = ExportPolicy['include'];
 
-export const EXPORT_INCLUDES: readonly ExportInclude[] = ['curated', 'all-decided', 'everything'];
-export const EXPORT_LAYOUTS: readonly ExportLayout[] = ['mirror', 'per-well'];
+export { EXPORT_INCLUDES, EXPORT_LAYOUTS } from './contract.js';
 
 /** The default policy of the app and the CLI. */
 export const DEFAULT_EXPORT_POLICY: ExportPolicy = {
@@ -148,18 +148,9 @@ export const POLICY_HELP = [
   '               otherwise (including undecided/rejected OOF and unclassified frames).',
 ].join('\n');
 
-/** Validates a policy coming from the UI, the CLI or a file; fills defaults. */
+/** Validates a policy coming from the UI, the CLI or a file (the contract's schema); fills defaults. */
 export function normalizeExportPolicy(input: Partial<ExportPolicy> | undefined): ExportPolicy {
-  const p = { ...DEFAULT_EXPORT_POLICY, ...(input ?? {}) };
-  if (!EXPORT_INCLUDES.includes(p.include)) {
-    throw new Error(`export policy "${String(p.include)}" is not one of ${EXPORT_INCLUDES.join(', ')}`);
-  }
-  if (!EXPORT_LAYOUTS.includes(p.layout)) {
-    throw new Error(`export layout "${String(p.layout)}" is not one of ${EXPORT_LAYOUTS.join(', ')}`);
-  }
-  if (typeof p.omeStacks !== 'boolean') throw new Error(`export omeStacks must be true or false, got ${String(p.omeStacks)}`);
-  if (typeof p.trainingPack !== 'boolean') {
-    throw new Error(`export trainingPack must be true or false, got ${String(p.trainingPack)}`);
-  }
-  return { include: p.include, layout: p.layout, omeStacks: p.omeStacks, trainingPack: p.trainingPack };
+  const r = parsePayload(exportPolicySchema, { ...DEFAULT_EXPORT_POLICY, ...(input ?? {}) }, 'export policy');
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
 }

@@ -91,8 +91,9 @@ describe('normalizeExportPolicy', () => {
     expect(normalizeExportPolicy(undefined)).toEqual({ include: 'curated', layout: 'mirror', omeStacks: true, trainingPack: false });
   });
   it('rejects unknown policies and layouts by name', () => {
-    expect(() => normalizeExportPolicy({ include: 'all' as never })).toThrow(/"all" is not one of curated, all-decided, everything/);
-    expect(() => normalizeExportPolicy({ layout: 'flat' as never })).toThrow(/layout "flat"/);
+    expect(() => normalizeExportPolicy({ include: 'all' as never })).toThrow(/include must be one of curated, all-decided, everything, got a string \("all"\)/);
+    expect(() => normalizeExportPolicy({ layout: 'flat' as never })).toThrow(/layout must be one of mirror, per-well, got a string \("flat"\)/);
+    expect(() => normalizeExportPolicy({ omeStacks: 'yes' as never })).toThrow(/omeStacks must be true or false/);
   });
   it('help text names every policy', () => {
     for (const p of ['curated', 'all-decided', 'everything']) expect(POLICY_HELP).toContain(p);
