@@ -90,7 +90,15 @@ class SplitHost implements WorkerHost {
   private renice: ((niceness: number) => void) | null = null;
 
   constructor(factory: WorkerHostFactory, private readonly niceness: number) {
-    this.hosts = { classify: factory(), restore: factory() };
+    const classify = factory();
+    let restore: WorkerHost;
+    try {
+      restore = factory();
+    } catch (err) {
+      classify.kill(); // no orphan when the second process cannot be started
+      throw err;
+    }
+    this.hosts = { classify, restore };
     for (const side of ['classify', 'restore'] as const) {
       this.hosts[side].onMessage((m) => this.receive(side, m));
       this.hosts[side].onExit((code, signal) => this.onExitOf(side, code, signal));

@@ -97,6 +97,17 @@ describe('split worker host (classification and restoration in two processes)', 
     expect(exits).toEqual([[70, null]]);
   });
 
+  it('stops the first process when the second cannot be started', () => {
+    const first = new FakeProcess(FAKE_PID);
+    let n = 0;
+    const factory = splitHostFactory(() => {
+      if (n++ === 0) return first;
+      throw new Error('cannot fork');
+    });
+    expect(() => factory()).toThrow(/cannot fork/);
+    expect(first.killed).toBe(true);
+  });
+
   it('niceness 0 leaves the restoration process at normal priority', () => {
     const { host, restore } = pair(0);
     host.postMessage(init);
