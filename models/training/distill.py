@@ -26,6 +26,9 @@ Two stages, both step-based and seeded (a run is replayed exactly by the same co
            step k*N on (the trainer waits for it), so training can run beside target
            generation and still depend only on its arguments.  AdamW, linear warm-up,
            constant, cosine decay over the last 30% of --steps; EMA of the weights shipped.
+           --init starts from another student checkpoint's EMA weights: the shipped student is
+           stage A (1,000 steps, shards arriving every 80 steps) then stage B (3,000 steps on
+           all 12 shards, --seed 1) from stage A, as train_all.sh replays.
 """
 import argparse
 import glob
@@ -208,6 +211,12 @@ def train(a):
     rng = np.random.default_rng(a.seed)
     torch.manual_seed(a.seed)
     step, wall0 = 0, 0.0
+    if a.init and not a.resume:
+        ck = torch.load(a.init, map_location='cpu')
+        model.load_state_dict(ck['ema'])
+        ema = EMA(model, a.ema)
+        cfg['init'] = {'path': os.path.basename(a.init), 'steps': ck['info']['steps'], 'config': ck['info'].get('config')}
+        log(f"initialised from the EMA weights of {a.init} ({ck['info']['steps']} steps)")
     if a.resume and os.path.exists(a.out):
         ck = torch.load(a.out, map_location='cpu')
         model.load_state_dict(ck['model'])
@@ -231,7 +240,7 @@ def train(a):
         p = heldout_psnr(model, teacher, test, monitor)
         model.train()
         history.append({'step': 0, 'heldout_psnr_mean5': round(p, 3)})
-        log(f'step 0 (x0_hat alone) held-out mean-of-5 PSNR ({len(monitor)} OOF pairs) {p:.2f} dB')
+        log(f"step 0 ({'the initial weights' if a.init else 'x0_hat alone'}) held-out mean-of-5 PSNR ({len(monitor)} OOF pairs) {p:.2f} dB")
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     t_start, last_ck, run = time.time(), time.time(), None
 
@@ -310,6 +319,7 @@ def main():
     r.add_argument('--seed', type=int, default=0)
     r.add_argument('--threads', type=int, default=1)
     r.add_argument('--resume', action='store_true')
+    r.add_argument('--init', default=None, help='start from the EMA weights of this student checkpoint (a second stage)')
     a = ap.parse_args()
     (make_targets if a.cmd == 'targets' else train)(a)
 

@@ -47,15 +47,21 @@ def main():
     ap.add_argument('--teacher-steps', type=int, default=5)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--teacher-only', action='store_true',
+                    help='only sample the teacher ensembles into the cache (they do not depend on the student)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     test = PairSet(a.test)
     idx = np.nonzero((test.label == 1) & ~test.identical)[0]
     sub = idx[np.linspace(0, len(idx) - 1, min(a.n, len(idx))).round().astype(int)]
     teacher = load_teacher()
-    student, ck = load_checkpoint('student', a.ckpt)
     ab = cosine_alphas_cumprod(T_STEPS)
     g = torch.Generator().manual_seed(a.seed)
+    # The teacher's ensembles depend only on the pairs and the seeded noise: cached, so the
+    # student can be re-evaluated without re-sampling them.
+    cache = os.path.join(RUNS_DIR, f'eval_student_teacher_n{len(sub)}_m{a.members}_s{a.teacher_steps}_seed{a.seed}.npz')
+    cached = dict(np.load(cache)) if os.path.exists(cache) else None
+    student, ck = (None, None) if a.teacher_only else load_checkpoint('student', a.ckpt)
     out = {k: {'mean': [], 'spread': []} for k in ('teacher', 'student')}
     x0hats, gts, oofs = [], [], []
     t0 = time.time()
@@ -63,15 +69,27 @@ def main():
         for n, i in enumerate(sub):
             cond = to_model(torch.from_numpy(np.array(test.oof[i]))[None, None]).repeat(a.members, 1, 1, 1)
             z = torch.randn(cond.shape, generator=g)
-            for k, x in (('teacher', ddim_sample(teacher, cond, z, a.teacher_steps, ab)), ('student', restore(student, teacher, cond, z, ab))):
-                m = from_model(x).clamp(0, 1)[:, 0].numpy().astype(np.float64)
-                out[k]['mean'].append(m.mean(0))
-                out[k]['spread'].append(m.std(0))
+            if cached is not None:
+                out['teacher']['mean'].append(cached['mean'][n])
+                out['teacher']['spread'].append(cached['spread'][n])
+            else:
+                m = from_model(ddim_sample(teacher, cond, z, a.teacher_steps, ab)).clamp(0, 1)[:, 0].numpy().astype(np.float64)
+                out['teacher']['mean'].append(m.mean(0))
+                out['teacher']['spread'].append(m.std(0))
+            if student is not None:
+                m = from_model(restore(student, teacher, cond, z, ab)).clamp(0, 1)[:, 0].numpy().astype(np.float64)
+                out['student']['mean'].append(m.mean(0))
+                out['student']['spread'].append(m.std(0))
             x0hats.append(from_model(teacher_x0hat(teacher, cond[:1], z[:1], ab)).clamp(0, 1)[0, 0].numpy())
             gts.append(np.array(test.focus[i], np.float64))
             oofs.append(np.array(test.oof[i], np.float64))
             if (n + 1) % 8 == 0:
                 log(f'{n + 1}/{len(sub)} pairs')
+    if cached is None:
+        np.savez(cache, mean=np.array(out['teacher']['mean']), spread=np.array(out['teacher']['spread']))
+    if a.teacher_only:
+        log(f'teacher ensembles cached in {cache} ({time.time() - t0:.0f} s)')
+        return
     res = {
         'test_seed': test.seed, 'pairs': int(len(sub)), 'members': a.members, 'teacher': f'DDIM-{a.teacher_steps} x {a.members}',
         'student_steps': ck['info'].get('steps'), 'wall_time_s': round(time.time() - t0, 1),
