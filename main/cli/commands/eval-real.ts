@@ -10,16 +10,7 @@ import { InferenceEngine } from '../../inference/engine.js';
 import { PROTOCOL_VERSION } from '../../inference/protocol.js';
 import { RESTORE_DEFAULTS } from '../../pipeline/defaults.js';
 import { defaultModelsDir } from '../../pipeline/paths.js';
-import {
-  cropGrid,
-  labelsFromNames,
-  overlap,
-  parseLabelsCsv,
-  registerTranslation,
-  scoreJudgements,
-  type CropJudgement,
-  type LabelledFrame,
-} from '../../pipeline/real-eval.js';
+import { cropGrid, labelsFromNames, overlap, parseLabelsCsv, registerTranslation, scoreJudgements, type CropJudgement, type LabelledFrame } from '../../pipeline/real-eval.js';
 import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  depthOfFieldUm,
-  dofBin,
-  IN_FOCUS_MAX_DOF,
-  OOF_THRESHOLD_DOF,
-  oofLabelDof,
-  REFERENCE_DOF_UM,
-} from '../../../main/simulation/depth-of-field.js';
+import { depthOfFieldUm, dofBin, IN_FOCUS_MAX_DOF, OOF_THRESHOLD_DOF, oofLabelDof, REFERENCE_DOF_UM } from '../../../main/simulation/depth-of-field.js';
 import { oofLabel } from '../../../main/simulation/focus.js';
 import { DEFAULT_OPTICS } from '../../../main/simulation/optics.js';
 

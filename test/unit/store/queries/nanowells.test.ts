@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  countNanowells,
-  ensureNanowell,
-  getNanowell,
-  wellLabel,
-  wellPosition,
-} from '../../../../main/store/queries/nanowells.js';
+import { countNanowells, ensureNanowell, getNanowell, wellLabel, wellPosition } from '../../../../main/store/queries/nanowells.js';
 import { createRun } from '../../../../main/store/queries/runs.js';
 import { tempDbPerTest } from '../../../helpers/workspace.js';
 

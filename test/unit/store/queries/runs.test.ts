@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createRun,
-  getRunByRoot,
-  listRuns,
-  setIgnoredFiles,
-  setRunLayout,
-  toRunInfo,
-} from '../../../../main/store/queries/runs.js';
+import { createRun, getRunByRoot, listRuns, setIgnoredFiles, setRunLayout, toRunInfo } from '../../../../main/store/queries/runs.js';
 import { tempDbPerTest } from '../../../helpers/workspace.js';
 
 const newDb = tempDbPerTest();
