@@ -104,11 +104,12 @@ describe('pipeline recovery', () => {
       await until(() => {
         if (first.exitCode !== null) throw new Error(`process ended before it could be killed: ${firstErr}`);
         try {
-          return rows(db, 'SELECT id FROM restoration').length >= 2;
+          // Killed with a job in flight, so the restart has an interrupted attempt to close.
+          return rows(db, 'SELECT id FROM restoration').length >= 2 && rows(db, 'SELECT id FROM attempt WHERE finished_at IS NULL').length > 0;
         } catch {
           return false; // tables not created yet
         }
-      }, 'two restorations before the kill');
+      }, 'two restorations and a job in flight before the kill');
       first.kill('SIGKILL');
       await firstExit;
       const before = {
