@@ -2,7 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { ensureBuilt } from '../../scripts/build.mjs';
+import { tempDir } from './workspace.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = resolve(REPO_ROOT, 'bin/postfocus.js');
@@ -65,4 +67,12 @@ export function runProcess(command: string, args: string[]): { child: ChildProce
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return { child, exited: new Promise((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr }))) };
+}
+
+/** A temporary folder for the CLI tests of one file, with the CLI built before them and the folder removed after. */
+export function cliTestDir(prefix: string): { dir: string; cleanup: () => void } {
+  const tmp = tempDir(prefix);
+  beforeAll(() => ensureCliBuilt());
+  afterAll(() => tmp.cleanup());
+  return tmp;
 }

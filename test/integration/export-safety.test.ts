@@ -12,19 +12,14 @@ import { exportDataset } from '../../main/export/export.js';
 import type { ManifestRow } from '../../main/export/manifest.js';
 import { closeDb, type Db } from '../../main/store/database.js';
 import { listExports } from '../../main/store/queries/exports.js';
-import { createTestWorkspace, policyCasesSpec, type TestWorkspace } from '../helpers/export/workspace.js';
+import { createTestWorkspace, type TestWorkspace, withPolicyWorkspace } from '../helpers/export/workspace.js';
 import { listFiles, sha256File } from '../helpers/export/verify.js';
 
 let root: string;
 let ws: TestWorkspace;
-
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'pf-export-safety-'));
-  ws = createTestWorkspace(root, policyCasesSpec());
-});
-afterAll(() => {
-  closeDb(ws.db);
-  rmSync(root, { recursive: true, force: true });
+withPolicyWorkspace('pf-export-safety-', (r, w) => {
+  root = r;
+  ws = w;
 });
 
 /** Every table but `export`, dumped in id order: what an export must never change. */

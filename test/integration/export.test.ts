@@ -3,27 +3,21 @@
  * and OME-TIFF read back by geotiff and by Python tifffile, summary, report,
  * training pack.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { exportDataset } from '../../main/export/export.js';
 import type { ManifestRow } from '../../main/export/manifest.js';
 import { closeDb } from '../../main/store/database.js';
 import { getExport } from '../../main/store/queries/exports.js';
-import { createTestWorkspace, frameKey, policyCasesSpec, restoredPixels, testPixels, type TestWorkspace } from '../helpers/export/workspace.js';
+import { createTestWorkspace, frameKey, restoredPixels, testPixels, type TestWorkspace, withPolicyWorkspace } from '../helpers/export/workspace.js';
 import { listFiles, readWithGeotiff, readWithTifffile, sha256File, tifffileUnavailable } from '../helpers/export/verify.js';
 
 let root: string;
 let ws: TestWorkspace;
-
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'pf-export-it-'));
-  ws = createTestWorkspace(root, policyCasesSpec());
-});
-afterAll(() => {
-  closeDb(ws.db);
-  rmSync(root, { recursive: true, force: true });
+withPolicyWorkspace('pf-export-it-', (r, w) => {
+  root = r;
+  ws = w;
 });
 
 function manifestRows(dest: string): ManifestRow[] {

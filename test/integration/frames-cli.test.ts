@@ -1,13 +1,11 @@
 // `postfocus frames` as a real process on a real workspace.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, runCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { cliTestDir, runCli } from '../helpers/cli.js';
 import { timingPath, writeTimingTree } from '../helpers/acquisition.js';
-import { tempDir } from '../helpers/workspace.js';
 
-const tmp = tempDir('pf-frames-');
-beforeAll(() => ensureCliBuilt());
-afterAll(() => tmp.cleanup());
+
+const tmp = cliTestDir('pf-frames-');
 
 describe('postfocus frames', () => {
   it('lists every ingested frame as one JSON document, paths relative to the acquisition root', async () => {

@@ -3,17 +3,15 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { frameTiff, put, snapshotTree, timingPath } from '../helpers/acquisition.js';
-import { CLI, ensureCliBuilt, REPO_ROOT, runCli, runProcess } from '../helpers/cli.js';
+import { CLI, cliTestDir, REPO_ROOT, runCli, runProcess } from '../helpers/cli.js';
 import { BROKEN_KINDS, brokenTiff } from '../helpers/tiff-fixtures.mjs';
-import { tempDir } from '../helpers/workspace.js';
+
 
 const REAL_TIFF_DIR = resolve(REPO_ROOT, '..', 'shared/data/real-tiff');
 if (!existsSync(REAL_TIFF_DIR)) console.warn(`skipping the real-file CLI ingest: ${REAL_TIFF_DIR} is absent`);
-const tmp = tempDir('pf-ingest-cli-');
-beforeAll(() => ensureCliBuilt());
-afterAll(() => tmp.cleanup());
+const tmp = cliTestDir('pf-ingest-cli-');
 
 describe('postfocus ingest', () => {
   it('ingests every good frame among 200 corrupt or truncated files, records 200 errors and exits 3', async () => {

@@ -4,11 +4,13 @@
  * rows (run, nanowell, frame, classification, restoration, decision) inserted
  * directly with SQL — no pipeline needed.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { Verdict } from '../../../preload/api.js';
 import { writeTiff } from '../../../main/imaging/tiff-write.js';
-import { openWorkspaceDb, type Db } from '../../../main/store/database.js';
+import { closeDb, openWorkspaceDb, type Db } from '../../../main/store/database.js';
 
 /** How a test frame looks to the station. */
 export type TestFrameKind = 'in_focus' | 'oof' | 'pending';
@@ -166,4 +168,22 @@ export function policyCasesSpec(): TestWorkspaceSpec {
       },
     ],
   };
+}
+
+/**
+ * The policy-cases workspace shared by the tests of one file: created in a fresh
+ * temporary folder before them (handed to `use`), closed and removed after them.
+ */
+export function withPolicyWorkspace(prefix: string, use: (root: string, ws: TestWorkspace) => void): void {
+  let root = '';
+  let ws: TestWorkspace | null = null;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), prefix));
+    ws = createTestWorkspace(root, policyCasesSpec());
+    use(root, ws);
+  });
+  afterAll(() => {
+    if (ws) closeDb(ws.db);
+    rmSync(root, { recursive: true, force: true });
+  });
 }
