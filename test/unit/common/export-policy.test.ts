@@ -27,42 +27,22 @@ function kinds(include: ExportInclude): Record<string, string> {
 }
 
 describe('frameDisposition', () => {
-  it('curated: in-focus originals and accepted restorations only', () => {
-    expect(kinds('curated')).toEqual({
-      inFocus: 'original',
-      accepted: 'restored',
-      rejected: 'excluded:oof-rejected',
-      undecided: 'excluded:oof-undecided',
-      cleared: 'excluded:oof-undecided',
-      oofNotRestored: 'excluded:oof-undecided',
-      pending: 'excluded:unclassified',
-      inFocusRejected: 'excluded:in-focus-rejected',
-    });
-  });
-
-  it('all-decided: adds originals of rejected OOF frames; undecided stay out', () => {
-    expect(kinds('all-decided')).toEqual({
-      inFocus: 'original',
-      accepted: 'restored',
-      rejected: 'original',
-      undecided: 'excluded:oof-undecided',
-      cleared: 'excluded:oof-undecided',
-      oofNotRestored: 'excluded:oof-undecided',
-      pending: 'excluded:unclassified',
-      inFocusRejected: 'original',
-    });
-  });
-
-  it('everything: one file per frame, restored where accepted', () => {
-    expect(kinds('everything')).toEqual({
-      inFocus: 'original',
-      accepted: 'restored',
-      rejected: 'original',
-      undecided: 'original',
-      cleared: 'original',
-      oofNotRestored: 'original',
-      pending: 'original',
-      inFocusRejected: 'original',
+  // What stands for each kind of frame under each policy: [curated, all-decided, everything].
+  // curated: in-focus originals and accepted restorations only; all-decided adds the originals
+  // of rejected OOF frames (undecided stay out); everything: one file per frame, restored where accepted.
+  const expected: Record<string, [string, string, string]> = {
+    inFocus: ['original', 'original', 'original'],
+    accepted: ['restored', 'restored', 'restored'],
+    rejected: ['excluded:oof-rejected', 'original', 'original'],
+    undecided: ['excluded:oof-undecided', 'excluded:oof-undecided', 'original'],
+    cleared: ['excluded:oof-undecided', 'excluded:oof-undecided', 'original'],
+    oofNotRestored: ['excluded:oof-undecided', 'excluded:oof-undecided', 'original'],
+    pending: ['excluded:unclassified', 'excluded:unclassified', 'original'],
+    inFocusRejected: ['excluded:in-focus-rejected', 'original', 'original'],
+  };
+  (['curated', 'all-decided', 'everything'] as const).forEach((include, column) => {
+    it(`${include}: the file that stands for each kind of frame`, () => {
+      expect(kinds(include)).toEqual(Object.fromEntries(Object.entries(expected).map(([name, row]) => [name, row[column]])));
     });
   });
 
