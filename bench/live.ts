@@ -18,6 +18,8 @@
  * Options: --rate <frames/s> (10)  --frames <n> (600 in all)  --wells <n> (40)
  *          --size <px> (281)  --oof-fraction <0–1> (0.15)  --seed <n> (1)
  *          --drain <s> (60)  --plot <file.png> (default: in the OS temp folder)
+ *          --sampler <name> (default: the station's default restoration; another
+ *          sampler, e.g. student, is reported as not the station default)
  *          --json (one document on stdout)  --keep (keep the temporary folders)
  */
 import { spawn } from 'node:child_process';
@@ -26,6 +28,7 @@ import { availableParallelism, getPriority, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChartPng, renderChartSvg } from '../main/imaging/chart.js';
+import { SAMPLERS, type SamplerName } from '../main/inference/protocol.js';
 import { restoreConfig } from '../main/pipeline/defaults.js';
 import { defaultModelsDir, packageRoot } from '../main/pipeline/paths.js';
 import { openStation } from '../main/station/open.js';
@@ -124,6 +127,7 @@ async function main(): Promise<void> {
       'oof-fraction': { type: 'string', default: '0.15' },
       seed: { type: 'string', default: '1' },
       drain: { type: 'string', default: '60' },
+      sampler: { type: 'string' },
       plot: { type: 'string' },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -147,11 +151,16 @@ async function main(): Promise<void> {
   const workspace = join(dir, 'workspace');
   mkdirSync(acq);
   const plotPng = resolve(values.plot ?? join(tmpdir(), `pf-bench-live-${Date.now()}.png`));
-  const restore = restoreConfig();
+  const sampler = values.sampler as SamplerName | undefined;
+  if (sampler !== undefined && !SAMPLERS.includes(sampler)) throw new Error(`--sampler must be one of ${SAMPLERS.join(', ')}`);
+  const restore = restoreConfig(sampler ? { sampler } : {});
   const load = loadavg()[0]!;
 
   // The station, as `npm start` composes it (serve → openStation with the shipped models).
-  const station = await openStation({ workspace, acquisition: acq, modelsDir: defaultModelsDir(), appVersion: 'bench-live', log: () => undefined });
+  const station = await openStation({
+    workspace, acquisition: acq, modelsDir: defaultModelsDir(), appVersion: 'bench-live', log: () => undefined,
+    ...(sampler ? { restore: { sampler, steps: restore.steps } } : {}),
+  });
   const classifiedAt = new Map<number, number>();
   const restoredAt = new Map<number, number>();
   station.events.subscribe((e) => {
@@ -165,7 +174,7 @@ async function main(): Promise<void> {
   const cpuByPid = new Map<number, { role: string; cpuS: number }>();
   const cpuAtStart = new Map(childrenCpu());
   const selfAtStart = process.cpuUsage();
-  const sampler = setInterval(() => childrenCpu().forEach((v, k) => cpuByPid.set(k, v)), 1000);
+  const cpuSampler = setInterval(() => childrenCpu().forEach((v, k) => cpuByPid.set(k, v)), 1000);
 
   // The microscope, in its own process as in `npm start`.
   const writeStart = Date.now();
@@ -197,7 +206,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const endAt = Date.now();
-  clearInterval(sampler);
+  clearInterval(cpuSampler);
   childrenCpu().forEach((v, k) => cpuByPid.set(k, v));
   const self = process.cpuUsage(selfAtStart);
   const cores: Record<string, number> = { station: (self.user + self.system) / 1e6 / ((endAt - writeStart) / 1000) };
@@ -255,6 +264,7 @@ async function main(): Promise<void> {
     writer_frames_per_s: written.frames_per_second,
     oof_frames: oofFrames.length,
     restoration: restore,
+    restoration_is_station_default: sampler === undefined,
     cores: availableParallelism(),
     load_average: load,
     latency_median_s: quantile(latencies, 0.5),
@@ -275,7 +285,7 @@ async function main(): Promise<void> {
     const f = (v: number | null, d = 2): string => (v === null ? 'n/a' : v.toFixed(d));
     const drained = (b: BacklogVerdict) => (b.drainedAfterS === null ? `not drained within ${drainS} s` : `drained ${f(b.drainedAfterS, 0)} s after the writer stopped`);
     console.log(`bench:live — ${written.frames_written} frames of ${size}×${size} written at ${f(written.frames_per_second)} frames/s (asked ${rate}), ${oofFrames.length} OOF; ${doc.cores} cores, load average ${load.toFixed(1)}`);
-    console.log(`restoration (station default): ${restore.sampler}, ${restore.steps} step(s) × ${restore.ensemble} members`);
+    console.log(`restoration (${sampler ? 'chosen with --sampler, not the station default' : 'station default'}): ${restore.sampler}, ${restore.steps} step(s) × ${restore.ensemble} members`);
     console.log(`frame on disk → flag: median ${f(doc.latency_median_s)} s, p90 ${f(doc.latency_p90_s)} s (${latencies.length} frames flagged)`);
     console.log(`classification: ${f(doc.classify_per_s)} frames/s; backlog max ${classify.max}, growth ${f(classify.growthPerS)} frames/s, ${drained(classify)}`);
     console.log(`restoration:    ${f(doc.restore_per_s, 3)} frames/s (${restoredAt.size} of ${oofFrames.length}); backlog max ${restoreV.max}, growth ${f(restoreV.growthPerS)} frames/s, ${drained(restoreV)}`);

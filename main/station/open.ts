@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ExportPolicy, UsabilityRule } from '../common/domain.js';
-import type { WorkerHostFactory } from '../inference/protocol.js';
+import type { SamplerName, WorkerHostFactory } from '../inference/protocol.js';
 import { AcquisitionWatcher } from '../acquisition/watcher.js';
 import { checkWorkspaceLocation } from '../acquisition/location.js';
 import { previewExport } from '../export/export.js';
@@ -33,8 +33,8 @@ export interface OpenStationOptions {
   nativeBinding?: string;
   usability?: UsabilityRule;
   appVersion?: string;
-  /** Restoration settings (sampler steps, ensemble size); default: the pipeline's. */
-  restore?: { steps?: number; ensemble?: number };
+  /** Restoration settings (sampler, steps, ensemble size); default: the pipeline's. */
+  restore?: { sampler?: SamplerName; steps?: number; ensemble?: number };
   /** Full rescan interval of the watcher (ms; default: the watcher's). */
   rescanMs?: number;
   /** Largest frame ingested and displayed, in pixels (default: DEFAULT_MAX_PIXELS). */
