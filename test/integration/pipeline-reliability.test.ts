@@ -23,13 +23,19 @@ async function harness(env: Record<string, string>, extra: Parameters<typeof mak
   return h;
 }
 
+/** A harness whose pipeline has started and done all the work it could. */
+async function idleHarness(env: Record<string, string>): Promise<Harness> {
+  const h = await harness(env);
+  await h.pipeline.start();
+  await h.pipeline.whenIdle();
+  return h;
+}
+
 const stateOf = (h: Harness, id: number) => rows<{ state: string }>(h.db, 'SELECT state FROM frame WHERE id = ?', id)[0]!.state;
 
 describe('pipeline reliability against a misbehaving worker', () => {
   it('a NaN p(OOF) fails that frame alone, with the reason in its error row; the rest of the batch is classified', async () => {
-    const h = await harness({ MISBEHAVE: 'nan', BAD_FRAMES: '3' });
-    await h.pipeline.start();
-    await h.pipeline.whenIdle();
+    const h = await idleHarness({ MISBEHAVE: 'nan', BAD_FRAMES: '3' });
     expect(stateOf(h, 3)).toBe('failed');
     expect(rows(h.db, "SELECT id FROM frame WHERE state = 'in_focus'")).toHaveLength(7);
     const errors = rows<{ source: string; message: string }>(h.db, 'SELECT source, message FROM error_log WHERE frame_id = 3');
@@ -40,9 +46,7 @@ describe('pipeline reliability against a misbehaving worker', () => {
   });
 
   it('a restoration answered with a NaN spread fails that frame after its tries, with the reason; nothing waits forever', async () => {
-    const h = await harness({ MISBEHAVE: 'nan-restore', BAD_FRAMES: '2' });
-    await h.pipeline.start();
-    await h.pipeline.whenIdle();
+    const h = await idleHarness({ MISBEHAVE: 'nan-restore', BAD_FRAMES: '2' });
     expect(stateOf(h, 2)).toBe('failed');
     const tries = rows<AttemptRow>(h.db, "SELECT frame_id, outcome, error FROM attempt WHERE kind = 'restore'");
     expect(tries.map((a) => a.outcome)).toEqual(['error', 'error', 'error']);
@@ -65,9 +69,7 @@ describe('pipeline reliability against a misbehaving worker', () => {
   });
 
   it('a batch that fails as a whole is retried frame by frame: only the bad frame spends its tries', async () => {
-    const h = await harness({ MISBEHAVE: 'fail-batch', BAD_FRAMES: '5' });
-    await h.pipeline.start();
-    await h.pipeline.whenIdle();
+    const h = await idleHarness({ MISBEHAVE: 'fail-batch', BAD_FRAMES: '5' });
     expect(stateOf(h, 5)).toBe('failed');
     expect(rows(h.db, "SELECT id FROM frame WHERE state = 'in_focus'")).toHaveLength(7);
     for (let id = 1; id <= 8; id++) {
