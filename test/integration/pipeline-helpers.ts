@@ -85,3 +85,12 @@ export function harnessesClosedAfterEach(): Harness[] {
   });
   return open;
 }
+
+/** A pipeline on a fresh workspace, torn down with `open`, with the acquisition at `acqRoot` ingested and the pipeline started. */
+export async function startedPipeline(open: Harness[], acqRoot: string, options: Parameters<typeof makePipeline>[1] = {}): Promise<Harness> {
+  const h = makePipeline(tempDir('ws'), options);
+  open.push(h);
+  await ingest(acqRoot, h.db);
+  await h.pipeline.start();
+  return h;
+}

@@ -2,7 +2,7 @@ import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyFixtureModels } from '../unit/inference/helpers.js';
-import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, tempDir, writeAcquisition } from './pipeline-helpers.js';
+import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, startedPipeline, tempDir, writeAcquisition } from './pipeline-helpers.js';
 
 const open = harnessesClosedAfterEach();
 
@@ -10,10 +10,7 @@ type ErrorRow = { source: string; path: string; message: string };
 
 async function runWith(modelsDir: string) {
   const acq = writeAcquisition(tempDir('acq'), { wells: 1, T: 6 });
-  const h = makePipeline(tempDir('ws'), { modelsDir });
-  open.push(h);
-  await ingest(acq.root, h.db);
-  await h.pipeline.start();
+  const h = await startedPipeline(open, acq.root, { modelsDir });
   await h.pipeline.whenIdle();
   return { h, acq };
 }

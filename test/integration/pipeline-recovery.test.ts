@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { closeDb, openWorkspaceDb } from '../../main/store/database.js';
 import { INTERRUPTED_MESSAGE } from '../../main/store/queries/work.js';
 import { FIXTURE_MODELS } from '../unit/inference/helpers.js';
-import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, tempDir, writeAcquisition } from './pipeline-helpers.js';
+import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, startedPipeline, tempDir, writeAcquisition } from './pipeline-helpers.js';
 
 const open = harnessesClosedAfterEach();
 
@@ -24,10 +24,7 @@ describe('pipeline recovery', () => {
   it('restarts a worker killed (SIGKILL) during a restoration, completes the job and records one retry', async () => {
     const acq = writeAcquisition(tempDir('acq'), { wells: 1, T: 4, size: 32, oof: (_w, t) => t === 2 });
     // Many steps make the restoration long enough to be killed mid-way.
-    const h = makePipeline(tempDir('ws'), { restore: { sampler: 'ddim', steps: 400, eta: 0, ensemble: 2 } });
-    open.push(h);
-    await ingest(acq.root, h.db);
-    await h.pipeline.start();
+    const h = await startedPipeline(open, acq.root, { restore: { sampler: 'ddim', steps: 400, eta: 0, ensemble: 2 } });
     const openRestore = () => rows(h.db, "SELECT id FROM attempt WHERE kind = 'restore' AND finished_at IS NULL").length === 1;
     await until(() => openRestore() && rows(h.db, "SELECT id FROM frame WHERE state = 'pending'").length === 0, 'a restoration in flight');
     const pid = h.pipeline.engineStatus().workerPid!;
@@ -73,10 +70,7 @@ describe('pipeline recovery', () => {
       else process.exit(9);
     });`);
     const acq = writeAcquisition(tempDir('acq'), { wells: 1, T: 6, oof: () => false });
-    const h = makePipeline(tempDir('ws'), { hostFactory: forkHostFactory({ script }), restartBackoffMs: 5 });
-    open.push(h);
-    await ingest(acq.root, h.db);
-    await h.pipeline.start();
+    const h = await startedPipeline(open, acq.root, { hostFactory: forkHostFactory({ script }), restartBackoffMs: 5 });
     await h.pipeline.whenIdle();
     expect(h.pipeline.engineStatus().disabledReason).toMatch(/exit code 9; gave up after 8 restarts without progress/);
     const failed = rows<{ id: number }>(h.db, "SELECT id FROM frame WHERE state = 'failed'");

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StationEvent } from '../../preload/api.js';
 import { probeTiff } from '../../main/imaging/tiff-read.js';
-import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, tempDir, writeAcquisition } from './pipeline-helpers.js';
+import { type Harness, harnessesClosedAfterEach, ingest, makePipeline, rows, startedPipeline, tempDir, writeAcquisition } from './pipeline-helpers.js';
 
 const open = harnessesClosedAfterEach();
 
@@ -94,10 +94,7 @@ describe('pipeline end to end on the fixture models (real forked worker)', () =>
 
   it('cancels the restoration in flight without counting a failed try, and restores it after resuming', async () => {
     const acq = writeAcquisition(tempDir('acq'), { wells: 1, T: 3, size: 32, oof: (_w, t) => t === 2 });
-    const h = makePipeline(tempDir('ws'), { restore: { sampler: 'ddim', steps: 400, eta: 0, ensemble: 2 } });
-    open.push(h);
-    await ingest(acq.root, h.db);
-    await h.pipeline.start();
+    const h = await startedPipeline(open, acq.root, { restore: { sampler: 'ddim', steps: 400, eta: 0, ensemble: 2 } });
     const end = Date.now() + 30_000;
     while (rows(h.db, "SELECT id FROM attempt WHERE kind = 'restore' AND finished_at IS NULL").length === 0) {
       if (Date.now() > end) throw new Error('no restoration started');
