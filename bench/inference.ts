@@ -19,6 +19,8 @@
  * at the real frame size (default 281², `--frame-size`, 0 to skip) for every method
  * but the reference, whose time there is estimated from one measured evaluation.
  */
+import { unitToSamples } from '../main/imaging/sample.js';
+import { syntheticFrame } from '../test/unit/inference/helpers.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,7 +31,7 @@ import { classifyImages } from '../main/inference/classifier.js';
 import { modelOfKind, readManifest, verifyModelFile, type ModelEntry } from '../main/inference/model-registry.js';
 import { convFlops, convStackModel, parseOnnxGraph } from './onnx-graph.js';
 import { planFrame, restoreFrame, type NetworkFn, type RestoreParams } from '../main/inference/restorer.js';
-import { ensembleSeeds, GaussianRng } from '../main/inference/samplers/gaussian.js';
+import { ensembleSeeds } from '../main/inference/samplers/gaussian.js';
 import { ingestOnce } from '../main/acquisition/ingest.js';
 import { EventBus } from '../main/common/event-bus.js';
 import { writeTiff } from '../main/imaging/tiff-write.js';
@@ -436,34 +438,9 @@ function vm(pid: number | 'self', key: 'VmRSS' | 'VmHWM'): number | null {
   }
 }
 
-/** A cheap synthetic 64² phase-contrast-like frame (rings on grey), box-blurred when out of focus. */
+/** A cheap synthetic phase-contrast-like frame (rings on grey; the tests' generator), box-blurred when out of focus, as 8-bit samples. */
 function cheapFrame(size: number, seed: number, blurred: boolean): Uint8Array {
-  const rng = new GaussianRng(seed);
-  let img = new Float32Array(size * size).fill(0.45);
-  for (let k = 0; k < 6; k++) {
-    const cy = rng.uniform() * size;
-    const cx = rng.uniform() * size;
-    const r = 3 + rng.uniform() * 5;
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-      const d = Math.hypot(y - cy, x - cx);
-      if (Math.abs(d - r) < 1.2) img[y * size + x]! += 0.35;
-      else if (d < r - 1.2) img[y * size + x]! -= 0.15;
-    }
-  }
-  for (let pass = 0; blurred && pass < 16; pass++) {
-    const out = new Float32Array(img.length);
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-      let acc = 0;
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-        acc += img[Math.min(size - 1, Math.max(0, y + dy)) * size + Math.min(size - 1, Math.max(0, x + dx))]!;
-      }
-      out[y * size + x] = acc / 9;
-    }
-    img = out;
-  }
-  const px = new Uint8Array(img.length);
-  for (let i = 0; i < img.length; i++) px[i] = Math.max(0, Math.min(255, Math.round((img[i]! + 0.01 * rng.normal()) * 255)));
-  return px;
+  return unitToSamples(syntheticFrame(size, size, seed, blurred ? 16 : 0), 8);
 }
 
 /**
