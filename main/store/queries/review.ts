@@ -193,30 +193,24 @@ export function wellStateOf(s: Pick<WellSummary, 'classified' | 'oof' | 'restore
 
 /** Builds the summary of one well from its frames (any order). */
 export function summarizeWell(well: WellRow, frames: readonly SummaryFacts[], rule: UsabilityRule): WellSummary {
-  let classified = 0;
-  let oof = 0;
-  let restored = 0;
-  let accepted = 0;
-  let rejected = 0;
-  let failed = 0;
+  const counts = { classified: 0, oof: 0, restored: 0, accepted: 0, rejected: 0, failed: 0 };
   let oofUnrestored = 0;
   const video: VideoFrame[] = [];
   for (const f of frames) {
     const facts = toFacts(f);
     video.push(videoFrameOf({ ...facts, t: f.t, channel: f.channel }));
     const focus = focusClass(facts);
-    if (focus !== 'unclassified') classified++;
+    if (focus !== 'unclassified') counts.classified++;
     if (focus === 'oof') {
-      oof++;
+      counts.oof++;
       if (!facts.hasRestoration && f.state !== 'failed') oofUnrestored++;
     }
-    if (facts.hasRestoration) restored++;
-    if (f.verdict === 'accept') accepted++;
-    else if (f.verdict === 'reject') rejected++;
-    if (f.state === 'failed') failed++;
+    if (facts.hasRestoration) counts.restored++;
+    if (f.verdict === 'accept') counts.accepted++;
+    else if (f.verdict === 'reject') counts.rejected++;
+    if (f.state === 'failed') counts.failed++;
   }
   const usability = videoUsability(video, rule, 'review');
-  const counts = { classified, oof, restored, accepted, rejected, failed };
   return {
     id: well.id,
     runId: well.runId,
@@ -226,7 +220,7 @@ export function summarizeWell(well: WellRow, frames: readonly SummaryFacts[], ru
     position: well.position,
     frames: frames.length,
     ...counts,
-    oofFraction: classified === 0 ? 0 : oof / classified,
+    oofFraction: counts.classified === 0 ? 0 : counts.oof / counts.classified,
     usableBefore: usability.before,
     usableAfter: usability.after,
     state: wellStateOf(counts, oofUnrestored),
