@@ -143,6 +143,12 @@ export interface CalibrationFit {
   bias: number;
   /** L2 penalty it was fitted with. */
   l2: number;
+  /**
+   * Set when the fit did not beat the uncalibrated judgement (model + temporal
+   * rule) on the operator's own labels, leave-one-out: that judgement stays in
+   * force, so a calibration never makes the decision worse on them.
+   */
+  keepUncalibrated?: boolean;
 }
 
 const EPS = 1e-6;

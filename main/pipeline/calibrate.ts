@@ -54,6 +54,8 @@ interface LabelledFeatures {
   sha: string;
   modelId: string;
   x: (number | null)[];
+  /** The uncalibrated judgement (model + temporal rule) of the frame. */
+  uncalibratedOof: boolean;
 }
 
 /** Feature vectors of the labelled frames, relative sharpness from their well's uncalibrated temporal pass. */
@@ -68,8 +70,12 @@ function labelledFeatures(db: Db): { rows: LabelledFeatures[]; unclassified: str
     const byChannel = new Map<string, ClassifiedFrame[]>();
     for (const f of series) byChannel.set(f.channel, [...(byChannel.get(f.channel) ?? []), f]);
     const rel = new Map<number, number | null>();
+    const judged = new Map<number, boolean>();
     for (const frames of byChannel.values()) {
-      judgeSeriesTemporal(frames).forEach((j, i) => rel.set(frames[i]!.frameId, j.relativeSharpness));
+      judgeSeriesTemporal(frames).forEach((j, i) => {
+        rel.set(frames[i]!.frameId, j.relativeSharpness);
+        judged.set(frames[i]!.frameId, j.oof);
+      });
     }
     const byId = new Map(series.map((f) => [f.frameId, f]));
     for (const l of wellLabels) {
@@ -78,7 +84,7 @@ function labelledFeatures(db: Db): { rows: LabelledFeatures[]; unclassified: str
         unclassified.push(l.path + (l.page ? `#${l.page}` : ''));
         continue;
       }
-      rows.push({ path: l.path, page: l.page, label: l.label, sha: f.modelSha256, modelId: f.modelId, x: calibrationFeatures(f.pOof, f.metrics, rel.get(f.frameId) ?? null) });
+      rows.push({ path: l.path, page: l.page, label: l.label, sha: f.modelSha256, modelId: f.modelId, x: calibrationFeatures(f.pOof, f.metrics, rel.get(f.frameId) ?? null), uncalibratedOof: judged.get(f.frameId)! });
     }
   }
   return { rows, unclassified };
@@ -112,6 +118,7 @@ export function calibrateFromLabels(db: Db, who: string, source: string): Calibr
   const xs = rows.map((r) => r.x);
   const fit = fitCalibration(xs, ys);
   const cv = crossValidateCalibration(xs, ys);
+  if (cv.balancedAccuracy <= balancedAccuracy(rows.map((r) => r.uncalibratedOof), ys)) fit.keepUncalibrated = true;
   const id = insertCalibration(db, {
     who,
     source,
@@ -236,7 +243,8 @@ export function calibrationSummary(c: CalibrationRow | null): string {
   if (!c) return 'not calibrated';
   const n = c.nInFocus + c.nOof;
   const acc = c.cvAccuracy === null ? 'not cross-validated' : `cross-validated accuracy ${c.cvAccuracy.toFixed(2)}`;
-  return `calibrated on ${n} labels, ${acc}${c.source.startsWith('profile ') ? ` (${c.source})` : ''}`;
+  const kept = c.fit.keepUncalibrated ? '; no better than the uncalibrated judgement on these labels, which stays in force' : '';
+  return `calibrated on ${n} labels, ${acc}${c.source.startsWith('profile ') ? ` (${c.source})` : ''}${kept}`;
 }
 
 /**
@@ -302,6 +310,8 @@ export interface CalibrationEvaluation {
   calibrated: { mean: number; min: number; median: number; max: number };
   /** Mean leave-one-out balanced accuracy of the drawn labels (what the station would report). */
   crossValidatedMean: number;
+  /** Draws whose fit was no better than the uncalibrated judgement on its labels (that judgement was scored). */
+  keptUncalibrated: number;
 }
 
 /**
@@ -352,13 +362,18 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
   };
   const scores: number[] = [];
   let cvSum = 0;
+  let kept = 0;
   for (let r = 0; r < repeats; r++) {
     const train = [...draw(pos), ...draw(neg)];
     const inTrain = new Set(train);
     const fit = fitCalibration(train.map((i) => xs[i]!), train.map((i) => ys[i]!));
-    cvSum += crossValidateCalibration(train.map((i) => xs[i]!), train.map((i) => ys[i]!)).balancedAccuracy;
+    const cv = crossValidateCalibration(train.map((i) => xs[i]!), train.map((i) => ys[i]!)).balancedAccuracy;
+    cvSum += cv;
+    // As calibrateFromLabels decides: a fit no better than the uncalibrated judgement on its labels is not used.
+    const keep = cv <= balancedAccuracy(train.map((i) => temporal[i]!), train.map((i) => ys[i]!));
+    if (keep) kept++;
     const rest = ys.flatMap((_, i) => (inTrain.has(i) ? [] : [i]));
-    scores.push(balancedAccuracy(rest.map((i) => calibratedPOof(fit, xs[i]!) >= 0.5), rest.map((i) => ys[i]!)));
+    scores.push(balancedAccuracy(rest.map((i) => (keep ? temporal[i]! : calibratedPOof(fit, xs[i]!) >= 0.5)), rest.map((i) => ys[i]!)));
   }
   const sorted = [...scores].sort((a, b) => a - b);
   return {
@@ -376,6 +391,7 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
       max: sorted[sorted.length - 1]!,
     },
     crossValidatedMean: cvSum / repeats,
+    keptUncalibrated: kept,
   };
 }
 

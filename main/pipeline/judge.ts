@@ -34,8 +34,10 @@ export interface TrippedGuard {
 }
 
 function judgeChannel(frames: ClassifiedFrame[], calibration: CalibrationRow | null): JudgementWrite[] {
-  // A calibration is fitted on one classifier's p(OOF); frames judged by another keep the temporal rule.
-  const calibrated = calibration !== null && frames.every((f) => f.modelSha256 === calibration.classifierSha256);
+  // A calibration is fitted on one classifier's p(OOF); frames judged by another keep the temporal rule,
+  // as do all frames when the fit was no better than that rule on the operator's labels.
+  const calibrated =
+    calibration !== null && !calibration.fit.keepUncalibrated && frames.every((f) => f.modelSha256 === calibration.classifierSha256);
   const judged: FrameJudgement[] = calibrated ? judgeSeriesCalibrated(frames, calibration.fit) : judgeSeriesTemporal(frames);
   return frames.map((f, i) => ({ ...judged[i]!, frameId: f.frameId, calibrationId: calibrated ? calibration.id : null }));
 }

@@ -1,9 +1,9 @@
 // Calibration, domain guard and --no-restore through the real CLI, on held-out
 // bright-field frames judged by the phase-contrast classifier.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, runCli } from '../helpers/cli.js';
+import { ensureCliBuilt, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { HOLDOUT_PATTERN, writeHoldoutAcquisition, type HoldoutFrame } from '../helpers/holdout-acquisition.js';
 import { snapshotTree } from '../helpers/acquisition.js';
 import { tempDir } from '../helpers/workspace.js';
@@ -11,14 +11,35 @@ import { tempDir } from '../helpers/workspace.js';
 const tmp = tempDir('pf-calibration-');
 let acq: string;
 let truth: HoldoutFrame[];
+/** The shipped models with the phase-contrast-only classifier (pf-classifier-v1) in place of the shipped one. */
+let phaseModels: string;
+
+function phaseContrastModels(dir: string): string {
+  const shipped = join(REPO_ROOT, 'models');
+  const fixture = join(REPO_ROOT, 'test/fixtures/phase-contrast-classifier');
+  const manifest = JSON.parse(readFileSync(join(shipped, 'manifest.json'), 'utf8')) as { models: { kind: string; file: string }[] };
+  mkdirSync(dir, { recursive: true });
+  const entry = JSON.parse(readFileSync(join(fixture, 'entry.json'), 'utf8')) as { kind: string; file: string };
+  manifest.models = manifest.models.map((m) => {
+    if (m.kind === 'classifier') return entry;
+    copyFileSync(join(shipped, m.file), join(dir, m.file));
+    return m;
+  });
+  copyFileSync(join(fixture, entry.file), join(dir, entry.file));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
+
 beforeAll(async () => {
   await ensureCliBuilt();
   acq = join(tmp.dir, 'acq');
   truth = writeHoldoutAcquisition(acq, 32);
+  phaseModels = phaseContrastModels(join(tmp.dir, 'models-phase-contrast'));
 });
 afterAll(() => tmp.cleanup());
 
 const layout = ['--layout', 'pattern', '--pattern', HOLDOUT_PATTERN];
+const models = () => ['--models', phaseModels];
 type Frame = { path: string; oof: boolean; basis: string; state: string; calibration_id: number | null };
 
 /** Runs a command with --json; exit 3 (completed with warnings, e.g. a tripped guard) is allowed when asked. */
@@ -33,7 +54,7 @@ describe('calibration and the domain guard', () => {
     const before = snapshotTree(acq);
     const ws = join(tmp.dir, 'ws');
     // 1. No --no-restore: the guard alone must keep restoration from running.
-    const run1 = await runCli(['process', acq, '-w', ws, ...layout, '--sampler', 'unet', '--quiet', '--json']);
+    const run1 = await runCli(['process', acq, '-w', ws, ...models(), ...layout, '--sampler', 'unet', '--quiet', '--json']);
     expect(run1.code, run1.stderr).toBe(3); // completed, with the guard's warning
     const s1 = JSON.parse(run1.stdout);
     expect(s1.frames.restored).toBe(0);
@@ -70,19 +91,19 @@ describe('calibration and the domain guard', () => {
     expect(inFocus.every((l) => byPath.get(l.path)!.label === 'in_focus') && oof.every((l) => byPath.get(l.path)!.label === 'oof')).toBe(true)
 
     // 4. --no-restore classifies only; without it the released run is restored.
-    const run2 = await json<{ frames: { restored: number; oof: number }; restoration: { noRestore: boolean } }>(['process', acq, '-w', ws, ...layout, '--no-restore', '--quiet']);
+    const run2 = await json<{ frames: { restored: number; oof: number }; restoration: { noRestore: boolean } }>(['process', acq, '-w', ws, ...models(), ...layout, '--no-restore', '--quiet']);
     expect(run2.frames.oof).toBeGreaterThan(0);
     expect(run2.frames.restored).toBe(0);
     expect(run2.restoration.noRestore).toBe(true);
     const oofNow = run2.frames.oof;
     expect(oofNow).toBe(frames.filter((f) => f.oof).length);
-    const run3 = await json<{ frames: { restored: number; oof: number } }>(['process', acq, '-w', ws, ...layout, '--sampler', 'unet', '--quiet']);
+    const run3 = await json<{ frames: { restored: number; oof: number } }>(['process', acq, '-w', ws, ...models(), ...layout, '--sampler', 'unet', '--quiet']);
     expect(run3.frames.restored).toBe(oofNow);
 
     // 5. The profile judges a fresh workspace from its first frame: no trip.
     const ws2 = join(tmp.dir, 'ws2');
     const run4 = await json<{ frames: { frames: number; oof: number }; restoration: { guard: { state: string }[] } }>(
-      ['process', acq, '-w', ws2, ...layout, '--profile', profile, '--no-restore', '--quiet'],
+      ['process', acq, '-w', ws2, ...models(), ...layout, '--profile', profile, '--no-restore', '--quiet'],
       [0, 3],
     );
     // The guard now reads the calibrated judgement of the same frames as in ws.
@@ -106,7 +127,7 @@ describe('calibration and the domain guard', () => {
     writeFileSync(bad, 'file,label\n');
     expect((await runCli(['calibrate', ws, '--labels', bad])).stderr).toMatch(/header with columns path and label/);
     expect(existsSync(join(tmp.dir, 'nothing.json'))).toBe(false);
-    const r3 = await runCli(['process', acq, '-w', join(tmp.dir, 'ws3'), ...layout, '--profile', bad, '--quiet']);
+    const r3 = await runCli(['process', acq, '-w', join(tmp.dir, 'ws3'), ...models(), ...layout, '--profile', bad, '--quiet']);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/not a usable microscope profile|cannot read microscope profile/);
   });
