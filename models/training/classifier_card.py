@@ -75,7 +75,7 @@ def section(entry, rep, real):
               '(`postfocus calibrate`) is what this profile is for.', '']
     if real:
         s += ['**Real images (checks only, never trained or tuned on)**: see docs/results/real-data.md.']
-        for name, r in real.items():
+        for name, r in real.get('sets', {}).items():
             sc = r.get('score', {})
             line = f"- {name}: {sc.get('crops')} crops"
             if sc.get('specificity') is not None:
@@ -91,7 +91,9 @@ def section(entry, rep, real):
         s.append('')
     s += ['Limits: simulated training data only; fluorescence, DIC and oil objectives were never simulated. '
           '|Δz| between 0.44 and 0.885 DOF never occurs in training, so the decision there is undefined. An empty or '
-          'nearly empty field carries no focus information: it is judged in focus. Calibrate on a few labelled frames '
+          'nearly empty field carries no focus information: training labels it in focus. **On the one real phase-contrast '
+          'set (10× Ph1, docs/results/real-data.md) most in-focus crops are judged OOF**: the virtual microscope does not yet '
+          'cover that instrument. Calibrate on a few labelled frames '
           '(`postfocus calibrate`) before trusting the flags on a new microscope.', '']
     return '\n'.join(s)
 

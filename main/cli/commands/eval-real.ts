@@ -42,8 +42,9 @@ much restoration changed them (RMS in DN and PSNR against the input); OOF crops
 of a field with an in-focus plane report PSNR / PCC / edge-PCC of input and
 restoration against that plane after translation registration.
 
---bit-depths also stores every 16-bit crop as 12-bit-in-16 (value >> 4) and as
-8-bit (value >> 8), judges each version as its own run, and reports the share
+--bit-depths also stores every 16-bit crop as 12-bit-in-16 and as 8-bit (the run's
+range mapped onto 0–4095 / 0–255; for a full-range 16-bit run that drops the low
+4 / 8 bits), judges each version as its own run, and reports the share
 of crops whose judgement is identical across the three.`;
 
 /** A crop written to the temporary workspace; fullScale: the run's effective full scale. */
@@ -195,7 +196,7 @@ const command: Command = {
 export default command;
 
 /**
- * The same crops stored as 12-bit-in-16 (v >> 4) and 8-bit (v >> 8), each judged as its
+ * The same crops stored as 12-bit-in-16 and 8-bit (the run's range onto 0–4095 / 0–255), each judged as its
  * own run (its own engine, so its own effective range): how many judgements agree with
  * the 16-bit one in all three.
  */
@@ -207,10 +208,13 @@ async function bitDepthCheck(
   tmp: string,
   log: (m: string) => void,
 ): Promise<{ crops: number; identical: number; identicalFraction: number; pOofMaxAbsDiff: number; oofBy: Record<string, number> }> {
+  // The same field at each depth: the run's range mapped onto 0–4095 and 0–255, as a
+  // camera of that depth exposed for the same range would write it (for a full-range
+  // 16-bit run this drops the low 4 / 8 bits).
+  const scale = crops[0]?.fullScale ?? 65535;
   const variants: [string, (v: Uint16Array) => Uint8Array | Uint16Array][] = [
-    // Dropping the low bits, as a camera of that depth would: 0–4095 and 0–255.
-    ['12-in-16', (v) => v.map((x) => x >> 4)],
-    ['8-bit', (v) => Uint8Array.from(v, (x) => x >> 8)],
+    ['12-in-16', (v) => v.map((x) => Math.min(4095, Math.floor((x * 4096) / (scale + 1))))],
+    ['8-bit', (v) => Uint8Array.from(v, (x) => Math.min(255, Math.floor((x * 256) / (scale + 1))))],
   ];
   const sixteen = crops.map((c, k) => ({ c, k })).filter(({ c }) => c.bits === 16);
   const agree = new Array<boolean>(sixteen.length).fill(true);
