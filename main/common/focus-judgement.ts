@@ -6,9 +6,9 @@
  *
  * Why a temporal rule: the classifier sees one crop. A sparse or empty well
  * has few edges in focus as well as out of it, so its p(OOF) is high for
- * content reasons. Compared with its own recent frames, a sparse well that is
- * as sharp as usual is in focus, and a frame clearly blurrier than its well's
- * recent in-focus frames is out of focus whatever its content.
+ * content reasons. Compared with its own recent frames, a sparse well that
+ * looks as it usually does is in focus, and a frame far from its well's recent
+ * in-focus frames is out of focus whatever its content.
  */
 
 export type JudgementBasis = 'model' | 'calibration' | 'temporal';
@@ -26,12 +26,12 @@ export interface TemporalRule {
   window: number;
   /** Fewer in-focus-judged predecessors than this: the reference is the well's nearest frames, any judgement. */
   minReference: number;
-  /** Model says OOF, but the frame is at least this sharp relative to its well: in focus. */
-  keepRatio: number;
+  /** Model says OOF, but the frame's relative sharpness lies within [1/keepWithin, keepWithin]: in focus ... */
+  keepWithin: number;
   /** ... unless the model is this sure (a well defocused from its first frame stays OOF). */
   rescueBelow: number;
-  /** Model says in focus, but the frame is below this relative sharpness: OOF ... */
-  dropRatio: number;
+  /** Model says in focus, but the relative sharpness is ≥ flagBeyond or ≤ 1/flagBeyond: OOF ... */
+  flagBeyond: number;
   /** ... provided the model gave it at least this p(OOF). */
   flagAbove: number;
 }
@@ -39,18 +39,22 @@ export interface TemporalRule {
 export const TEMPORAL_RULE: Readonly<TemporalRule> = Object.freeze({
   window: 8,
   minReference: 3,
-  keepRatio: 0.8,
+  keepWithin: 1.25,
   rescueBelow: 0.99,
-  dropRatio: 0.5,
+  flagBeyond: 2,
   flagAbove: 0.2,
 });
 
 /**
  * Content-normalised sharpness: variance of the Laplacian over the Tenenbaum
  * gradient energy. Both grow with the amount of content, so their ratio
- * measures how much of the image's structure sits at the finest scales —
- * what defocus removes first — independently of how many cells there are.
- * Null when a metric is missing or the frame is flat.
+ * describes the spectrum's shape — how much of the structure sits at the
+ * finest scales — independently of how many cells there are. Defocus moves it
+ * either way: it removes fine structure (lower), and where what remains is
+ * camera noise, white noise's own high ratio takes over (higher; the
+ * simulator's defocused phase-contrast frames sit at 2.7–5.6× their well's
+ * in-focus frames). The rule therefore asks how far a frame is from its well,
+ * in either direction. Null when a metric is missing or the frame is flat.
  */
 export function contentSharpness(m: MetricsLike): number | null {
   const { laplacianVar: l, tenenbaum: t } = m;
@@ -115,10 +119,11 @@ export function judgeSeriesTemporal(frames: readonly SeriesFrame[], rule: Tempor
     let oof = modelOof;
     let basis: JudgementBasis = 'model';
     if (rel !== null) {
-      if (modelOof && rel >= rule.keepRatio && p < rule.rescueBelow) {
+      const distance = Math.abs(Math.log(rel));
+      if (modelOof && distance <= Math.log(rule.keepWithin) && p < rule.rescueBelow) {
         oof = false;
         basis = 'temporal';
-      } else if (!modelOof && rel < rule.dropRatio && p >= rule.flagAbove) {
+      } else if (!modelOof && distance >= Math.log(rule.flagBeyond) && p >= rule.flagAbove) {
         oof = true;
         basis = 'temporal';
       }
@@ -132,7 +137,14 @@ export function judgeSeriesTemporal(frames: readonly SeriesFrame[], rule: Tempor
 // ---------------------------------------------------------------- calibration
 
 /** Features a calibration reads, in order (names are stored with the fit). */
-export const CALIBRATION_FEATURES = ['logit_p_oof', 'log_relative_sharpness', 'log_content_sharpness', 'log_laplacian_var', 'log_norm_variance'] as const;
+export const CALIBRATION_FEATURES = [
+  'logit_p_oof',
+  'log_relative_sharpness',
+  'abs_log_relative_sharpness',
+  'log_content_sharpness',
+  'log_laplacian_var',
+  'log_norm_variance',
+] as const;
 
 /** A logistic fit of OOF on standardised features; stored with the calibration and in profiles. */
 export interface CalibrationFit {
@@ -158,9 +170,11 @@ const safeLog = (v: number | null) => (v !== null && Number.isFinite(v) && v > 0
 /** Feature vector of a frame (missing values become the fit's mean, i.e. 0 after standardisation). */
 export function calibrationFeatures(pOof: number, metrics: MetricsLike, relativeSharpness: number | null): (number | null)[] {
   const p = clampP(pOof);
+  const logRel = safeLog(relativeSharpness);
   return [
     Math.log(p / (1 - p)),
-    safeLog(relativeSharpness),
+    logRel,
+    logRel === null ? null : Math.abs(logRel),
     safeLog(contentSharpness(metrics)),
     safeLog(metrics.laplacianVar),
     safeLog(metrics.normVariance),
@@ -183,7 +197,7 @@ export function calibratedPOof(fit: CalibrationFit, x: readonly (number | null)[
 
 /**
  * Fits a class-balanced, L2-penalised logistic regression (Newton / IRLS) of
- * OOF on standardised features. With ~20 labels per class and five features,
+ * OOF on standardised features. With ~20 labels per class and six features,
  * the penalty keeps the fit from chasing single labels.
  */
 export function fitCalibration(xs: readonly (readonly (number | null)[])[], ys: readonly boolean[], l2 = 1): CalibrationFit {

@@ -69,6 +69,16 @@ describe('judgeSeriesTemporal', () => {
     expect(calm[6]).toMatchObject({ oof: false, basis: 'model' });
   });
 
+  it('flags a frame whose sharpness rose far above its well\'s (noise-dominated blur) and never keeps it in focus', () => {
+    // Defocus that leaves mostly camera noise raises laplacian / tenenbaum (the simulator's OOF frames: 2.7–5.6×).
+    const series = Array.from({ length: 10 }, (_, i) => frame(i + 1, i === 6 ? 0.4 : i === 8 ? 0.9 : 0.05, i === 6 || i === 8 ? 3.5 : 1));
+    const j = judgeSeriesTemporal(series);
+    expect(j[6]).toMatchObject({ oof: true, basis: 'temporal' });
+    expect(j[8]).toMatchObject({ oof: true, basis: 'model' }); // p 0.9 and 3.5× its well: not rescued
+    expect(j[6]!.relativeSharpness).toBeCloseTo(3.5, 6);
+    expect(j.filter((x) => x.oof)).toHaveLength(2);
+  });
+
   it('falls back to the model when there are too few frames for a reference', () => {
     const j = judgeSeriesTemporal([frame(1, 0.9, 1), frame(2, 0.2, 1)]);
     expect(j).toEqual([
@@ -101,7 +111,7 @@ describe('calibration', () => {
   it('fits a decision that separates the classes the model could not, with a cross-validated accuracy', () => {
     const train = labelled(1, 40);
     const fit = fitCalibration(train.xs, train.ys);
-    expect(fit.features).toEqual(['logit_p_oof', 'log_relative_sharpness', 'log_content_sharpness', 'log_laplacian_var', 'log_norm_variance']);
+    expect(fit.features).toEqual(['logit_p_oof', 'log_relative_sharpness', 'abs_log_relative_sharpness', 'log_content_sharpness', 'log_laplacian_var', 'log_norm_variance']);
     const test = labelled(2, 200);
     const pred = test.xs.map((x) => calibratedPOof(fit, x) >= 0.5);
     expect(balancedAccuracy(pred, test.ys)).toBeGreaterThanOrEqual(0.98);
@@ -112,7 +122,7 @@ describe('calibration', () => {
 
   it('reports chance-level cross-validation when the features carry no signal', () => {
     const rnd = mulberry32(5);
-    const xs = Array.from({ length: 40 }, () => [rnd(), rnd(), rnd(), rnd(), rnd()]);
+    const xs = Array.from({ length: 40 }, () => [rnd(), rnd(), rnd(), rnd(), rnd(), rnd()]);
     const ys = xs.map((_, i) => i % 2 === 0);
     expect(crossValidateCalibration(xs, ys).balancedAccuracy).toBeLessThan(0.75);
   });
