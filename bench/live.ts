@@ -90,6 +90,7 @@ interface FrameRow {
   id: number;
   path: string;
   state: string;
+  ingestedAt: string;
 }
 
 interface BacklogVerdict {
@@ -211,16 +212,21 @@ async function main(): Promise<void> {
   const self = process.cpuUsage(selfAtStart);
   const cores: Record<string, number> = { station: (self.user + self.system) / 1e6 / ((endAt - writeStart) / 1000) };
   for (const [pid, v] of cpuByPid) cores[v.role] = (cores[v.role] ?? 0) + (v.cpuS - (cpuAtStart.get(pid)?.cpuS ?? 0)) / ((endAt - writeStart) / 1000);
-  const frames = db.prepare('SELECT id, path, state FROM frame ORDER BY id').all() as FrameRow[];
+  const frames = db.prepare('SELECT id, path, state, ingested_at AS ingestedAt FROM frame ORDER BY id').all() as FrameRow[];
   closeDb(db);
   await station.close();
 
   // Per frame: on disk (mtime of the complete file), flagged, restored.
   const onDisk = new Map(frames.map((f) => [f.id, statSync(join(acq, f.path)).mtimeMs]));
   const latencies = frames.filter((f) => classifiedAt.has(f.id)).map((f) => (classifiedAt.get(f.id)! - onDisk.get(f.id)!) / 1000).sort((a, b) => a - b);
+  // Where the latency goes: on disk → in the database (the watcher), in the database → flagged (the pipeline).
+  const ingestedAt = new Map(frames.map((f) => [f.id, Date.parse(f.ingestedAt)]));
+  const ingestLatencies = frames.map((f) => (ingestedAt.get(f.id)! - onDisk.get(f.id)!) / 1000).sort((a, b) => a - b);
   const oofFrames = frames.filter((f) => f.state === 'oof' || f.state === 'restored' || restoredAt.has(f.id));
   const t: number[] = [];
   const classifyBacklog: number[] = [];
+  const notIngested: number[] = [];
+  const ingestTimes = [...ingestedAt.values()];
   const restoreBacklog: number[] = [];
   const writtenTimes = [...onDisk.values()];
   const unIngested = written.frames_written - frames.length; // written but never seen: counted as waiting throughout
@@ -229,6 +235,7 @@ async function main(): Promise<void> {
     const onDiskNow = writtenTimes.filter((m) => m <= at).length + (at >= writeEnd ? unIngested : 0);
     const flagged = [...classifiedAt.values()].filter((c) => c <= at).length;
     classifyBacklog.push(Math.max(0, onDiskNow - flagged));
+    notIngested.push(Math.max(0, onDiskNow - ingestTimes.filter((c) => c <= at).length));
     restoreBacklog.push(oofFrames.filter((f) => (classifiedAt.get(f.id) ?? Infinity) <= at && !((restoredAt.get(f.id) ?? Infinity) <= at)).length);
   }
   const writeS = (writeEnd - writeStart) / 1000;
@@ -247,6 +254,7 @@ async function main(): Promise<void> {
     yLabel: 'frames waiting',
     series: [
       { name: 'classification backlog', x: t, y: classifyBacklog },
+      { name: 'of which not yet ingested', x: t, y: notIngested },
       { name: `restoration backlog (${restore.sampler} ${restore.steps}x${restore.ensemble})`, x: t, y: restoreBacklog },
     ],
     xMin: 0,
@@ -269,6 +277,8 @@ async function main(): Promise<void> {
     load_average: load,
     latency_median_s: quantile(latencies, 0.5),
     latency_p90_s: quantile(latencies, 0.9),
+    ingest_latency_median_s: quantile(ingestLatencies, 0.5),
+    ingest_latency_p90_s: quantile(ingestLatencies, 0.9),
     flagged: latencies.length,
     classify_per_s: classifySpan > 0 ? flaggedTimes.length / classifySpan : 0,
     restore_per_s: restoreSpan > 0 ? restoredAt.size / restoreSpan : 0,
@@ -286,7 +296,7 @@ async function main(): Promise<void> {
     const drained = (b: BacklogVerdict) => (b.drainedAfterS === null ? `not drained within ${drainS} s` : `drained ${f(b.drainedAfterS, 0)} s after the writer stopped`);
     console.log(`bench:live — ${written.frames_written} frames of ${size}×${size} written at ${f(written.frames_per_second)} frames/s (asked ${rate}), ${oofFrames.length} OOF; ${doc.cores} cores, load average ${load.toFixed(1)}`);
     console.log(`restoration (${sampler ? 'chosen with --sampler, not the station default' : 'station default'}): ${restore.sampler}, ${restore.steps} step(s) × ${restore.ensemble} members`);
-    console.log(`frame on disk → flag: median ${f(doc.latency_median_s)} s, p90 ${f(doc.latency_p90_s)} s (${latencies.length} frames flagged)`);
+    console.log(`frame on disk → flag: median ${f(doc.latency_median_s)} s, p90 ${f(doc.latency_p90_s)} s (${latencies.length} frames flagged); of it on disk → ingested: median ${f(doc.ingest_latency_median_s)} s, p90 ${f(doc.ingest_latency_p90_s)} s`);
     console.log(`classification: ${f(doc.classify_per_s)} frames/s; backlog max ${classify.max}, growth ${f(classify.growthPerS)} frames/s, ${drained(classify)}`);
     console.log(`restoration:    ${f(doc.restore_per_s, 3)} frames/s (${restoredAt.size} of ${oofFrames.length}); backlog max ${restoreV.max}, growth ${f(restoreV.growthPerS)} frames/s, ${drained(restoreV)}`);
     console.log(`cores busy on average: ${Object.entries(doc.cores_used).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
