@@ -154,10 +154,11 @@ const DZ_BINS: readonly [string, number, number][] = [
   ['≥20', 20, Infinity],
 ];
 
-/** |Δz| bin label (µm). */
+/** |Δz| bin label (µm); 5 µm itself is OOF (PostFocus: OOF iff |Δz| ≥ 5 µm), so it opens '5-10'. */
 export function dzBinUm(dz: number): string {
   const a = Math.abs(dz);
   if (a === 0) return '0';
+  if (a >= 5 && a <= 10) return '5-10';
   for (const [label, lo, hi] of DZ_BINS.slice(1)) if (a > lo && a <= hi) return label;
   return '≥20';
 }

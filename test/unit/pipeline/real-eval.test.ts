@@ -93,6 +93,8 @@ describe('scoreJudgements', () => {
     expect(auc([0.9, 0.5], [0.5, 0.1])).toBeCloseTo((1 + 1 + 0.5 + 1) / 4, 12);
     expect(auc([], [0.1])).toBeNull();
     expect(dzBinUm(-3)).toBe('2.5-5');
+    expect(dzBinUm(5)).toBe('5-10');
+    expect(dzBinUm(-4.99)).toBe('2.5-5');
   });
 });
 
