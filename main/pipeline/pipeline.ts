@@ -42,6 +42,7 @@ import {
   type WorkItem,
 } from '../store/queries/work.js';
 import { CLASSIFY_BATCH, MAX_TRIES, restoreConfig, type RestoreConfig } from './defaults.js';
+
 import { judgeAfterClassification, judgeLeftovers } from './judge.js';
 import { listGuards, releaseGuards } from '../store/queries/calibration.js';
 import { allRunIds } from '../store/queries/judgements.js';
@@ -108,6 +109,13 @@ const STOPPED_MESSAGE = `${CANCELLED_PREFIX}: the station stopped during the job
  */
 const MAX_CONSECUTIVE_CRASHES = 8;
 
+/**
+ * Classification batches in flight at once: the worker starts the next batch
+ * while the station records the last one (one at a time left the worker idle
+ * for that long after every batch).
+ */
+const CLASSIFY_IN_FLIGHT = 2;
+
 export class Pipeline {
   private readonly db: Db;
   private readonly events: EventBus;
@@ -122,7 +130,8 @@ export class Pipeline {
   private started = false;
   private stopping = false;
   private paused = false;
-  private classifyJob: Promise<void> | null = null;
+  /** Classification jobs in flight (up to CLASSIFY_IN_FLIGHT: the next batch waits in the worker while this process records the last). */
+  private readonly classifyJobs = new Set<Promise<void>>();
   private restoreJob: { promise: Promise<void>; abort: AbortController } | null = null;
   private starting: Promise<void> | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -259,7 +268,7 @@ export class Pipeline {
     await this.starting?.catch(() => undefined);
     // Jobs in flight get a short grace; a worker that does not answer by then is stopped,
     // so a stop never waits on a stuck job (their attempts end as cancelled, not as failed tries).
-    const jobs = Promise.allSettled([this.classifyJob, this.restoreJob?.promise].filter(Boolean));
+    const jobs = Promise.allSettled([...this.classifyJobs, this.restoreJob?.promise].filter(Boolean));
     let grace: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       jobs.then(() => false),
@@ -364,7 +373,7 @@ export class Pipeline {
     const client = this.client;
     const ready = this.ready;
     if (!client?.alive || !ready) return this.checkIdle();
-    if (ready.capabilities.classify && !this.classifyJob) {
+    while (ready.capabilities.classify && this.classifyJobs.size < CLASSIFY_IN_FLIGHT) {
       let kind: AttemptKind = 'classify';
       let items = classifyWork(this.db, this.classifyBatch);
       if (items.length === 0) {
@@ -374,7 +383,13 @@ export class Pipeline {
       // A frame that already failed (or was in a batch that failed) goes alone, so one bad frame cannot sink a batch.
       const lone = items.find((i) => i.failures > 0 || this.alone.has(i.frameId));
       if (lone) items = [lone];
-      if (items.length) this.classifyJob = this.runClassify(client, kind, items).finally(() => this.jobDone('classify'));
+      if (!items.length) break;
+      // runClassify opens its attempts before its first await, so the next pick skips these frames.
+      const job: Promise<void> = this.runClassify(client, kind, items).finally(() => {
+        this.classifyJobs.delete(job);
+        this.jobDone('classify');
+      });
+      this.classifyJobs.add(job);
     }
     if (ready.capabilities.restore && !this.options.noRestore && !this.restoreJob) {
       const item = nextRestoration(this.db, this.rule);
@@ -387,15 +402,14 @@ export class Pipeline {
   }
 
   private jobDone(lane: 'classify' | 'restore'): void {
-    if (lane === 'classify') this.classifyJob = null;
-    else this.restoreJob = null;
+    if (lane === 'restore') this.restoreJob = null;
     this.emitProgressSoon();
     this.schedule();
   }
 
   private checkIdle(): void {
     if (!this.idleWaiters.length) return;
-    if (this.classifyJob || this.restoreJob || this.starting || this.restartTimer) return;
+    if (this.classifyJobs.size || this.restoreJob || this.starting || this.restartTimer) return;
     if (this.started && !this.stopping && !this.gaveUp) {
       if (this.paused) return;
       const caps = this.ready?.capabilities;
