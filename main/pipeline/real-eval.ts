@@ -302,3 +302,24 @@ export function overlap(fixed: Image, moving: Image, dx: number, dy: number): [I
     { width: w, height: h, data: b },
   ];
 }
+
+/**
+ * Camera-noise σ of an image (same units as its values), Immerkær's estimator
+ * (CVIU 1996): σ = √(π/2) / (6 (W−2)(H−2)) · Σ |I ∗ N|, N = [1 −2 1; −2 4 −2; 1 −2 1],
+ * a Laplacian difference that cancels smooth structure, so edges bias it little.
+ * img: (H, W) float32 row-major, at least 3×3.
+ */
+export function noiseSigma(img: Image): number {
+  const { width: w, height: h, data: d } = img;
+  if (w < 3 || h < 3) throw new Error('noiseSigma: image smaller than 3×3');
+  let s = 0;
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1; x < w - 1; x++) {
+      const i = y * w + x;
+      const v =
+        d[i - w - 1]! - 2 * d[i - w]! + d[i - w + 1]! - 2 * d[i - 1]! + 4 * d[i]! - 2 * d[i + 1]! + d[i + w - 1]! - 2 * d[i + w]! + d[i + w + 1]!;
+      s += Math.abs(v);
+    }
+  }
+  return (Math.sqrt(Math.PI / 2) * s) / (6 * (w - 2) * (h - 2));
+}

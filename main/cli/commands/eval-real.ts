@@ -10,7 +10,7 @@ import { InferenceEngine } from '../../inference/engine.js';
 import { PROTOCOL_VERSION } from '../../inference/protocol.js';
 import { RESTORE_DEFAULTS } from '../../pipeline/defaults.js';
 import { defaultModelsDir } from '../../pipeline/paths.js';
-import { cropGrid, labelsFromNames, overlap, parseLabelsCsv, registerTranslation, scoreJudgements, type CropJudgement, type LabelledFrame } from '../../pipeline/real-eval.js';
+import { cropGrid, labelsFromNames, noiseSigma, overlap, parseLabelsCsv, registerTranslation, scoreJudgements, type CropJudgement, type LabelledFrame } from '../../pipeline/real-eval.js';
 import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 
@@ -38,7 +38,8 @@ crops, sensitivity, accuracy per |dz| bin, and each crop position as a video
 under the usability rule (> 5% OOF frames or 2 in a row = unusable).
 
 --restore N restores up to N crops (default sampler): in-focus crops report how
-much restoration changed them (RMS in DN and PSNR against the input); OOF crops
+much restoration changed them (RMS in DN, as a multiple of the input's camera
+noise σ estimated by Immerkær's method, and PSNR against the input); OOF crops
 of a field with an in-focus plane report PSNR / PCC / edge-PCC of input and
 restoration against that plane after translation registration.
 
@@ -285,7 +286,14 @@ function toImage(p: TiffPage, fullScale: number): Image {
 
 interface RestorationSummary {
   sampler: string;
-  inFocus: { n: number; meanRmsChangeDn: number | null; meanPsnrVsInput: number | null; rows: { crop: string; rmsChangeDn: number; psnrVsInput: number }[] };
+  inFocus: {
+    n: number;
+    meanRmsChangeDn: number | null;
+    meanPsnrVsInput: number | null;
+    /** Mean of RMS change / the input's camera-noise σ (Immerkær); < 1 = changed by less than the noise. */
+    meanChangeOverNoise: number | null;
+    rows: { crop: string; rmsChangeDn: number; noiseSigmaDn: number; changeOverNoise: number; psnrVsInput: number }[];
+  };
   oof: {
     n: number;
     rows: { crop: string; dzUm: number | null; shift: [number, number]; input: Quality; restored: Quality }[];
@@ -337,7 +345,15 @@ async function restoreCrops(
     if (f.label === 'in_focus') {
       let s = 0;
       for (let i = 0; i < input.data.length; i++) s += (restored.data[i]! - input.data[i]!) ** 2;
-      inRows.push({ crop: name, rmsChangeDn: round(Math.sqrt(s / input.data.length) * c.fullScale, 2), psnrVsInput: round(psnr(restored, input), 2) });
+      const rms = Math.sqrt(s / input.data.length);
+      const sigma = noiseSigma(input);
+      inRows.push({
+        crop: name,
+        rmsChangeDn: round(rms * c.fullScale, 2),
+        noiseSigmaDn: round(sigma * c.fullScale, 2),
+        changeOverNoise: round(rms / sigma, 3),
+        psnrVsInput: round(psnr(restored, input), 2),
+      });
     } else {
       const truth = toImage(await readTiffPage(crops[ref!]!.file, 0), c.fullScale);
       const { dx, dy } = registerTranslation(truth, input, 32);
@@ -351,7 +367,13 @@ async function restoreCrops(
   const meanQ = (rows: Quality[]): Quality => ({ psnr: mean(rows.map((r) => r.psnr))!, pcc: mean(rows.map((r) => r.pcc))!, edgePcc: mean(rows.map((r) => r.edgePcc))! });
   return {
     sampler: `${opts.sampler} (${opts.steps} steps, ${opts.ensemble} members)`,
-    inFocus: { n: inRows.length, meanRmsChangeDn: mean(inRows.map((r) => r.rmsChangeDn)), meanPsnrVsInput: mean(inRows.map((r) => r.psnrVsInput)), rows: inRows },
+    inFocus: {
+      n: inRows.length,
+      meanRmsChangeDn: mean(inRows.map((r) => r.rmsChangeDn)),
+      meanPsnrVsInput: mean(inRows.map((r) => r.psnrVsInput)),
+      meanChangeOverNoise: mean(inRows.map((r) => r.changeOverNoise)),
+      rows: inRows,
+    },
     oof: { n: oofRows.length, rows: oofRows, mean: oofRows.length ? { input: meanQ(oofRows.map((r) => r.input)), restored: meanQ(oofRows.map((r) => r.restored)) } : null },
   };
 }
@@ -374,7 +396,11 @@ function formatReport(s: ReturnType<typeof scoreJudgements>, frames: number, r: 
       (s.allInFocusPositionsUsable === null ? '' : ` (every in-focus position usable: ${s.allInFocusPositionsUsable ? 'yes' : 'no'})`),
   ];
   if (r) {
-    if (r.inFocus.n) lines.push(`restoration of ${r.inFocus.n} in-focus crops: mean RMS change ${r.inFocus.meanRmsChangeDn} DN, PSNR vs input ${r.inFocus.meanPsnrVsInput} dB`);
+    if (r.inFocus.n) {
+      lines.push(
+        `restoration of ${r.inFocus.n} in-focus crops: mean RMS change ${r.inFocus.meanRmsChangeDn} DN = ${r.inFocus.meanChangeOverNoise} × the camera noise (Immerkær σ), PSNR vs input ${r.inFocus.meanPsnrVsInput} dB`,
+      );
+    }
     if (r.oof.mean) {
       const m = r.oof.mean;
       lines.push(`restoration of ${r.oof.n} OOF crops vs in-focus plane: PSNR ${m.input.psnr} → ${m.restored.psnr} dB, PCC ${m.input.pcc} → ${m.restored.pcc}, edge-PCC ${m.input.edgePcc} → ${m.restored.edgePcc}`);

@@ -6,6 +6,7 @@ import {
   dzFromName,
   fieldFromName,
   labelsFromNames,
+  noiseSigma,
   overlap,
   parseLabelsCsv,
   registerTranslation,
@@ -117,5 +118,21 @@ describe('registration', () => {
     expect(a.width).toBe(59);
     expect(a.height).toBe(45);
     for (let i = 0; i < a.data.length; i += 37) expect(b.data[i]).toBeCloseTo(a.data[i]!, 6);
+  });
+});
+
+describe('noiseSigma', () => {
+  it('recovers the σ of white Gaussian noise on a smooth ramp within 5%', () => {
+    const w = 200;
+    const h = 150;
+    const data = new Float32Array(w * h);
+    let seed = 12345;
+    const uni = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) + 0.5) / 2147483648;
+    for (let i = 0; i < w * h; i++) {
+      const g = Math.sqrt(-2 * Math.log(uni())) * Math.cos(2 * Math.PI * uni());
+      data[i] = 0.3 + 0.001 * (i % w) + 0.02 * g;
+    }
+    expect(noiseSigma({ width: w, height: h, data })).toBeCloseTo(0.02, 2);
+    expect(Math.abs(noiseSigma({ width: w, height: h, data }) / 0.02 - 1)).toBeLessThan(0.05);
   });
 });
