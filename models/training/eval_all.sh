@@ -9,7 +9,10 @@ cd "$(dirname "$0")"
 PY=${PYTHON:-/usr/bin/python3}
 N_DDIM=${N_DDIM:-40} N_ANC=${N_ANC:-16}
 SUB=(--n-ddim "$N_DDIM" --n-ancestral "$N_ANC")
-"$PY" evaluate.py classifier unet > runs/eval_cls_unet.log 2>&1
+# The classifier standardises its input per frame: eval_classifier.py scores it (reference, varied
+# and held-out-microscope sets); evaluate.py's classifier path predates the standardisation.
+"$PY" eval_classifier.py > runs/eval_cls.log 2>&1
+"$PY" evaluate.py unet > runs/eval_unet.log 2>&1
 "$PY" evaluate.py ddpm "${SUB[@]}" --ancestral-part 0/2 > runs/eval_anc0.log 2>&1 &
 A0=$!
 "$PY" evaluate.py ddpm "${SUB[@]}" --ancestral-part 1/2 > runs/eval_anc1.log 2>&1 &
@@ -21,4 +24,5 @@ wait "$A0" "$A1"
 # The one-step student against its teacher (DDIM-5 x 5) on N_STUDENT pairs (default 24).
 "$PY" evaluate_student.py --n "${N_STUDENT:-24}" > runs/eval_student.log 2>&1
 "$PY" write_manifest.py
+"$PY" classifier_card.py > /dev/null
 "$PY" student_card.py
