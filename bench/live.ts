@@ -230,7 +230,11 @@ async function main(): Promise<void> {
   const restoreBacklog: number[] = [];
   const writtenTimes = [...onDisk.values()];
   const unIngested = written.frames_written - frames.length; // written but never seen: counted as waiting throughout
-  for (let at = writeStart; at <= endAt; at += 1000) {
+  // One sample a second, and one at the end (the last restoration may fall inside the last second).
+  const sampleTimes: number[] = [];
+  for (let at = writeStart; at < endAt; at += 1000) sampleTimes.push(at);
+  sampleTimes.push(endAt);
+  for (const at of sampleTimes) {
     t.push((at - writeStart) / 1000);
     const onDiskNow = writtenTimes.filter((m) => m <= at).length + (at >= writeEnd ? unIngested : 0);
     const flagged = [...classifiedAt.values()].filter((c) => c <= at).length;
