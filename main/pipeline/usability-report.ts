@@ -6,10 +6,11 @@
  * models alone achieve; the review app and exports count "usable after review".
  */
 import type { UsabilityRule } from '../common/domain.js';
-import { DEFAULT_USABILITY, oofAfterRestoration, videoChannel, videoUsability, type VideoFrame } from '../common/usability.js';
+import { DEFAULT_USABILITY, oofAfterRestoration, videoChannel, videoUsability, type VideoFrame, type VideoUsability } from '../common/usability.js';
 import type { Db } from '../store/database.js';
 import { iterateFrameFlags, type FrameFlags } from '../store/queries/work.js';
 
+/** A nanowell's OOF counts and its video's usability under the `model-recheck` basis. */
 export interface WellUsability {
   wellId: number;
   /** Frames of the video (its phase-contrast channel). */
@@ -20,10 +21,8 @@ export interface WellUsability {
   oofAfterRecheck: number;
   /** OOF frames / classified frames before restoration (0 when none classified). */
   oofFraction: number;
-  /** null until every frame of the video is classified. */
-  usableBefore: boolean | null;
-  /** "Usable after model re-check"; null until every OOF frame is restored-and-re-checked or failed. */
-  usableAfterRecheck: boolean | null;
+  /** The one usability shape of common/usability.ts; `after` is "usable after model re-check". */
+  usability: VideoUsability;
 }
 
 /** A stored frame as the usability rule sees it. */
@@ -45,7 +44,6 @@ function summarise(wellId: number, rows: FrameFlags[], rule: UsabilityRule): Wel
   const video = all.filter((f) => f.channel === channel);
   const classified = video.filter((f) => f.oof !== null);
   const oofBefore = classified.filter((f) => f.oof).length;
-  const usability = videoUsability(video, rule, 'model-recheck');
   return {
     wellId,
     frames: video.length,
@@ -53,8 +51,7 @@ function summarise(wellId: number, rows: FrameFlags[], rule: UsabilityRule): Wel
     oofBefore,
     oofAfterRecheck: classified.filter((f) => oofAfterRestoration(f, 'model-recheck') === true).length,
     oofFraction: classified.length ? oofBefore / classified.length : 0,
-    usableBefore: usability.before,
-    usableAfterRecheck: usability.after,
+    usability: videoUsability(video, rule, 'model-recheck'),
   };
 }
 

@@ -61,7 +61,7 @@ describe('pipeline end to end on the fixture models (real forked worker)', () =>
     expect([p.classify.done, p.classify.total, p.restore.done, p.restore.total]).toEqual([24, 24, oofIds.size, oofIds.size]);
     const wells = h.pipeline.wells();
     expect(wells).toHaveLength(3);
-    expect(wells.every((w) => w.usableBefore !== null && w.usableAfterRecheck !== null)).toBe(true);
+    expect(wells.every((w) => w.usability.before !== null && w.usability.after !== null)).toBe(true);
   });
 
   it('classifies newest frames first while live', async () => {

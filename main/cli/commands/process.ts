@@ -105,9 +105,9 @@ function reportProcess(
     engine: { provider: engine.provider, models: engine.models, disabledReason: engine.disabledReason ?? null },
     wells: {
       count: wells.length,
-      usableBefore: wells.filter((w) => w.usableBefore).length,
+      usableBefore: wells.filter((w) => w.usability.before).length,
       /** Usable after model re-check (restorations re-classified in focus); exports count "usable after review". */
-      usableAfterRecheck: wells.filter((w) => w.usableAfterRecheck).length,
+      usableAfterRecheck: wells.filter((w) => w.usability.after).length,
     },
     attempts: attemptCounts(db),
     errors: countErrors(db),

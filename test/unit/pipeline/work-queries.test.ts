@@ -91,7 +91,7 @@ describe('usability per nanowell before / after restoration', () => {
     const { db, ids } = setup(6);
     // t2 and t3 OOF (two in a row): unusable before; t2 restored in focus, t3 restored still OOF.
     ids.forEach((id, i) => classify(db, id, i === 1 || i === 2));
-    expect(wellUsability(db)[0]).toMatchObject({ frames: 6, classified: 6, oofBefore: 2, usableBefore: false, usableAfterRecheck: null });
+    expect(wellUsability(db)[0]).toMatchObject({ frames: 6, classified: 6, oofBefore: 2, usability: { before: false, after: null } });
     for (const [k, oofAfter] of [[1, false], [2, true]] as const) {
       const [a] = startAttempts(db, [ids[k]!], 'restore');
       recordRestoration(db, {
@@ -101,8 +101,8 @@ describe('usability per nanowell before / after restoration', () => {
       classify(db, ids[k]!, oofAfter, 'restored');
     }
     // 1 OOF frame of 6 (16.7% > 5%): still unusable after; with a looser rule it becomes usable.
-    expect(wellUsability(db)[0]).toMatchObject({ oofAfterRecheck: 1, usableBefore: false, usableAfterRecheck: false });
-    expect(wellUsability(db, { maxOofFraction: 0.2, maxConsecutiveOof: 2 })[0]).toMatchObject({ usableBefore: false, usableAfterRecheck: true });
+    expect(wellUsability(db)[0]).toMatchObject({ oofAfterRecheck: 1, usability: { before: false, after: false } });
+    expect(wellUsability(db, { maxOofFraction: 0.2, maxConsecutiveOof: 2 })[0]).toMatchObject({ usability: { before: false, after: true } });
     closeDb(db);
   });
 });
