@@ -257,7 +257,7 @@ function writeScaleRun(workspace: string, root: string): number {
             recordClassification(db, {
               attemptId: attempts[i]!, frameId, target: 'original', modelId: 'bench-scale-fixture', modelSha256: '0'.repeat(64),
               pOof: oof ? 0.9 : 0.05, oof,
-              metrics: { tenenbaum: null, vollathF4: null, vollathF5: null, normVariance: null, laplacianVar: null },
+              metrics: { tenenbaum: null, vollathF4: null, vollathF5: null, normalizedVariance: null, laplacianVariance: null },
             });
           });
         })();

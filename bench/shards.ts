@@ -101,7 +101,7 @@ function syntheticShard(ws: string, index: number, count: number, wellNames: str
   let n = 0;
   try {
     const run = createRun(db, { root: '/synthetic/acquisition', layout: 'timing', settings: { shard: formatShard({ index, count }) } });
-    const metrics = { tenenbaum: 1, vollathF4: 1, vollathF5: 1, normVariance: 1, laplacianVar: 1 };
+    const metrics = { tenenbaum: 1, vollathF4: 1, vollathF5: 1, normalizedVariance: 1, laplacianVariance: 1 };
     const crop = Buffer.alloc(281 * 281 + 200, 7);
     const members = Buffer.alloc(5 * (281 * 281 + 200), 7);
     mkdirSync(join(ws, 'derived'), { recursive: true });

@@ -98,12 +98,17 @@ export interface NanowellDetail {
   frames: FrameSummary[];
 }
 
+/**
+ * The focus metrics stored with p(OOF) per classified frame, one home for the
+ * station, the store and the contract (definitions: imaging/metrics/focus.ts,
+ * which computes them); null where a metric does not apply (tiny frames).
+ */
 export interface FocusMetrics {
   tenenbaum: number | null;
   vollathF4: number | null;
   vollathF5: number | null;
-  normVariance: number | null;
-  laplacianVar: number | null;
+  normalizedVariance: number | null;
+  laplacianVariance: number | null;
 }
 
 export interface RestorationInfo {

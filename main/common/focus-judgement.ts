@@ -11,14 +11,12 @@
  * in-focus frames is out of focus whatever its content.
  */
 
+import type { FocusMetrics } from './domain.js';
+
 export type JudgementBasis = 'model' | 'calibration' | 'temporal';
 
-/** Focus metrics of a frame as the classifier reports them (null when not computed). */
-export interface MetricsLike {
-  tenenbaum: number | null;
-  laplacianVar: number | null;
-  normVariance: number | null;
-}
+/** The focus metrics the judgement reads (null when not computed). */
+export type MetricsLike = Pick<FocusMetrics, 'tenenbaum' | 'laplacianVariance' | 'normalizedVariance'>;
 
 /** Parameters of the temporal rule (see docs/focus-judgement.md for their reasons). */
 export interface TemporalRule {
@@ -57,7 +55,7 @@ export const TEMPORAL_RULE: Readonly<TemporalRule> = Object.freeze({
  * in either direction. Null when a metric is missing or the frame is flat.
  */
 export function contentSharpness(m: MetricsLike): number | null {
-  const { laplacianVar: l, tenenbaum: t } = m;
+  const { laplacianVariance: l, tenenbaum: t } = m;
   if (l === null || t === null || !Number.isFinite(l) || !Number.isFinite(t) || t <= 0 || l <= 0) return null;
   return l / t;
 }
@@ -176,8 +174,8 @@ export function calibrationFeatures(pOof: number, metrics: MetricsLike, relative
     logRel,
     logRel === null ? null : Math.abs(logRel),
     safeLog(contentSharpness(metrics)),
-    safeLog(metrics.laplacianVar),
-    safeLog(metrics.normVariance),
+    safeLog(metrics.laplacianVariance),
+    safeLog(metrics.normalizedVariance),
   ];
 }
 

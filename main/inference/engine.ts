@@ -324,8 +324,8 @@ export function metricsOf(img: Image): FocusMetrics {
   try {
     const m = spatialFocusMetrics(img);
     const f = (v: number) => (Number.isFinite(v) ? v : null);
-    return { tenenbaum: f(m.tenenbaum), vollathF4: f(m.vollathF4), vollathF5: f(m.vollathF5), normVariance: f(m.normalizedVariance), laplacianVar: f(m.laplacianVariance) };
+    return { tenenbaum: f(m.tenenbaum), vollathF4: f(m.vollathF4), vollathF5: f(m.vollathF5), normalizedVariance: f(m.normalizedVariance), laplacianVariance: f(m.laplacianVariance) };
   } catch {
-    return { tenenbaum: safe(() => tenenbaum(img)), vollathF4: null, vollathF5: null, normVariance: null, laplacianVar: null };
+    return { tenenbaum: safe(() => tenenbaum(img)), vollathF4: null, vollathF5: null, normalizedVariance: null, laplacianVariance: null };
   }
 }

@@ -145,7 +145,7 @@ describe.skipIf(missing !== null)('operator trust (web shell, review only)', () 
       const [b] = startAttempts(db, [late], 'reclassify');
       recordClassification(db, {
         attemptId: b!, frameId: late, target: 'restored', modelId: 'pf-classifier-v1', modelSha256: 'c1a55', pOof: 0.1, oof: false,
-        metrics: { tenenbaum: 3, vollathF4: null, vollathF5: null, normVariance: null, laplacianVar: null },
+        metrics: { tenenbaum: 3, vollathF4: null, vollathF5: null, normalizedVariance: null, laplacianVariance: null },
       });
     } finally {
       closeDb(db);

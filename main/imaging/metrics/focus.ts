@@ -11,20 +11,17 @@
  * Pure module (fft.js is plain JS): no node, no electron.
  */
 import FFT from 'fft.js';
+import type { FocusMetrics } from '../../common/domain.js';
 import { assertValidImage, type Image } from '../image.js';
 
 /** Smallest side accepted by the gradient / Laplacian / Vollath metrics. */
 export const MIN_FOCUS_SIDE = 3;
 
-/** All focus metrics of one frame (see the individual functions for definitions). */
-export interface FocusMetrics {
-  tenenbaum: number;
-  vollathF4: number;
-  vollathF5: number;
-  normalizedVariance: number;
-  laplacianVariance: number;
-  powerLogLogSlope: number;
-}
+/** The stored focus metrics (common/domain.ts FocusMetrics) as computed here: a number each. */
+export type SpatialFocusMetrics = { [K in keyof FocusMetrics]: number };
+
+/** Every focus metric of one frame: the stored ones and the power-spectrum slope (not stored). */
+export type AllFocusMetrics = SpatialFocusMetrics & { powerLogLogSlope: number };
 
 export interface PowerSpectrumOptions {
   /** Lower end of the fitted band, cycles/pixel (default 0.02). */
@@ -288,9 +285,6 @@ export function powerLogLogSlope(img: Image, options: PowerSpectrumOptions = {})
   return sxy / sxx;
 }
 
-/** The focus metrics computed in the image domain (everything but the power-spectrum slope). */
-export type SpatialFocusMetrics = Omit<FocusMetrics, 'powerLogLogSlope'>;
-
 /**
  * The image-domain focus metrics of one (H, W) float32 row-major frame (at
  * least 3×3), sharing one 3×3 stencil pass and the mean/variance. This is what
@@ -319,7 +313,7 @@ export function spatialFocusMetrics(img: Image): SpatialFocusMetrics {
  * stencil pass and the mean/variance between metrics. Both sides ≥ 8 (for the
  * power spectrum); see the individual functions for definitions.
  */
-export function focusMetrics(img: Image, options: PowerSpectrumOptions = {}): FocusMetrics {
+export function focusMetrics(img: Image, options: PowerSpectrumOptions = {}): AllFocusMetrics {
   assertValidImage(img, 'focusMetrics: image', MIN_SPECTRUM_SIDE);
   return { ...spatialFocusMetrics(img), powerLogLogSlope: powerLogLogSlope(img, options) };
 }

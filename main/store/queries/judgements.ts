@@ -113,9 +113,9 @@ export interface JudgementWrite extends FrameJudgement {
 }
 
 const writes = preparedOnce((db) => ({
-  series: db.prepare<[number], Omit<ClassifiedFrame, 'modelOof' | 'metrics'> & { modelOof: number; tenenbaum: number | null; laplacianVar: number | null; normVariance: number | null }>(
+  series: db.prepare<[number], Omit<ClassifiedFrame, 'modelOof' | 'metrics'> & { modelOof: number } & MetricsLike>(
     `SELECT f.id AS frameId, f.t, f.channel, f.state, c.p_oof AS pOof, c.oof AS modelOof, c.model_id AS modelId, c.model_sha256 AS modelSha256,
-            c.tenenbaum, c.laplacian_var AS laplacianVar, c.norm_variance AS normVariance
+            c.tenenbaum, c.laplacian_var AS laplacianVariance, c.norm_variance AS normalizedVariance
        FROM frame f JOIN classification c ON c.frame_id = f.id AND c.target = 'original'
       WHERE f.nanowell_id = ? ORDER BY f.channel, f.t`,
   ),
@@ -170,7 +170,7 @@ export function classifiedSeries(db: Db, wellId: number): ClassifiedFrame[] {
     modelOof: r.modelOof === 1,
     modelId: r.modelId,
     modelSha256: r.modelSha256,
-    metrics: { tenenbaum: r.tenenbaum, laplacianVar: r.laplacianVar, normVariance: r.normVariance },
+    metrics: { tenenbaum: r.tenenbaum, laplacianVariance: r.laplacianVariance, normalizedVariance: r.normalizedVariance },
   }));
 }
 

@@ -13,6 +13,7 @@ import type {
   BulkRule,
   DecisionEntry,
   ErrorEntry,
+  FocusMetrics,
   FrameDetail,
   FrameState,
   FrameSummary,
@@ -92,7 +93,7 @@ const stmts = preparedOnce((db) => ({
   ),
   classification: db.prepare<[number, string], ClassificationRow>(
     `SELECT p_oof AS pOof, model_id AS modelId, tenenbaum, vollath_f4 AS vollathF4, vollath_f5 AS vollathF5,
-            norm_variance AS normVariance, laplacian_var AS laplacianVar
+            norm_variance AS normalizedVariance, laplacian_var AS laplacianVariance
      FROM classification WHERE frame_id = ? AND target = ?`,
   ),
   restoration: db.prepare<[number], RestorationRow>(
@@ -125,14 +126,9 @@ const stmts = preparedOnce((db) => ({
   errorById: db.prepare<[number], ErrorEntry>(`SELECT id, source, path, message, at FROM error_log WHERE id = ?`),
 }));
 
-interface ClassificationRow {
+interface ClassificationRow extends FocusMetrics {
   pOof: number;
   modelId: string;
-  tenenbaum: number | null;
-  vollathF4: number | null;
-  vollathF5: number | null;
-  normVariance: number | null;
-  laplacianVar: number | null;
 }
 
 interface RestorationRow extends Omit<RestorationOutcome, 'seeds'> {

@@ -105,7 +105,7 @@ const stmts = preparedOnce((db) => ({
     `INSERT INTO classification (frame_id, target, model_id, model_sha256, p_oof, oof, tenenbaum, vollath_f4,
        vollath_f5, norm_variance, laplacian_var, created_at)
      VALUES (@frameId, @target, @modelId, @modelSha256, @pOof, @oof, @tenenbaum, @vollathF4, @vollathF5,
-       @normVariance, @laplacianVar, @at) ON CONFLICT (frame_id, target) DO NOTHING`,
+       @normalizedVariance, @laplacianVariance, @at) ON CONFLICT (frame_id, target) DO NOTHING`,
   ),
   classifiedState: db.prepare<[string, number]>(`UPDATE frame SET state = ? WHERE id = ? AND state = 'pending'`),
   insertRestoration: db.prepare(
@@ -203,8 +203,8 @@ export function recordClassification(db: Db, r: ClassificationRecord): void {
       tenenbaum: finiteOrNull(r.metrics.tenenbaum),
       vollathF4: finiteOrNull(r.metrics.vollathF4),
       vollathF5: finiteOrNull(r.metrics.vollathF5),
-      normVariance: finiteOrNull(r.metrics.normVariance),
-      laplacianVar: finiteOrNull(r.metrics.laplacianVar),
+      normalizedVariance: finiteOrNull(r.metrics.normalizedVariance),
+      laplacianVariance: finiteOrNull(r.metrics.laplacianVariance),
       at,
     });
     if (r.target === 'original') s.classifiedState.run(r.oof ? 'oof' : 'in_focus', r.frameId);

@@ -22,15 +22,15 @@ function mulberry32(seed: number): () => number {
 
 /** A frame whose content sharpness (laplacian / tenenbaum) is `sharp`. */
 function frame(t: number, pOof: number, sharp: number, contentAmount = 1): SeriesFrame {
-  return { t, pOof, modelOof: pOof >= 0.5, metrics: { tenenbaum: contentAmount, laplacianVar: sharp * contentAmount, normVariance: 0.01 * contentAmount } };
+  return { t, pOof, modelOof: pOof >= 0.5, metrics: { tenenbaum: contentAmount, laplacianVariance: sharp * contentAmount, normalizedVariance: 0.01 * contentAmount } };
 }
 
 describe('contentSharpness', () => {
   it('is the Laplacian variance per unit of gradient energy, independent of the amount of content', () => {
-    expect(contentSharpness({ tenenbaum: 2, laplacianVar: 3, normVariance: 1 })).toBe(1.5);
-    expect(contentSharpness({ tenenbaum: 20, laplacianVar: 30, normVariance: 1 })).toBe(1.5);
-    expect(contentSharpness({ tenenbaum: 0, laplacianVar: 3, normVariance: 1 })).toBeNull();
-    expect(contentSharpness({ tenenbaum: null, laplacianVar: 3, normVariance: 1 })).toBeNull();
+    expect(contentSharpness({ tenenbaum: 2, laplacianVariance: 3, normalizedVariance: 1 })).toBe(1.5);
+    expect(contentSharpness({ tenenbaum: 20, laplacianVariance: 30, normalizedVariance: 1 })).toBe(1.5);
+    expect(contentSharpness({ tenenbaum: 0, laplacianVariance: 3, normalizedVariance: 1 })).toBeNull();
+    expect(contentSharpness({ tenenbaum: null, laplacianVariance: 3, normalizedVariance: 1 })).toBeNull();
   });
 });
 
@@ -102,7 +102,7 @@ describe('calibration', () => {
       const oof = i % 2 === 1;
       const sharp = (oof ? 0.4 : 1) * (1 + 0.15 * (rnd() - 0.5));
       const p = 0.97 + 0.02 * rnd();
-      xs.push(calibrationFeatures(p, { tenenbaum: 1, laplacianVar: sharp, normVariance: 0.01 }, sharp));
+      xs.push(calibrationFeatures(p, { tenenbaum: 1, laplacianVariance: sharp, normalizedVariance: 0.01 }, sharp));
       ys.push(oof);
     }
     return { xs, ys };

@@ -1,6 +1,6 @@
 // Loads test/fixtures/imaging/reference.json (written by make_reference.py with
 // scikit-image / numpy / scipy) and decodes its images and masks.
-import type { FocusMetrics } from '../../../main/imaging/metrics/focus.js';
+import type { AllFocusMetrics } from '../../../main/imaging/metrics/focus.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeImage, type Image } from '../../../main/imaging/image.js';
@@ -26,7 +26,7 @@ export interface CannyCase {
 }
 
 /** scikit-image / numpy values of every focus metric of an image, and its radial power spectrum. */
-export interface FocusCase extends FocusMetrics {
+export interface FocusCase extends AllFocusMetrics {
   spectrumRadii: number[];
   spectrumPower: number[];
 }

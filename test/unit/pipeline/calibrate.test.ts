@@ -39,7 +39,7 @@ function workspace(db: Db): { ids: number[]; truth: Map<number, boolean> } {
       const jitter = 1 + 0.04 * (((id * 7) % 5) - 2);
       recordClassification(db, {
         attemptId: attempts[t]!, frameId: id, target: 'original', modelId: 'clf', modelSha256: SHA, pOof: 0.995 + 0.0004 * (id % 10), oof: true,
-        metrics: { tenenbaum: 0.01 * (1 + w), laplacianVar: 0.01 * (1 + w) * (blurred ? 0.35 : 1) * jitter, normVariance: 0.002, vollathF4: null, vollathF5: null },
+        metrics: { tenenbaum: 0.01 * (1 + w), laplacianVariance: 0.01 * (1 + w) * (blurred ? 0.35 : 1) * jitter, normalizedVariance: 0.002, vollathF4: null, vollathF5: null },
       });
     });
     ids.push(...wellIds);

@@ -22,7 +22,7 @@ function classifiedWell(db: Db, runId: number, well: string, frames: { p: number
   frames.forEach((f, i) =>
     recordClassification(db, {
       attemptId: attempts[i]!, frameId: ids[i]!, target: 'original', modelId: 'clf', modelSha256: 'sha-clf', pOof: f.p, oof: f.p >= 0.5,
-      metrics: { tenenbaum: 0.01, laplacianVar: 0.01 * f.sharp, normVariance: 0.001, vollathF4: null, vollathF5: null },
+      metrics: { tenenbaum: 0.01, laplacianVariance: 0.01 * f.sharp, normalizedVariance: 0.001, vollathF4: null, vollathF5: null },
     }),
   );
   return ids;
@@ -91,7 +91,7 @@ describe('judging classified frames in the store', () => {
     // Brightfield-like: the model says OOF everywhere (p 0.97), sharpness tells the classes apart.
     const frames = Array.from({ length: 20 }, (_, i) => ({ p: 0.97, sharp: i % 5 === 4 ? 0.3 : 1 }));
     const ids = classifiedWell(t.db, run.id, 'w1', frames);
-    const xs = frames.map((f) => calibrationFeatures(f.p, { tenenbaum: 0.01, laplacianVar: 0.01 * f.sharp, normVariance: 0.001 }, f.sharp));
+    const xs = frames.map((f) => calibrationFeatures(f.p, { tenenbaum: 0.01, laplacianVariance: 0.01 * f.sharp, normalizedVariance: 0.001 }, f.sharp));
     const fit = fitCalibration(xs, frames.map((f) => f.sharp < 0.5));
     const base = { who: 'ana', source: 'test', classifierId: 'clf', nInFocus: 16, nOof: 4, cvAccuracy: 1, cvBalancedAccuracy: 1, fit, labels: [] };
     insertCalibration(t.db, { ...base, classifierSha256: 'another-classifier' });

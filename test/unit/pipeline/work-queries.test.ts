@@ -11,7 +11,7 @@ import {
 import { wellUsability } from '../../../main/pipeline/usability-report.js';
 import { tempDir } from '../inference/helpers.js';
 
-const metrics = { tenenbaum: 1, vollathF4: 2, vollathF5: 3, normVariance: 4, laplacianVar: 5 };
+const metrics = { tenenbaum: 1, vollathF4: 2, vollathF5: 3, normalizedVariance: 4, laplacianVariance: 5 };
 
 function setup(frames = 6) {
   const db = openDb(join(tempDir('work'), 'w.sqlite'));

@@ -33,7 +33,7 @@ function brightFieldLikeWorkspace(workspace: string): { ids: number[]; blurred: 
         if (blur) blurred.add(id);
         recordClassification(db, {
           attemptId: attempts[t]!, frameId: id, target: 'original', modelId: 'clf', modelSha256: 'sha-clf', pOof: 0.995 + 0.0004 * ((id * 7) % 10), oof: true,
-          metrics: { tenenbaum: 0.02, laplacianVar: 0.02 * (blur ? 0.3 : 1) * (1 + 0.02 * ((id * 3) % 5)), normVariance: 0.001, vollathF4: null, vollathF5: null },
+          metrics: { tenenbaum: 0.02, laplacianVariance: 0.02 * (blur ? 0.3 : 1) * (1 + 0.02 * ((id * 3) % 5)), normalizedVariance: 0.001, vollathF4: null, vollathF5: null },
         });
       });
       ids.push(...wellIds);

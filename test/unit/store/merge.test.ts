@@ -14,7 +14,7 @@ const ROOT = '/data/acquisition-A';
 const WELLS = Array.from({ length: 8 }, (_, i) => ({ block: '1', well: `imgNo${String(i + 1).padStart(3, '0')}` }));
 const FRAMES = 3;
 const CLASSIFIER = { modelId: 'pf-classifier-v1', modelSha256: 'c'.repeat(64) };
-const metrics = { tenenbaum: 1, vollathF4: 2, vollathF5: 3, normVariance: 4, laplacianVar: 5 };
+const metrics = { tenenbaum: 1, vollathF4: 2, vollathF5: 3, normalizedVariance: 4, laplacianVariance: 5 };
 
 /** p(OOF) of a frame, a function of where it is (so a merge can be checked against it). */
 const pOf = (well: string, t: number) => (Number(well.slice(5)) * 7 + t * 13) % 100 / 100;

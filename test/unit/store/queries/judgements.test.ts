@@ -14,7 +14,7 @@ function frame(runId: number, over: Partial<NewFrame>): NewFrame {
   };
 }
 
-const metrics = { tenenbaum: 2, vollathF4: 0.5, vollathF5: 0.25, normVariance: 0.1, laplacianVar: 3 };
+const metrics = { tenenbaum: 2, vollathF4: 0.5, vollathF5: 0.25, normalizedVariance: 0.1, laplacianVariance: 3 };
 
 describe('frame judgements', () => {
   it('lists every frame by run, well and time with the model judgement in force, null while pending', () => {

@@ -10,7 +10,7 @@ import { createRun } from '../../../../main/store/queries/runs.js';
 import { recordClassification, restoreWork, startAttempts } from '../../../../main/store/queries/work.js';
 import { tempDir } from '../../inference/helpers.js';
 
-const metrics = { tenenbaum: 1, vollathF4: 2, vollathF5: 3, normVariance: 4, laplacianVar: 5 };
+const metrics = { tenenbaum: 1, vollathF4: 2, vollathF5: 3, normalizedVariance: 4, laplacianVariance: 5 };
 
 /** Two 40-frame videos: well A with 1 OOF frame (usable anyway), well B with 3 (7.5%: one restoration decides it). */
 function setup() {

@@ -190,7 +190,7 @@ describe('bulk rule confirmation (issue 14 item 3)', () => {
       const reclassAttempt = startAttempts(w.db, [t4!], 'reclassify')[0]!;
       recordClassification(w.db, {
         attemptId: reclassAttempt, frameId: t4!, target: 'restored', modelId: 'pf-classifier-v1', modelSha256: 'c1a55', pOof: 0.1, oof: false,
-        metrics: { tenenbaum: 3, vollathF4: null, vollathF5: null, normVariance: null, laplacianVar: null },
+        metrics: { tenenbaum: 3, vollathF4: null, vollathF5: null, normalizedVariance: null, laplacianVariance: null },
       });
       appendDecisions(w.db, { frameIds: [t2!], verdict: 'reject', reviewer: 'other' });
       expect(previewBulkRule(w.db, rule).frameIds).toEqual([t1, t3, t4]);
