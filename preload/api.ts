@@ -10,6 +10,8 @@
  */
 
 export type * from '../main/common/domain.js';
+/** The one rule for the plate's totals, shared by the core's overview and the renderer's live updates. */
+export { wellTotals } from '../main/common/totals.js';
 import type { BulkApplyInput, BulkApplyResult, BulkPreview, BulkRule, DecisionInput, EngineStatus, ErrorEntry, ExportPolicy, ExportPreview, ExportResult, FocusLabelInput, FocusStatus, FrameDetail, ImagePayload, ImageRequest, NanowellDetail, Overview, Progress, StationEvent } from '../main/common/domain.js';
 
 export interface StationApi {

@@ -14,6 +14,7 @@ import type {
   UsabilityRule,
   WellSummary,
 } from '../../../preload/api.js';
+import { wellTotals } from '../../../preload/api.js';
 import type { LinkState, Transport } from '../transport/transport.js';
 
 function compareWells(a: WellSummary, b: WellSummary): number {
@@ -70,23 +71,7 @@ export class StationState {
 
   readonly byId = $derived(new Map(this.wells.map((w) => [w.id, w])));
 
-  readonly totals: Totals = $derived.by(() => {
-    const t: Totals = {
-      frames: 0, classified: 0, oof: 0, restored: 0, accepted: 0, rejected: 0,
-      errors: this.errorCount, wells: this.wells.length, usableBefore: 0, usableAfter: 0,
-    };
-    for (const w of this.wells) {
-      t.frames += w.frames;
-      t.classified += w.classified;
-      t.oof += w.oof;
-      t.restored += w.restored;
-      t.accepted += w.accepted;
-      t.rejected += w.rejected;
-      if (w.usableBefore) t.usableBefore++;
-      if (w.usableAfter) t.usableAfter++;
-    }
-    return t;
-  });
+  readonly totals: Totals = $derived(wellTotals(this.wells, this.errorCount));
 
   /** Wells whose videos have a verdict (every frame classified). */
   readonly evaluated = $derived(this.wells.reduce((n, w) => n + (w.usableBefore === null ? 0 : 1), 0));
