@@ -47,10 +47,15 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
   const consoleErrors: string[] = [];
   const decided: { frameId: number; wellId: number; verdict: 'accept' | 'reject' }[] = [];
 
-  /** Id of the frame open in the comparison view. */
+  /**
+   * Id of the frame open in the comparison view once it is the one selected in
+   * the filmstrip; undefined while a navigation's frame is still loading (a key
+   * pressed then acts on the frame shown, not the one the test checked).
+   */
   async function openFrameId(): Promise<number | undefined> {
     const v = await page.locator('[data-testid="compare"]').getAttribute('data-frame-id');
-    return v ? Number(v) : undefined;
+    const selected = await page.locator('[data-testid="filmstrip"] [data-frame].selected').getAttribute('data-frame', { timeout: 1_000 }).catch(() => null);
+    return v && v === selected ? Number(v) : undefined;
   }
 
   /** Moves with the arrow keys (as a reviewer does) until the open frame satisfies `want`. */
@@ -64,7 +69,10 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
       });
       if (await want(id)) return id;
       await page.keyboard.press('ArrowRight');
-      await until('the next frame', async () => ((await openFrameId()) !== id ? true : undefined), 5_000).catch(() => undefined);
+      await until('the next frame', async () => {
+        const f = await openFrameId();
+        return f !== undefined && f !== id ? true : undefined;
+      }, 5_000).catch(() => undefined);
     }
     throw new Error('no frame of the well matches');
   }
@@ -187,8 +195,11 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
   it('bulk-accepts by rule, with a preview count that matches the core', async () => {
     await page.locator('[data-testid="bulk-p"]').fill('1');
     await page.locator('[data-testid="bulk-spread"]').fill('1');
-    const expected = await call<BulkPreview>(served, 'previewBulk', { maxPOofAfter: 1, maxSpread: 1, undecidedOnly: true });
-    await until('the preview count', async () => (await page.locator('[data-testid="bulk-count"]').textContent()) === String(expected.count) || undefined);
+    // The acquisition is live: restorations keep arriving, so the core's count is read again with the UI's.
+    const expected = await until('the preview count', async () => {
+      const core = await call<BulkPreview>(served, 'previewBulk', { maxPOofAfter: 1, maxSpread: 1, undecidedOnly: true });
+      return (await page.locator('[data-testid="bulk-count"]').textContent()) === String(core.count) ? core : undefined;
+    });
     if (expected.count === 0) return;
     await page.locator('[data-testid="bulk-apply"]').click();
     await page.locator('[data-testid="bulk-confirm"]').click();
