@@ -221,13 +221,8 @@ export function recordRestoration(db: Db, r: RestorationRecord): void {
     s.insertRestoration.run({
       ...r,
       seeds: JSON.stringify(r.seeds),
-      meanPath: r.meanPath,
-      spreadPath: r.spreadPath,
-      membersPath: r.membersPath,
-      spreadMean: r.spreadMean,
       tenenbaumBefore: finiteOrNull(r.tenenbaumBefore),
       tenenbaumAfter: finiteOrNull(r.tenenbaumAfter),
-      durationMs: r.durationMs,
       at,
     });
     s.restoredState.run(r.frameId);
