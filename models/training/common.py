@@ -9,6 +9,7 @@ Backbone: a small U-Net (GroupNorm + SiLU residual conv blocks, strided-conv dow
 nearest-upsample + conv up, concatenated skip connections) with an optional sinusoidal
 timestep embedding -> MLP -> per-block channel bias (for the DDPM).
 """
+import hashlib
 import json
 import math
 import os
@@ -296,6 +297,15 @@ class EMA:
                 self.shadow[k].mul_(d).add_(v.detach(), alpha=1 - d)
             else:
                 self.shadow[k].copy_(v)
+
+
+def sha256(path):
+    """sha256 of a file, as models/manifest.json records it and the app checks it at load."""
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
 
 
 def git_commit():

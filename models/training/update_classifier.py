@@ -4,21 +4,13 @@ training record and held-out metrics (runs/metrics.json, written by eval_classif
 The restorers' entries are left exactly as they are, so the classifier can be retrained
 alone without their checkpoints.  Run after export.py classifier.
 """
-import hashlib
 import json
 import os
 
 import torch
 
-from common import ARCH, MODEL_IDS, MODELS_DIR, ONNX_FILES, PATCH, RUNS_DIR, STANDARDISE, git_commit
+from common import ARCH, MODEL_IDS, MODELS_DIR, ONNX_FILES, PATCH, RUNS_DIR, STANDARDISE, git_commit, sha256
 
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
-    return h.hexdigest()
 
 
 def main():

@@ -9,23 +9,15 @@ numpy / python versions, the commit the training scripts were at) from its check
 `commit` is that training commit, `manifest_commit` the one that wrote the manifest.
 """
 import argparse
-import hashlib
 import json
 import os
 
 import torch
 
 from common import (ARCH, MODEL_IDS, MODELS_DIR, ONNX_FILES, PATCH, RUNS_DIR, SCALE, OFFSET, STANDARDISE, T_STEPS,
-                    build, cosine_alphas_cumprod, git_commit)
+                    build, cosine_alphas_cumprod, git_commit, sha256)
 from model_cards import render_readme
 
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
-    return h.hexdigest()
 
 
 def io_spec(kind):
