@@ -14,7 +14,7 @@ import type { FocusStatus } from '../../preload/api.js';
 import { closeDb } from '../../main/store/database.js';
 import { setGuardState } from '../../main/store/queries/calibration.js';
 import { createTestWorkspace, frameKey, type TestWell } from '../helpers/export/workspace.js';
-import { browserMissing, call, ensureRendererBuilt, launchBrowser, startServe, stop, until, type Served } from './helpers.js';
+import { browserMissing, call, ensureRendererBuilt, openFrameId as openFrameIdOf, openReviewPage, startServe, stop, until, type Served } from './helpers.js';
 
 const missing = browserMissing();
 if (missing) console.log(`skipping the calibration end-to-end test: ${missing}`);
@@ -32,10 +32,7 @@ describe.skipIf(missing !== null)('calibration in the review app (web shell)', (
   let page: Page;
   const pageErrors: string[] = [];
 
-  const openFrameId = async (): Promise<number | undefined> => {
-    const v = await page.locator('[data-testid="compare"]').getAttribute('data-frame-id');
-    return v ? Number(v) : undefined;
-  };
+  const openFrameId = () => openFrameIdOf(page);
 
   beforeAll(async () => {
     ensureRendererBuilt();
@@ -47,14 +44,7 @@ describe.skipIf(missing !== null)('calibration in the review app (web shell)', (
     setGuardState(ws.db, 1, 'tripped', 8, 4, '4 of the first 8 frames judged out of focus (test)');
     closeDb(ws.db);
     served = await startServe(workspace, ['--no-pipeline']);
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(served.url);
-    await page.locator('[data-well]').first().waitFor();
-    await page.locator('[data-testid="reviewer"]').fill('operator');
-    await page.locator('[data-well="B1-imgNo1"]').click();
-    await until('the first frame to open', async () => (await openFrameId()) === frameIds.get(frameKey('1', 'imgNo1', 1)) || undefined);
+    ({ browser, page } = await openReviewPage(served, { reviewer: 'operator', well: 'B1-imgNo1', firstFrameId: frameIds.get(frameKey('1', 'imgNo1', 1)), pageErrors }));
   });
 
   afterAll(async () => {

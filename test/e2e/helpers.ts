@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureRendererBuilt as buildRendererIfStale } from '../../scripts/build.mjs';
 
 export const ROOT = resolve('.');
@@ -125,4 +125,30 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The id of the frame on screen in the compare view, or undefined while none is open. */
+export async function openFrameId(page: Page): Promise<number | undefined> {
+  const v = await page.locator('[data-testid="compare"]').getAttribute('data-frame-id');
+  return v ? Number(v) : undefined;
+}
+
+/**
+ * Opens the review app of a served workspace in Chromium at 1400×900 as `reviewer`,
+ * selects nanowell `well` (its data-well key, e.g. "B1-imgNo1") and waits for
+ * `firstFrameId` on screen. Page errors are appended to `pageErrors`.
+ */
+export async function openReviewPage(
+  served: Served,
+  opts: { reviewer: string; well: string; firstFrameId: number | undefined; pageErrors: string[] },
+): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => opts.pageErrors.push(e.message));
+  await page.goto(served.url);
+  await page.locator('[data-well]').first().waitFor();
+  await page.locator('[data-testid="reviewer"]').fill(opts.reviewer);
+  await page.locator(`[data-well="${opts.well}"]`).click();
+  await until('the first frame to open', async () => (await openFrameId(page)) === opts.firstFrameId || undefined);
+  return { browser, page };
 }

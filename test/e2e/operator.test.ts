@@ -17,7 +17,7 @@ import { closeDb, openWorkspaceDb } from '../../main/store/database.js';
 import { recordClassification, recordRestoration, startAttempts } from '../../main/store/queries/work.js';
 import { writeTiff } from '../../main/imaging/tiff-write.js';
 import { createTestWorkspace, frameKey, restoredPixels, type TestFrame, type TestWell } from '../helpers/export/workspace.js';
-import { browserMissing, call, ensureRendererBuilt, launchBrowser, outputPath, startServe, stop, until, type Served } from './helpers.js';
+import { browserMissing, call, ensureRendererBuilt, outputPath, openFrameId as openFrameIdOf, openReviewPage, startServe, stop, until, type Served } from './helpers.js';
 
 const missing = browserMissing();
 if (missing) console.log(`skipping the operator end-to-end tests: ${missing}`);
@@ -41,10 +41,7 @@ describe.skipIf(missing !== null)('operator trust (web shell, review only)', () 
   let page: Page;
   const pageErrors: string[] = [];
 
-  const openFrameId = async (): Promise<number | undefined> => {
-    const v = await page.locator('[data-testid="compare"]').getAttribute('data-frame-id');
-    return v ? Number(v) : undefined;
-  };
+  const openFrameId = () => openFrameIdOf(page);
   const frame = (id: number) => call<FrameDetail>(served, 'getFrame', id);
   const toast = async () => (await page.locator('[data-testid="toast"]').textContent()) ?? '';
 
@@ -66,14 +63,7 @@ describe.skipIf(missing !== null)('operator trust (web shell, review only)', () 
     frameIds = ws.frameIds;
     closeDb(ws.db);
     served = await startServe(workspace, ['--no-pipeline']);
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(served.url);
-    await page.locator('[data-well]').first().waitFor();
-    await page.locator('[data-testid="reviewer"]').fill('operator');
-    await page.locator('[data-well="B1-imgNo1"]').click();
-    await until('the first frame to open', async () => (await openFrameId()) === frameIds.get(frameKey('1', 'imgNo1', 1)) || undefined);
+    ({ browser, page } = await openReviewPage(served, { reviewer: 'operator', well: 'B1-imgNo1', firstFrameId: frameIds.get(frameKey('1', 'imgNo1', 1)), pageErrors }));
   });
 
   afterAll(async () => {
