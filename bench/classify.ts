@@ -116,7 +116,7 @@ function perFrameMs(images: Image[], f: (img: Image) => unknown): number {
 }
 
 /** The station's path: ingest, then the pipeline (classification only) until idle. */
-async function endToEnd(acq: string, workspace: string, modelsDir: string, profileDir: string | undefined): Promise<Measured & { ingestS: number }> {
+async function endToEnd(acq: string, workspace: string, modelsDir: string, profileDir: string | undefined, threads: number | undefined): Promise<Measured & { ingestS: number }> {
   const db = openWorkspaceDb(workspace);
   try {
     const t0 = performance.now();
@@ -135,6 +135,7 @@ async function endToEnd(acq: string, workspace: string, modelsDir: string, profi
       events,
       modelsDir,
       noRestore: true,
+      ...(threads ? { threads } : {}),
       hostFactory: forkHostFactory(profileDir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
       log: (level, m) => level !== 'info' && console.error(`[pipeline ${level}] ${m}`),
     });
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
       keep: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       profile: { type: 'string' },
+      threads: { type: 'string' },
     },
   });
   const cores = availableParallelism();
@@ -186,7 +188,7 @@ async function main(): Promise<void> {
       });
     }
     const load = loadavg()[0]!;
-    const e2e = await endToEnd(acq, join(dir, 'workspace'), modelsDir, values.profile ? resolve(values.profile) : undefined);
+    const e2e = await endToEnd(acq, join(dir, 'workspace'), modelsDir, values.profile ? resolve(values.profile) : undefined, values.threads ? Number(values.threads) : undefined);
     const db = openWorkspaceDb(join(dir, 'workspace'));
     const files = listFrames(db);
     closeDb(db);
