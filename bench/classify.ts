@@ -20,7 +20,8 @@
  *
  * Options: --frames <n> (default 600), --acq <dir> (classify this acquisition
  * instead of simulating one), --keep, --json, --profile <dir> (V8 CPU profile of
- * the worker written there).
+ * the worker written there), --threads <n> (the worker's ONNX intra-op threads;
+ * default: the runtime's choice, as the station).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
