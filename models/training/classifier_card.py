@@ -44,7 +44,7 @@ def section(entry, rep, real):
          'changes the frame (noise-free RMS change ≥ half the camera noise).',
          '- Recipe: both members of each pair are samples (OOF input with its label, in-focus target with 0), half of each '
          'batch positive, folder drawn by weight; each 96² patch standardised, then random 64² crops, flips, rot90; BCE with '
-         'logits, AdamW, cosine-decayed learning rate over the step budget (or the deadline, whichever ends first).',
+         'logits, AdamW, cosine-decayed learning rate over the step budget.',
          f"- File: `{entry['file']}` ({entry['bytes']:,} bytes), sha256 `{entry['sha256']}`, ONNX opset 17; CI reference "
          f"outputs (standardised inputs with their [0, 1] source frames): `{entry['reference']}`.",
          f"- Training: {t.get('steps')} steps (budget {t.get('max_steps')}), batch {t.get('batch')}, {t.get('patch')}² crops, "

@@ -60,7 +60,7 @@ cd models/training
 "$PY" train_ddpm.py --param eps --out "$RUNS/ddpm_eps.pt" --steps "$DDPM_EPS_STEPS" --phases 0:2e-4:0.999,405:6e-4:0.995 \
   --threads 1 > "$RUNS/ddpm_eps.log" 2>&1 &
 DDPM_PID=$!
-"$PY" train_classifier.py --max-steps "$CLS_STEPS" --deadline 1000000 --threads 1 > "$RUNS/classifier.log" 2>&1
+"$PY" train_classifier.py --max-steps "$CLS_STEPS" --threads 1 > "$RUNS/classifier.log" 2>&1
 "$PY" train_unet.py --steps "$UNET_STEPS" --threads 1 > "$RUNS/unet.log" 2>&1
 wait "$DDPM_PID"
 "$PY" train_ddpm.py --param v --init "$RUNS/ddpm_eps.pt" --out "$RUNS/ddpm.pt" --steps "$DDPM_STEPS" \

@@ -10,7 +10,7 @@ draws its folder by weight.
 Preprocessing: every 96^2 patch is standardised as a frame (common.standardise: median
 centred, divided by the 1-99 percentile spread; the manifest's ``preprocess.standardise``),
 then cropped to 64^2 + flips / rot90.  BCE-with-logits, AdamW; the learning rate is
-cosine-decayed over whichever of the step budget and the wall-clock deadline runs out first.
+cosine-decayed over the step budget (a function of the step alone, so a run replays exactly).
 """
 import argparse
 import math
@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from common import (PAIRS_DIR, PATCH, RUNS_DIR, PairSet, augment_pair, build, log, n_params,
-                    parse_deadline, save_checkpoint, standardise)
+                    run_config, save_checkpoint, standardise)
 
 
 class Source:
@@ -68,7 +68,6 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--data', default=os.path.join(PAIRS_DIR, 'train') + ':0.35,' + os.path.join(PAIRS_DIR, 'varied-train') + ':0.65')
     ap.add_argument('--out', default=os.path.join(RUNS_DIR, 'classifier.pt'))
-    ap.add_argument('--deadline', default='600', help="'HH:MM' UTC or seconds from now")
     ap.add_argument('--max-steps', type=int, default=4000)
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--lr', type=float, default=2e-3)
@@ -83,15 +82,14 @@ def main():
     probs /= probs.sum()
     model = build('classifier')
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
-    t_start, t_end = time.time(), parse_deadline(a.deadline)
-    budget = max(t_end - t_start, 1.0)
+    t_start = time.time()
     for s in sources:
         log(f'data {s.path} weight {s.weight} pairs={s.ds.n} pos={len(s.pos)}')
-    log(f'classifier params={n_params(model)} max_steps={a.max_steps} budget={budget:.0f}s')
+    log(f'classifier params={n_params(model)} max_steps={a.max_steps}')
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     step, run_loss, run_acc, last_ck = 0, 0.7, 0.5, time.time()
-    while step < a.max_steps and time.time() < t_end:
-        frac = min(max(step / a.max_steps, (time.time() - t_start) / budget), 1.0)
+    while step < a.max_steps:
+        frac = step / a.max_steps
         lr = a.lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * frac))
         for g in opt.param_groups:
             g['lr'] = lr
@@ -107,13 +105,14 @@ def main():
         if step % 100 == 0:
             log(f'step {step} loss {run_loss:.4f} acc {run_acc:.4f} lr {lr:.2e}')
         if time.time() - last_ck > 180:
-            save_checkpoint(a.out, model, None, opt, dict(steps=step, wall_time_s=time.time() - t_start))
+            save_checkpoint(a.out, model, None, opt, dict(steps=step, wall_time_s=time.time() - t_start, config=run_config(a)))
             last_ck = time.time()
     info = dict(steps=step, wall_time_s=round(time.time() - t_start, 1), batch=a.batch, patch=PATCH,
                 threads=a.threads, data_seed=[s.ds.seed for s in sources],
                 data=[{'path': os.path.relpath(s.path, PAIRS_DIR), 'weight': s.weight, 'pairs': s.ds.n,
                        'variant': s.ds.index.get('variant', 'reference')} for s in sources],
-                params=n_params(model), lr=a.lr, max_steps=a.max_steps, preprocess='standardise')
+                params=n_params(model), lr=a.lr, max_steps=a.max_steps, preprocess='standardise',
+                config=run_config(a, kind='classifier'))
     save_checkpoint(a.out, model, None, opt, info)
     log(f'done {info}')
 

@@ -45,6 +45,20 @@ class Recipe(unittest.TestCase):
     def path(self, *p):
         return os.path.join(self.tmp.name, *p)
 
+    def test_classifier_is_step_based_records_its_config_and_replays(self):
+        outs = []
+        for name in ('cls_a.pt', 'cls_b.pt'):
+            out = self.path('runs', name)
+            run(['train_classifier.py', '--data', self.path('pairs', 'train'), '--max-steps', '4', '--batch', '4',
+                 '--out', out], self.env)
+            outs.append(torch.load(out, map_location='cpu'))
+        info = outs[0]['info']
+        self.assertEqual(info['steps'], 4)
+        self.assertEqual(info['config']['versions']['torch'], torch.__version__)
+        self.assertIn('training_commit', info['config'])
+        for k, v in outs[0]['model'].items():
+            self.assertTrue(torch.equal(v, outs[1]['model'][k]), f'{k} differs between two runs with the same seed')
+
     def test_learning_rate_is_a_function_of_the_step(self):
         self.assertAlmostEqual(step_lr(0, 100, 1.0, 10), 0.1)
         self.assertAlmostEqual(step_lr(50, 100, 1.0, 10), 1.0)
