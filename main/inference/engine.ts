@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import type { FocusMetrics, ModelStatus } from '../common/domain.js';
 import type { Image } from '../imaging/image.js';
 import { spatialFocusMetrics, tenenbaum } from '../imaging/metrics/focus.js';
+import { unitToSamples, type SampleBits } from '../imaging/sample.js';
 import { readTiffFloatPage, TiffError } from '../imaging/tiff-read.js';
-import { writeTiff, type TiffPixels } from '../imaging/tiff-write.js';
+import { writeTiff } from '../imaging/tiff-write.js';
 import { classifyImages, isOof } from './classifier.js';
 import { EXPECTED_IO, MODEL_KINDS, ModelError, modelOfKind, OPTIONAL_KINDS, readManifest, verifyModelFile, type ModelEntry, type ModelKind } from './model-registry.js';
 import type {
@@ -258,7 +259,7 @@ export class InferenceEngine {
       const dir = join(this.init.workspace, DERIVED_DIR);
       mkdirSync(dir, { recursive: true });
       // Written back on the scale the source was read with: a 12-bit camera's frame stays 0–4095.
-      const page = (data: Float32Array, bits: number) => ({ width: image.width, height: image.height, data: quantize(data, bits, src.fullScale) });
+      const page = (data: Float32Array, bits: SampleBits) => ({ width: image.width, height: image.height, data: unitToSamples(data, bits, src.fullScale) });
       writeTiff(join(this.init.workspace, paths.mean), page(out.mean, src.bits), { atomic: true, software: 'PostFocus Station' });
       writeTiff(join(this.init.workspace, paths.spread), page(out.spread, 32), { atomic: true, software: 'PostFocus Station' });
       writeTiff(join(this.init.workspace, paths.members), out.members.map((m) => page(m, src.bits)), { atomic: true, software: 'PostFocus Station' });
@@ -292,22 +293,6 @@ export class InferenceEngine {
     for (const m of this.models.values()) await m.session.close();
     this.models.clear();
   }
-}
-
-/**
- * [0, 1] float → the pixel type of a source with `bits` bits (32 = float32 unchanged),
- * on the source's full scale (default the container's: 255 / 65535).
- */
-export function quantize(data: Float32Array, bits: number, fullScale?: number): TiffPixels {
-  if (bits === 32) return data;
-  const container = bits === 16 ? 65535 : 255;
-  const max = fullScale !== undefined && fullScale >= 1 && fullScale <= container ? Math.round(fullScale) : container;
-  const out = bits === 16 ? new Uint16Array(data.length) : new Uint8Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const v = Math.round(data[i]! * max);
-    out[i] = v < 0 ? 0 : v > max ? max : v;
-  }
-  return out;
 }
 
 function safe(f: () => number): number | null {
