@@ -34,7 +34,7 @@ import { wellTotals } from '../../common/totals.js';
 import { wellLabel } from './nanowells.js';
 
 /** One frame as the review summaries need it. */
-interface FrameFactsRow extends Pick<FrameSummary, 'id' | 'wellId' | 't' | 'channel' | 'path' | 'state' | 'pOof' | 'pOofAfter'> {
+interface ReviewFrameRow extends Pick<FrameSummary, 'id' | 'wellId' | 't' | 'channel' | 'path' | 'state' | 'pOof' | 'pOofAfter'> {
   oofOriginal: number | null;
   hasRestoration: number;
   spreadMean: number | null;
@@ -71,7 +71,7 @@ const SUMMARY_FACTS = `
   LEFT JOIN judgement j ON j.frame_id = f.id`;
 
 /** What a well summary needs of one frame. */
-type SummaryFacts = Pick<FrameFactsRow, 'wellId' | 't' | 'channel' | 'state' | 'oofOriginal' | 'hasRestoration' | 'verdict'>;
+type SummaryFacts = Pick<ReviewFrameRow, 'wellId' | 't' | 'channel' | 'state' | 'oofOriginal' | 'hasRestoration' | 'verdict'>;
 
 const WELL_COLUMNS = `id, run_id AS runId, block, well, position`;
 
@@ -85,8 +85,8 @@ const stmts = preparedOnce((db) => ({
   factsIn: db.prepare<[string], SummaryFacts>(
     `${SUMMARY_FACTS} WHERE f.nanowell_id IN (SELECT value FROM json_each(?)) ORDER BY f.nanowell_id, f.t, f.channel`,
   ),
-  factsOfWell: db.prepare<[number], FrameFactsRow>(`${FRAME_FACTS} WHERE f.nanowell_id = ? ORDER BY f.t, f.channel`),
-  factsOfFrame: db.prepare<[number], FrameFactsRow>(`${FRAME_FACTS} WHERE f.id = ?`),
+  factsOfWell: db.prepare<[number], ReviewFrameRow>(`${FRAME_FACTS} WHERE f.nanowell_id = ? ORDER BY f.t, f.channel`),
+  factsOfFrame: db.prepare<[number], ReviewFrameRow>(`${FRAME_FACTS} WHERE f.id = ?`),
   frameSource: db.prepare<[number], FrameSource>(
     `SELECT f.id, f.nanowell_id AS wellId, f.path, f.page, f.width, f.height, f.bits, r.root AS runRoot
      FROM frame f JOIN nanowell n ON n.id = f.nanowell_id JOIN run r ON r.id = n.run_id WHERE f.id = ?`,
@@ -254,7 +254,7 @@ export function totalsOf(db: Db, wells: readonly WellSummary[]): Totals {
   return wellTotals(wells, stmts(db).errorCount.get()!.n);
 }
 
-function toFrameSummary(f: FrameFactsRow): FrameSummary {
+function toFrameSummary(f: ReviewFrameRow): FrameSummary {
   return {
     id: f.id,
     wellId: f.wellId,
@@ -417,7 +417,7 @@ function writeDecisions(
   db: Db,
   frameIds: readonly number[],
   reviewer: string,
-  rowOf: (frameId: number, facts: FrameFactsRow) => { verdict: Verdict; note: string; rule: string | null },
+  rowOf: (frameId: number, facts: ReviewFrameRow) => { verdict: Verdict; note: string; rule: string | null },
 ): DecisionWrite {
   const s = stmts(db);
   const at = nowIso();
