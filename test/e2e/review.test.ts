@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BulkPreview, FrameDetail, Overview } from '../../preload/api.js';
+import type { BulkPreview, FrameDetail, NanowellDetail, Overview } from '../../preload/api.js';
 import {
   browserMissing,
   call,
@@ -242,8 +242,17 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
     const label = (await call<Overview>(served, 'getOverview')).wells.find((w) => w.id === first.wellId)!.label;
     await page.locator(`[data-well="${label}"]`).click();
     // Open the decided frame from the filmstrip (keyboard navigation has its own tests above;
-    // walking a grown filmstrip key by key here only raced the loading of each frame).
-    await page.locator(`[data-testid="filmstrip"] [data-frame="${first.frameId}"]`).click();
+    // walking a grown filmstrip key by key here only raced the loading of each frame). The
+    // filmstrip renders only the thumbnails in view: scroll the frame's place into view first.
+    const wellFrames = (await call<NanowellDetail>(served, 'getNanowell', first.wellId)).frames;
+    const index = wellFrames.findIndex((f) => f.id === first.frameId);
+    expect(index, `frame ${first.frameId} in its well`).toBeGreaterThanOrEqual(0);
+    const thumb = page.locator(`[data-testid="filmstrip"] [data-frame="${first.frameId}"]`);
+    await until(`frame ${first.frameId} in the filmstrip`, async () => {
+      await page.locator('[data-testid="filmstrip"]').evaluate((el, left) => { el.scrollLeft = left; }, Math.max(0, index * 70 - 70));
+      return (await thumb.count()) > 0 || undefined;
+    }, 20_000);
+    await thumb.click();
     await until(`frame ${first.frameId} to open`, async () => (await openFrameId()) === first.frameId || undefined);
     await until('the decision log to show the reviewer', async () =>
       (await page.locator('[data-testid="decision-log"]').textContent())?.includes('e2e reviewer') || undefined,
