@@ -399,6 +399,16 @@ def load_checkpoint(kind, path=None):
     return m, ck
 
 
+def optimise(model, opt, ema, loss, clip=1.0):
+    """One optimiser step of the restorers' recipe: gradients of `loss`, clipped to norm `clip`,
+    AdamW step, then the EMA shadow follows (the EMA weights are what gets exported)."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+    ema.update(model)
+
+
 def save_checkpoint(path, model, ema, opt, info, rng=None):
     tmp = path + '.tmp'
     torch.save({'model': model.state_dict(), 'ema': ema.shadow if ema else None,

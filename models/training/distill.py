@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from common import (EMA, PAIRS_DIR, PATCH, REPO, RUNS_DIR, T_STEPS, PairSet, augment_pair, build,
-                    cosine_alphas_cumprod, log, n_params, run_config, save_checkpoint, to_model, from_model)
+                    cosine_alphas_cumprod, log, n_params, run_config, save_checkpoint, to_model, from_model, optimise)
 
 DEFAULT_TARGETS = os.path.join(REPO, '.cache', 'student', 'targets')
 KEYS = ('cond', 'gt', 'z', 'target', 'x0hat')
@@ -261,11 +261,7 @@ def train(a):
         b = shards.batch(step, rng, a.batch)
         pred = model(torch.cat([b['z'], b['cond'], b['x0hat']], 1))
         loss = F.mse_loss(pred, b['target']) + a.gt_weight * F.mse_loss(pred, b['gt'])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        ema.update(model)
+        optimise(model, opt, ema, loss)
         step += 1
         run = loss.item() if run is None else 0.99 * run + 0.01 * loss.item()
         if step % 100 == 0:

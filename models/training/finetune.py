@@ -29,7 +29,7 @@ import torch
 
 import torch.nn.functional as F
 
-from common import EMA, PATCH, T_STEPS, PairSet, cosine_alphas_cumprod, from_model, log, n_params, pair_batch, to_model
+from common import EMA, PATCH, T_STEPS, PairSet, cosine_alphas_cumprod, from_model, log, n_params, pair_batch, to_model, optimise
 from onnx_weights import check_against_reference, load_from_onnx
 from train_unet import charbonnier
 
@@ -127,11 +127,7 @@ def main():
             abt = ab[t][:, None, None, None]
             xt = abt.sqrt() * x0 + (1 - abt).sqrt() * eps
             loss = F.mse_loss(model.v(torch.cat([xt, cond], 1), t.float()), abt.sqrt() * eps - (1 - abt).sqrt() * x0)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        ema.update(model)
+        optimise(model, opt, ema, loss)
         run = loss.item() if run is None else 0.95 * run + 0.05 * loss.item()
         if step % 25 == 0 or step == a.steps:
             log(f'step {step}/{a.steps} {"charbonnier" if kind == "unet" else "v-mse"} {run:.5f}')

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from common import (EMA, PAIRS_DIR, PATCH, RUNS_DIR, T_STEPS, PairSet, build, cosine_alphas_cumprod,
-                    log, n_params, pair_batch, restore_rng, run_config, save_checkpoint, step_lr, to_model)
+                    log, n_params, pair_batch, restore_rng, run_config, save_checkpoint, step_lr, to_model, optimise)
 
 
 def parse_phases(text, lr, ema):
@@ -114,11 +114,7 @@ def main():
             loss = F.mse_loss(model.v(torch.cat([xt, cond], 1), t.float()), v)
         else:
             loss = F.mse_loss(model(torch.cat([xt, cond], 1), t.float()), eps)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        ema.update(model)
+        optimise(model, opt, ema, loss)
         step += 1
         run = loss.item() if run is None else 0.99 * run + 0.01 * loss.item()
         if step % 50 == 0:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from common import (EMA, PAIRS_DIR, PATCH, RUNS_DIR, PairSet, build, log, n_params, pair_batch, restore_rng,
-                    run_config, save_checkpoint, to_model)
+                    run_config, save_checkpoint, to_model, optimise)
 
 
 def charbonnier(a, b, eps=1e-3):
@@ -66,11 +66,7 @@ def main():
             g['lr'] = lr
         oof, foc, _ = pair_batch(ds, rng, a.batch)
         loss = charbonnier(model(to_model(oof)), to_model(foc))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        ema.update(model)
+        optimise(model, opt, ema, loss)
         step += 1
         run = loss.item() if run is None else 0.98 * run + 0.02 * loss.item()
         if step % 50 == 0:
