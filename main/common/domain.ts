@@ -209,6 +209,8 @@ export interface EngineStatus {
   provider: string | null;
   models: ModelStatus[];
   workerPid: number | null;
+  /** Every inference worker process (classification processes, then restoration), for CPU accounting. */
+  workerPids: number[];
   acquiring: boolean;
   /** Why classification/restoration is not running (no models, disabled by options), if so. */
   disabledReason?: string | null;

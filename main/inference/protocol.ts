@@ -157,6 +157,8 @@ export type WorkerResponse = ReadyResponse | ClassifiedResponse | RestoredRespon
  */
 export interface WorkerHost {
   readonly pid: number | null;
+  /** Every process behind this host (a pool runs several; a single process: absent, `pid` is all). */
+  readonly pids?: readonly (number | null)[];
   postMessage(message: WorkerRequest): void;
   onMessage(callback: (message: unknown) => void): void;
   /** Called once when the process ends; code null when killed by a signal. */

@@ -7,8 +7,8 @@
  * Two lanes, each with a job in flight at all times while it has work: a
  * classification lane (classify, then re-classify) and a restoration lane
  * (frames that decide a video's usability first, main/pipeline/priority.ts).
- * They run in two worker processes, restoration at a lower CPU priority
- * (split-host.ts): classification is never delayed by restoration, and
+ * They run in separate worker processes, restoration at a lower CPU priority
+ * (worker-pool.ts): classification is never delayed by restoration, and
  * restoration keeps a share of the CPU while frames keep arriving.
  * A crashed worker is restarted; each unit of work is tried MAX_TRIES times,
  * then the frame is recorded as failed (frame.state = 'failed' + error_log).
@@ -48,7 +48,7 @@ import { listGuards, releaseGuards } from '../store/queries/calibration.js';
 import { allRunIds } from '../store/queries/judgements.js';
 import { wellUsability, type WellUsability } from './usability-report.js';
 import { nextRestoration } from './priority.js';
-import { RESTORE_NICENESS, splitHostFactory } from './split-host.js';
+import { defaultClassifyWorkers, RESTORE_NICENESS, workerPoolFactory } from './worker-pool.js';
 import { WorkerClient, WorkerCrashedError, WorkerTimeoutError } from './worker-client.js';
 
 export interface PipelineOptions {
@@ -67,13 +67,15 @@ export interface PipelineOptions {
   restoreAnywayBy?: string;
   /**
    * Restoration runs in a second worker process at this CPU niceness, so it never
-   * delays classification and is never starved by it (main/pipeline/split-host.ts);
+   * delays classification and is never starved by it (main/pipeline/worker-pool.ts);
    * default {@link RESTORE_NICENESS}. `false`: one worker does both (classification
    * first between restoration steps).
    */
   restoreNiceness?: number | false;
   /** Frames per classification batch (default 32). */
   classifyBatch?: number;
+  /** Classification worker processes (default: 2 on two cores or more, worker-pool.ts defaultClassifyWorkers). */
+  classifyWorkers?: number;
   /** Tries per unit of work before a frame is failed (default 3). */
   maxTries?: number;
   /** ONNX Runtime intra-op threads in the worker (default: runtime's choice). */
@@ -110,11 +112,11 @@ const STOPPED_MESSAGE = `${CANCELLED_PREFIX}: the station stopped during the job
 const MAX_CONSECUTIVE_CRASHES = 8;
 
 /**
- * Classification batches in flight at once: the worker starts the next batch
- * while the station records the last one (one at a time left the worker idle
- * for that long after every batch).
+ * Classification batches in flight per classification process: each starts its
+ * next batch while the station records the last one (one at a time left the
+ * worker idle for that long after every batch).
  */
-const CLASSIFY_IN_FLIGHT = 2;
+const CLASSIFY_IN_FLIGHT_PER_WORKER = 2;
 
 export class Pipeline {
   private readonly db: Db;
@@ -123,6 +125,7 @@ export class Pipeline {
   private readonly restoreConfig: RestoreConfig;
   private readonly maxTries: number;
   private readonly classifyBatch: number;
+  private readonly classifyWorkers: number;
   private readonly log: NonNullable<PipelineOptions['log']>;
 
   private client: WorkerClient | null = null;
@@ -157,6 +160,7 @@ export class Pipeline {
     parseRestoreOptions({ ...this.restoreConfig, seeds: ensembleSeeds(1, this.restoreConfig.ensemble) }, 'restore');
     this.maxTries = options.maxTries ?? MAX_TRIES;
     this.classifyBatch = options.classifyBatch ?? CLASSIFY_BATCH;
+    this.classifyWorkers = Math.max(1, options.classifyWorkers ?? defaultClassifyWorkers());
     this.log = options.log ?? ((level, message) => console.error(`[pipeline ${level}] ${message}`));
   }
 
@@ -237,6 +241,7 @@ export class Pipeline {
       provider: this.ready?.provider ?? null,
       models: this.ready?.models ?? [],
       workerPid: this.client?.alive ? this.client.pid : null,
+      workerPids: this.client?.alive ? this.client.pids : [],
       acquiring: false,
       disabledReason: reasons.length ? reasons.join('; ') : null,
     };
@@ -299,7 +304,7 @@ export class Pipeline {
     const run = async () => {
       const { restoreNiceness = RESTORE_NICENESS, noRestore, hostFactory } = this.options;
       const { client, ready } = await WorkerClient.start(
-        noRestore || restoreNiceness === false ? hostFactory : splitHostFactory(hostFactory, restoreNiceness),
+        workerPoolFactory(hostFactory, { classifyWorkers: this.classifyWorkers, restoreNiceness: noRestore || restoreNiceness === false ? null : restoreNiceness }),
         {
           modelsDir: this.options.modelsDir,
           workspace: this.options.workspace,
@@ -373,7 +378,7 @@ export class Pipeline {
     const client = this.client;
     const ready = this.ready;
     if (!client?.alive || !ready) return this.checkIdle();
-    while (ready.capabilities.classify && this.classifyJobs.size < CLASSIFY_IN_FLIGHT) {
+    while (ready.capabilities.classify && this.classifyJobs.size < CLASSIFY_IN_FLIGHT_PER_WORKER * this.classifyWorkers) {
       let kind: AttemptKind = 'classify';
       let items = classifyWork(this.db, this.classifyBatch);
       if (items.length === 0) {

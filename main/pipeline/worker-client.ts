@@ -108,6 +108,11 @@ export class WorkerClient {
     return this.host.pid;
   }
 
+  /** Process ids of every worker process behind this client. */
+  get pids(): number[] {
+    return (this.host.pids ?? [this.host.pid]).filter((p): p is number => p !== null);
+  }
+
   /** False once the process exited or was killed (a killed worker takes no new job while it dies). */
   get alive(): boolean {
     return this.exitInfo === null && !this.killed;

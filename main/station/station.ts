@@ -282,6 +282,7 @@ export class Station implements StationApi {
       provider: null,
       models: [],
       workerPid: null,
+      workerPids: [],
       acquiring: this.acquisition !== null && !this.closed,
       disabledReason: this.pipelineMissing,
     };

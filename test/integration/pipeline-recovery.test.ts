@@ -69,7 +69,9 @@ describe('pipeline recovery', () => {
       if (m.type === 'init') process.send({ type: 'ready', id: m.id, pid: process.pid, provider: 'cpu', models: [], problems: [], capabilities: { classify: true, restore: false } });
       else process.exit(9);
     });`);
-    const acq = writeAcquisition(tempDir('acq'), { wells: 1, T: 6, oof: () => false });
+    // Enough frames that they cannot all use up their tries before the 8th restart, however many
+    // jobs each crash takes down (every job in flight in the pool fails with it).
+    const acq = writeAcquisition(tempDir('acq'), { wells: 1, T: 16, oof: () => false });
     const h = await startedPipeline(open, acq.root, { hostFactory: forkHostFactory({ script }), restartBackoffMs: 5 });
     await h.pipeline.whenIdle();
     expect(h.pipeline.engineStatus().disabledReason).toMatch(/exit code 9; gave up after 8 restarts without progress/);

@@ -23,7 +23,7 @@ function core() {
   const t = fakeTransport({
     getOverview: () => overview(wells),
     getProgress: () => idleProgress,
-    getEngineStatus: () => ({ provider: 'cpu', models: [], workerPid: null, acquiring: false }),
+    getEngineStatus: () => ({ provider: 'cpu', models: [], workerPid: null, workerPids: [], acquiring: false }),
     listErrors: () => [],
     getNanowell: (id) => detail(id),
     getFrame: (id) => {

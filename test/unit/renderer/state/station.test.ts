@@ -14,7 +14,7 @@ function station(wells = [well(3, { block: '10', usableBefore: null, usableAfter
   const t = fakeTransport({
     getOverview: () => overview(wells, 7),
     getProgress: () => idleProgress,
-    getEngineStatus: () => ({ provider: 'cpu', models: [], workerPid: null, acquiring: false }),
+    getEngineStatus: () => ({ provider: 'cpu', models: [], workerPid: null, workerPids: [], acquiring: false }),
     listErrors: () => [],
   });
   return { t, s: new StationState(t) };

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { ReadyResponse, WorkerHost, WorkerRequest } from '../../../main/inference/protocol.js';
-import { autogroupControl, splitHostFactory } from '../../../main/pipeline/split-host.js';
+import { autogroupControl, defaultClassifyWorkers, workerPoolFactory } from '../../../main/pipeline/worker-pool.js';
 
 /** An in-memory worker process: records what it receives; the test answers and ends it. */
 class FakeProcess implements WorkerHost {
@@ -40,23 +41,27 @@ function ready(id: number, pid: number, caps: { classify: boolean; restore: bool
 /** Pids no real process has (above Linux's pid_max): the autogroup control finds nothing to renice. */
 const FAKE_PID = 2_000_000_000;
 
-function pair(niceness = 10) {
+function pool(niceness: number | null = 10, classifyWorkers = 1) {
   const made: FakeProcess[] = [];
-  const host = splitHostFactory(() => {
+  const host = workerPoolFactory(() => {
     const p = new FakeProcess(FAKE_PID + made.length);
     made.push(p);
     return p;
-  }, niceness)();
+  }, { classifyWorkers, restoreNiceness: niceness })();
   const got: unknown[] = [];
   const exits: [number | null, string | null][] = [];
   host.onMessage((m) => got.push(m));
   host.onExit((c, s) => exits.push([c, s]));
-  return { host, classify: made[0]!, restore: made[1]!, got, exits };
+  return { host, made, classify: made[0]!, restore: made[1]!, got, exits };
+}
+
+function pair(niceness = 10) {
+  return pool(niceness);
 }
 
 const init: WorkerRequest = { type: 'init', id: 1, protocol: 1, modelsDir: '/m', workspace: '/w' };
 
-describe('split worker host (classification and restoration in two processes)', () => {
+describe('worker pool: classification and restoration in separate processes', () => {
   it('sends init to both, the restoration process with its niceness, and merges their ready answers', () => {
     const { host, classify, restore, got } = pair(10);
     host.postMessage(init);
@@ -100,10 +105,10 @@ describe('split worker host (classification and restoration in two processes)', 
   it('stops the first process when the second cannot be started', () => {
     const first = new FakeProcess(FAKE_PID);
     let n = 0;
-    const factory = splitHostFactory(() => {
+    const factory = workerPoolFactory(() => {
       if (n++ === 0) return first;
       throw new Error('cannot fork');
-    });
+    }, { classifyWorkers: 1, restoreNiceness: 10 });
     expect(() => factory()).toThrow(/cannot fork/);
     expect(first.killed).toBe(true);
   });
@@ -112,6 +117,69 @@ describe('split worker host (classification and restoration in two processes)', 
     const { host, restore } = pair(0);
     host.postMessage(init);
     expect(restore.received).toEqual([init]);
+  });
+});
+
+describe('worker pool: several classification processes', () => {
+  const classify = (id: number): WorkerRequest => ({ type: 'classify', id, items: [{ frameId: id, path: `/${id}.tif`, page: 0, target: 'original' }] });
+
+  it('gives each classification process a share of the cores unless the station named a thread count', () => {
+    const { host, made } = pool(10, 2);
+    host.postMessage(init);
+    const share = Math.max(1, Math.floor(availableParallelism() / 2));
+    expect(made[0]!.received).toEqual([{ ...init, threads: share }]);
+    expect(made[1]!.received).toEqual([{ ...init, threads: share }]);
+    expect(made[2]!.received).toEqual([{ ...init, niceness: 10 }]);
+    const { host: named, made: m2 } = pool(10, 2);
+    named.postMessage({ ...init, threads: 3 });
+    expect(m2[0]!.received).toEqual([{ ...init, threads: 3 }]);
+  });
+
+  it('answers ready once every process has, classification on only where every classifier can', () => {
+    const { host, made, got } = pool(10, 2);
+    host.postMessage(init);
+    made[0]!.answer(ready(1, FAKE_PID, { classify: true, restore: true }));
+    made[2]!.answer(ready(1, FAKE_PID + 2, { classify: true, restore: true }));
+    expect(got).toEqual([]);
+    made[1]!.answer(ready(1, FAKE_PID + 1, { classify: false, restore: true }));
+    expect(got).toEqual([ready(1, FAKE_PID, { classify: false, restore: true })]);
+    expect(host.pids).toEqual([FAKE_PID, FAKE_PID + 1, FAKE_PID + 2]);
+  });
+
+  it('sends each classify job to the process with the fewest jobs in flight', () => {
+    const { host, made } = pool(10, 2);
+    for (const id of [10, 11, 12]) host.postMessage(classify(id));
+    expect(made[0]!.received.map((m) => m.id)).toEqual([10, 12]);
+    expect(made[1]!.received.map((m) => m.id)).toEqual([11]);
+    made[1]!.answer({ type: 'classified', id: 11, modelId: 'c', modelSha256: 'x', results: [] });
+    host.postMessage(classify(13));
+    expect(made[1]!.received.map((m) => m.id)).toEqual([11, 13]);
+    // An answer with another process's job id does not free a slot of this one.
+    made[1]!.answer({ type: 'classified', id: 10, modelId: 'c', modelSha256: 'x', results: [] });
+    host.postMessage(classify(14));
+    expect(made[1]!.received.map((m) => m.id)).toEqual([11, 13, 14]);
+  });
+
+  it('without a restoration process, restore requests go to the first classifier and one process is the plain worker', () => {
+    const { host, made } = pool(null, 2);
+    expect(made).toHaveLength(2);
+    host.postMessage({ type: 'restore', id: 3, frameId: 1, path: '/a.tif', page: 0, options: { sampler: 'ddim', steps: 5, eta: 0, ensemble: 1, seeds: [1] } });
+    expect(made[0]!.received.map((m) => m.id)).toEqual([3]);
+    const single = new FakeProcess(FAKE_PID);
+    expect(workerPoolFactory(() => single, { classifyWorkers: 1, restoreNiceness: null })()).toBe(single);
+  });
+
+  it('when any process ends every other one is stopped and the pool reports one exit', () => {
+    const { made, exits } = pool(10, 2);
+    made[1]!.die(3);
+    expect(made[0]!.killed && made[2]!.killed).toBe(true);
+    expect(exits).toEqual([[3, null]]);
+  });
+
+  it('defaults to two classification processes on two cores or more', () => {
+    expect(defaultClassifyWorkers(1)).toBe(1);
+    expect(defaultClassifyWorkers(2)).toBe(2);
+    expect(defaultClassifyWorkers(16)).toBe(2);
   });
 });
 
