@@ -16,7 +16,8 @@ import type { FocusMetrics } from './domain.js';
 export type JudgementBasis = 'model' | 'calibration' | 'temporal';
 
 /** The focus metrics the judgement reads (null when not computed). */
-export type MetricsLike = Pick<FocusMetrics, 'tenenbaum' | 'laplacianVariance' | 'normalizedVariance'>;
+export type MetricsLike = Pick<FocusMetrics, 'tenenbaum' | 'laplacianVariance' | 'normalizedVariance'> &
+  Partial<Pick<FocusMetrics, 'vollathF4' | 'vollathF5'>>;
 
 /** Parameters of the temporal rule (see docs/focus-judgement.md for their reasons). */
 export interface TemporalRule {
@@ -134,8 +135,39 @@ export function judgeSeriesTemporal(frames: readonly SeriesFrame[], rule: Tempor
 
 // ---------------------------------------------------------------- calibration
 
-/** Features a calibration reads, in order (names are stored with the fit). */
+/**
+ * Features the current calibration fits, in order (names are stored with the
+ * fit). Per frame, only the classifier's logit: the focus metrics' absolute
+ * values follow the amount of content far more than focus (on the simulator's
+ * held-out 60× bright field their AUCs lie within 0.48–0.61). The rest compare
+ * the frame with its own nanowell — the same cells — in either direction
+ * (defocus lowers the metrics of stained or absorbing content and raises them
+ * for phase objects in bright field, which gain contrast away from focus).
+ */
 export const CALIBRATION_FEATURES = [
+  'logit_p_oof',
+  'logit_p_oof_vs_well',
+  'log_tenenbaum_vs_well',
+  'log_vollath_f4_vs_well',
+  'log_vollath_f5_vs_well',
+  'log_norm_variance_vs_well',
+  'log_laplacian_var_vs_well',
+  'log_content_sharpness_vs_well',
+  'abs_logit_p_oof_vs_well',
+  'abs_log_tenenbaum_vs_well',
+  'abs_log_vollath_f4_vs_well',
+  'abs_log_vollath_f5_vs_well',
+  'abs_log_norm_variance_vs_well',
+  'abs_log_laplacian_var_vs_well',
+  'abs_log_content_sharpness_vs_well',
+] as const;
+
+/**
+ * Features of calibrations made before the well comparison (profile version 1,
+ * workspaces calibrated then): still computed, so those calibrations judge as
+ * they did.
+ */
+export const LEGACY_CALIBRATION_FEATURES = [
   'logit_p_oof',
   'log_relative_sharpness',
   'abs_log_relative_sharpness',
@@ -144,6 +176,15 @@ export const CALIBRATION_FEATURES = [
   'log_norm_variance',
 ] as const;
 
+/** Every feature name a stored fit may use. */
+export const KNOWN_CALIBRATION_FEATURES: ReadonlySet<string> = new Set([...CALIBRATION_FEATURES, ...LEGACY_CALIBRATION_FEATURES]);
+
+/**
+ * L2 penalties the calibration chooses from by leave-one-out on the operator's
+ * labels (features are standardised, so one grid fits every microscope).
+ */
+export const CALIBRATION_L2_GRID: readonly number[] = Object.freeze([0.3, 1, 3, 10, 30]);
+
 /** A logistic fit of OOF on standardised features; stored with the calibration and in profiles. */
 export interface CalibrationFit {
   features: string[];
@@ -151,7 +192,7 @@ export interface CalibrationFit {
   scale: number[];
   weights: number[];
   bias: number;
-  /** L2 penalty it was fitted with. */
+  /** L2 penalty it was fitted with (chosen from CALIBRATION_L2_GRID by leave-one-out since profile version 2). */
   l2: number;
   /**
    * Set when the fit did not beat the uncalibrated judgement (model + temporal
@@ -163,14 +204,87 @@ export interface CalibrationFit {
 
 const EPS = 1e-6;
 const clampP = (p: number) => Math.min(1 - EPS, Math.max(EPS, p));
-const safeLog = (v: number | null) => (v !== null && Number.isFinite(v) && v > 0 ? Math.log(v) : null);
+const safeLog = (v: number | null | undefined) => (v !== null && v !== undefined && Number.isFinite(v) && v > 0 ? Math.log(v) : null);
+const logit = (p: number) => Math.log(clampP(p) / (1 - clampP(p)));
 
-/** Feature vector of a frame (missing values become the fit's mean, i.e. 0 after standardisation). */
+/** Named feature values of one frame (null: not available, e.g. a well with one frame). */
+export type FeatureValues = Readonly<Record<string, number | null>>;
+
+/** The per-frame quantities the well comparison is made on. */
+const WELL_QUANTITIES = ['logit_p_oof', 'log_tenenbaum', 'log_vollath_f4', 'log_vollath_f5', 'log_norm_variance', 'log_laplacian_var', 'log_content_sharpness'] as const;
+
+function frameQuantities(f: SeriesFrame): Record<(typeof WELL_QUANTITIES)[number], number | null> {
+  const m = f.metrics;
+  return {
+    logit_p_oof: logit(f.pOof),
+    log_tenenbaum: safeLog(m.tenenbaum),
+    log_vollath_f4: safeLog(m.vollathF4),
+    log_vollath_f5: safeLog(m.vollathF5),
+    log_norm_variance: safeLog(m.normalizedVariance),
+    log_laplacian_var: safeLog(m.laplacianVariance),
+    log_content_sharpness: safeLog(contentSharpness(m)),
+  };
+}
+
+/**
+ * Calibration features of every frame of a nanowell's series (sorted by t).
+ * The well comparison (`*_vs_well`) is the frame's value minus the median of
+ * its `rule.window` nearest other frames on either side, whatever their
+ * judgement: the calibrated judgement cannot feed its own features, and a
+ * well's frames are mostly in focus, so the median stands for its in-focus
+ * look. One other frame is enough (a calibration z-stack or a short series).
+ * The legacy features read the uncalibrated temporal pass, as they did.
+ */
+export function seriesCalibrationFeatures(frames: readonly SeriesFrame[], rule: TemporalRule = TEMPORAL_RULE): FeatureValues[] {
+  return featuresOfSeries(frames, judgeSeriesTemporal(frames, rule), rule);
+}
+
+function featuresOfSeries(frames: readonly SeriesFrame[], temporal: readonly FrameJudgement[], rule: TemporalRule): FeatureValues[] {
+  const q = frames.map(frameQuantities);
+  return frames.map((f, i) => {
+    const rel = temporal[i]!.relativeSharpness;
+    const logRel = safeLog(rel);
+    const out: Record<string, number | null> = {
+      logit_p_oof: q[i]!.logit_p_oof,
+      log_relative_sharpness: logRel,
+      abs_log_relative_sharpness: logRel === null ? null : Math.abs(logRel),
+      log_content_sharpness: q[i]!.log_content_sharpness,
+      log_laplacian_var: q[i]!.log_laplacian_var,
+      log_norm_variance: q[i]!.log_norm_variance,
+    };
+    for (const k of WELL_QUANTITIES) {
+      const v = q[i]![k];
+      const near: number[] = [];
+      for (let d = 1; near.length < rule.window && (i - d >= 0 || i + d < frames.length); d++) {
+        const before = i - d >= 0 ? q[i - d]![k] : null;
+        const after = i + d < frames.length ? q[i + d]![k] : null;
+        if (before !== null) near.push(before);
+        if (after !== null && near.length < rule.window) near.push(after);
+      }
+      const diff = v === null || !near.length ? null : v - median(near);
+      out[`${k}_vs_well`] = diff;
+      out[`abs_${k}_vs_well`] = diff === null ? null : Math.abs(diff);
+    }
+    return out;
+  });
+}
+
+/** The vector of `names` (a fit's features) from a frame's feature values; an unknown name is an error. */
+export function featureVector(values: FeatureValues, names: readonly string[]): (number | null)[] {
+  return names.map((n) => {
+    if (!(n in values)) throw new Error(`unknown calibration feature "${n}"`);
+    return values[n]!;
+  });
+}
+
+/**
+ * The legacy feature vector of one frame (LEGACY_CALIBRATION_FEATURES order),
+ * for callers that have a relative sharpness but no series.
+ */
 export function calibrationFeatures(pOof: number, metrics: MetricsLike, relativeSharpness: number | null): (number | null)[] {
-  const p = clampP(pOof);
   const logRel = safeLog(relativeSharpness);
   return [
-    Math.log(p / (1 - p)),
+    logit(pOof),
     logRel,
     logRel === null ? null : Math.abs(logRel),
     safeLog(contentSharpness(metrics)),
@@ -195,15 +309,18 @@ export function calibratedPOof(fit: CalibrationFit, x: readonly (number | null)[
 
 /**
  * Fits a class-balanced, L2-penalised logistic regression (Newton / IRLS) of
- * OOF on standardised features. With ~20 labels per class and six features,
- * the penalty keeps the fit from chasing single labels.
+ * OOF on standardised features. With ~20 labels per class, the penalty keeps
+ * the fit from chasing single labels. `names` are stored with the fit (default:
+ * CALIBRATION_FEATURES, or LEGACY_CALIBRATION_FEATURES for six columns).
  */
-export function fitCalibration(xs: readonly (readonly (number | null)[])[], ys: readonly boolean[], l2 = 1): CalibrationFit {
+export function fitCalibration(xs: readonly (readonly (number | null)[])[], ys: readonly boolean[], l2 = 1, names?: readonly string[]): CalibrationFit {
   const n = xs.length;
   const nOof = ys.filter(Boolean).length;
   if (n !== ys.length) throw new Error('fitCalibration: features and labels differ in length');
   if (nOof === 0 || nOof === n) throw new Error(`calibration needs labels of both classes (got ${n - nOof} in focus, ${nOof} out of focus)`);
   const d = xs[0]?.length ?? 0;
+  const featureNames = names ?? (d === LEGACY_CALIBRATION_FEATURES.length ? LEGACY_CALIBRATION_FEATURES : CALIBRATION_FEATURES);
+  if (featureNames.length < d) throw new Error(`fitCalibration: ${d} feature columns but ${featureNames.length} names`);
   const mean: number[] = [];
   const scale: number[] = [];
   for (let k = 0; k < d; k++) {
@@ -213,7 +330,7 @@ export function fitCalibration(xs: readonly (readonly (number | null)[])[], ys: 
     mean.push(m);
     scale.push(sd > 1e-9 ? sd : 1);
   }
-  const z = xs.map((x) => x.map((v, k) => (v === null || v === undefined ? 0 : (v - mean[k]!) / scale[k]!)));
+  const rows = xs.map((x) => [1, ...x.map((v, k) => (v === null || v === undefined ? 0 : (v - mean[k]!) / scale[k]!))]);
   // Each class carries half the total weight, so 5 OOF labels among 40 count as much as the 35.
   const wPos = n / (2 * nOof);
   const wNeg = n / (2 * (n - nOof));
@@ -222,16 +339,21 @@ export function fitCalibration(xs: readonly (readonly (number | null)[])[], ys: 
     const grad = new Array<number>(d + 1).fill(0);
     const hess = Array.from({ length: d + 1 }, () => new Array<number>(d + 1).fill(0));
     for (let i = 0; i < n; i++) {
-      const row = [1, ...z[i]!];
-      const p = sigmoid(row.reduce((a, v, k) => a + v * beta[k]!, 0));
+      const row = rows[i]!;
+      let z = 0;
+      for (let k = 0; k <= d; k++) z += row[k]! * beta[k]!;
+      const p = sigmoid(z);
       const w = ys[i] ? wPos : wNeg;
       const r = w * (p - (ys[i] ? 1 : 0));
       const h = w * p * (1 - p);
       for (let a = 0; a <= d; a++) {
+        const ha = h * row[a]!;
         grad[a]! += r * row[a]!;
-        for (let b = 0; b <= d; b++) hess[a]![b]! += h * row[a]! * row[b]!;
+        const hessRow = hess[a]!;
+        for (let b = a; b <= d; b++) hessRow[b]! += ha * row[b]!;
       }
     }
+    for (let a = 0; a <= d; a++) for (let b = 0; b < a; b++) hess[a]![b] = hess[b]![a]!;
     for (let a = 1; a <= d; a++) {
       grad[a]! += l2 * beta[a]!;
       hess[a]![a]! += l2;
@@ -245,7 +367,7 @@ export function fitCalibration(xs: readonly (readonly (number | null)[])[], ys: 
     }
     if (maxStep < 1e-8) break;
   }
-  return { features: [...CALIBRATION_FEATURES].slice(0, d), mean, scale, weights: beta.slice(1), bias: beta[0]!, l2 };
+  return { features: [...featureNames].slice(0, d), mean, scale, weights: beta.slice(1), bias: beta[0]!, l2 };
 }
 
 /** Gaussian elimination with partial pivoting; A is (n, n), small. */
@@ -273,16 +395,51 @@ export interface CrossValidation {
   folds: number;
 }
 
+type Rows = readonly (readonly (number | null)[])[];
+
+/** Leave-one-out predictions of fitCalibration at one penalty. */
+function leaveOneOut(xs: Rows, ys: readonly boolean[], l2: number, names?: readonly string[]): number[] {
+  return xs.map((x, i) => calibratedPOof(fitCalibration(xs.filter((_, j) => j !== i), ys.filter((_, j) => j !== i), l2, names), x));
+}
+
 /**
- * Leave-one-out cross-validation of `fitCalibration` (labels are few: every
- * label is predicted by a fit that never saw it).
+ * Chooses the L2 penalty from `grid` by leave-one-out on the labels and fits
+ * with it. The criterion is the class-balanced log-loss, not the accuracy:
+ * with 20 labels per class the accuracy moves in steps of 2.5% and ties
+ * everywhere, while the log-loss ranks penalties smoothly. Ties go to the
+ * stronger penalty (the grid is walked from the strongest down).
  */
-export function crossValidateCalibration(xs: readonly (readonly (number | null)[])[], ys: readonly boolean[], l2 = 1): CrossValidation {
+export function selectCalibration(xs: Rows, ys: readonly boolean[], grid: readonly number[] = CALIBRATION_L2_GRID, names?: readonly string[]): CalibrationFit {
+  const nOof = ys.filter(Boolean).length;
+  if (nOof === 0 || nOof === ys.length) return fitCalibration(xs, ys, grid[0], names); // throws the both-classes error
+  let best = { loss: Infinity, l2: grid[grid.length - 1]! };
+  // A class with one label cannot be left out and still fitted.
+  if (nOof >= 2 && ys.length - nOof >= 2) {
+    for (const l2 of [...grid].sort((a, b) => b - a)) {
+      const ps = leaveOneOut(xs, ys, l2, names);
+      let lossPos = 0, lossNeg = 0;
+      ps.forEach((p, i) => {
+        if (ys[i]) lossPos -= Math.log(clampP(p));
+        else lossNeg -= Math.log(1 - clampP(p));
+      });
+      const loss = (lossPos / nOof + lossNeg / (ys.length - nOof)) / 2;
+      if (loss < best.loss - 1e-9) best = { loss, l2 };
+    }
+  }
+  return fitCalibration(xs, ys, best.l2, names);
+}
+
+/**
+ * Leave-one-out cross-validation of the whole calibration (labels are few:
+ * every label is predicted by a fit that never saw it — its penalty chosen
+ * without it too, so the estimate is not flattered by the choice).
+ */
+export function crossValidateCalibration(xs: Rows, ys: readonly boolean[], grid: readonly number[] = CALIBRATION_L2_GRID, names?: readonly string[]): CrossValidation {
   let tp = 0, tn = 0, pos = 0, neg = 0;
   for (let i = 0; i < xs.length; i++) {
     const trainX = xs.filter((_, j) => j !== i);
     const trainY = ys.filter((_, j) => j !== i);
-    const p = calibratedPOof(fitCalibration(trainX, trainY, l2), xs[i]!);
+    const p = calibratedPOof(selectCalibration(trainX, trainY, grid, names), xs[i]!);
     if (ys[i]) {
       pos++;
       if (p >= 0.5) tp++;
@@ -311,15 +468,15 @@ export function balancedAccuracy(predicted: readonly boolean[], truth: readonly 
 }
 
 /**
- * Judges a well's series under a calibration: relative sharpness comes from the
- * uncalibrated temporal pass (so the features are the ones the fit was made on),
- * the decision from the calibrated p(OOF).
+ * Judges a well's series under a calibration: the features are computed as
+ * the fit was made on them (well comparison, or for a legacy fit the relative
+ * sharpness of the uncalibrated temporal pass), the decision from the
+ * calibrated p(OOF).
  */
 export function judgeSeriesCalibrated(frames: readonly SeriesFrame[], fit: CalibrationFit, rule: TemporalRule = TEMPORAL_RULE): FrameJudgement[] {
   const temporal = judgeSeriesTemporal(frames, rule);
-  return frames.map((f, i) => {
-    const rel = temporal[i]!.relativeSharpness;
-    const p = calibratedPOof(fit, calibrationFeatures(f.pOof, f.metrics, rel));
-    return { oof: p >= 0.5, basis: 'calibration', pUsed: p, relativeSharpness: rel };
+  return featuresOfSeries(frames, temporal, rule).map((values, i) => {
+    const p = calibratedPOof(fit, featureVector(values, fit.features));
+    return { oof: p >= 0.5, basis: 'calibration', pUsed: p, relativeSharpness: temporal[i]!.relativeSharpness };
   });
 }

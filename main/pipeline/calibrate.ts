@@ -10,11 +10,14 @@ import { basename } from 'node:path';
 import { MULBERRY32_INCREMENT, mulberry32Output } from '../common/random.js';
 import {
   balancedAccuracy,
+  CALIBRATION_FEATURES,
   calibratedPOof,
-  calibrationFeatures,
   crossValidateCalibration,
-  fitCalibration,
+  featureVector,
   judgeSeriesTemporal,
+  KNOWN_CALIBRATION_FEATURES,
+  selectCalibration,
+  seriesCalibrationFeatures,
   TEMPORAL_RULE,
   type CalibrationFit,
   type CrossValidation,
@@ -58,7 +61,7 @@ interface LabelledFeatures {
   uncalibratedOof: boolean;
 }
 
-/** Feature vectors of the labelled frames, relative sharpness from their well's uncalibrated temporal pass. */
+/** Feature vectors of the labelled frames (compared with their well's other frames) and their uncalibrated judgement. */
 function labelledFeatures(db: Db): { rows: LabelledFeatures[]; unclassified: string[] } {
   const labels = focusLabelsInForce(db);
   const byWell = new Map<number, typeof labels>();
@@ -69,13 +72,11 @@ function labelledFeatures(db: Db): { rows: LabelledFeatures[]; unclassified: str
     const series = classifiedSeries(db, wellId);
     const byChannel = new Map<string, ClassifiedFrame[]>();
     for (const f of series) byChannel.set(f.channel, [...(byChannel.get(f.channel) ?? []), f]);
-    const rel = new Map<number, number | null>();
+    const features = new Map<number, (number | null)[]>();
     const judged = new Map<number, boolean>();
     for (const frames of byChannel.values()) {
-      judgeSeriesTemporal(frames).forEach((j, i) => {
-        rel.set(frames[i]!.frameId, j.relativeSharpness);
-        judged.set(frames[i]!.frameId, j.oof);
-      });
+      judgeSeriesTemporal(frames).forEach((j, i) => judged.set(frames[i]!.frameId, j.oof));
+      seriesCalibrationFeatures(frames).forEach((v, i) => features.set(frames[i]!.frameId, featureVector(v, CALIBRATION_FEATURES)));
     }
     const byId = new Map(series.map((f) => [f.frameId, f]));
     for (const l of wellLabels) {
@@ -84,7 +85,7 @@ function labelledFeatures(db: Db): { rows: LabelledFeatures[]; unclassified: str
         unclassified.push(l.path + (l.page ? `#${l.page}` : ''));
         continue;
       }
-      rows.push({ path: l.path, page: l.page, label: l.label, sha: f.modelSha256, modelId: f.modelId, x: calibrationFeatures(f.pOof, f.metrics, rel.get(f.frameId) ?? null), uncalibratedOof: judged.get(f.frameId)! });
+      rows.push({ path: l.path, page: l.page, label: l.label, sha: f.modelSha256, modelId: f.modelId, x: features.get(f.frameId)!, uncalibratedOof: judged.get(f.frameId)! });
     }
   }
   return { rows, unclassified };
@@ -116,7 +117,7 @@ export function calibrateFromLabels(db: Db, who: string, source: string): Calibr
   }
   const ys = rows.map((r) => r.label === 'oof');
   const xs = rows.map((r) => r.x);
-  const fit = fitCalibration(xs, ys);
+  const fit = selectCalibration(xs, ys);
   const cv = crossValidateCalibration(xs, ys);
   if (cv.balancedAccuracy <= balancedAccuracy(rows.map((r) => r.uncalibratedOof), ys)) fit.keepUncalibrated = true;
   const id = insertCalibration(db, {
@@ -140,10 +141,19 @@ export function calibrateFromLabels(db: Db, who: string, source: string): Calibr
 
 export const PROFILE_FORMAT = 'postfocus-microscope-profile';
 
+/**
+ * Profile version written now. 2: the fit's features are named from
+ * KNOWN_CALIBRATION_FEATURES and compare a frame with its nanowell (version 1
+ * fits used the legacy features, which are still computed, so version 1 files
+ * load and judge as before). Older code refuses a version 2 file by its version.
+ */
+export const PROFILE_VERSION = 2;
+const READABLE_PROFILE_VERSIONS: readonly number[] = [1, 2];
+
 /** A calibration carried to later runs: `process / watch / serve --profile <file>`. */
 export interface MicroscopeProfile {
   format: typeof PROFILE_FORMAT;
-  version: 1;
+  version: number;
   createdAt: string;
   createdBy: string;
   /** Where the calibration was made (workspace, labels source). */
@@ -158,7 +168,7 @@ export interface MicroscopeProfile {
 export function profileOf(c: CalibrationRow, origin: string): MicroscopeProfile {
   return {
     format: PROFILE_FORMAT,
-    version: 1,
+    version: PROFILE_VERSION,
     createdAt: c.at,
     createdBy: c.who,
     origin,
@@ -188,7 +198,9 @@ export function readProfile(file: string): MicroscopeProfile {
   const p = raw as Partial<MicroscopeProfile>;
   const bad = (what: string) => new CalibrationError(`${file} is not a usable microscope profile: ${what}`);
   if (!p || typeof p !== 'object' || p.format !== PROFILE_FORMAT) throw bad(`"format" must be "${PROFILE_FORMAT}"`);
-  if (p.version !== 1) throw bad(`unsupported version ${String(p.version)}`);
+  if (typeof p.version !== 'number' || !READABLE_PROFILE_VERSIONS.includes(p.version)) {
+    throw bad(`unsupported version ${String(p.version)} (this PostFocus reads versions ${READABLE_PROFILE_VERSIONS.join(' and ')}; a newer PostFocus wrote it, or calibrate again)`);
+  }
   if (!p.classifier || typeof p.classifier.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(p.classifier.sha256)) throw bad('classifier.sha256 missing');
   const f = p.fit;
   const d = f?.weights?.length ?? -1;
@@ -196,6 +208,8 @@ export function readProfile(file: string): MicroscopeProfile {
     throw bad('fit must have features, mean, scale and weights of one length and a bias');
   }
   if (f.scale.some((s) => s <= 0)) throw bad('fit.scale must be positive');
+  const unknown = f.features.filter((n) => typeof n !== 'string' || !KNOWN_CALIBRATION_FEATURES.has(n));
+  if (unknown.length) throw bad(`fit uses feature(s) this PostFocus does not compute: ${unknown.map(String).join(', ')}`);
   if (!p.labels || typeof p.labels.inFocus !== 'number' || typeof p.labels.oof !== 'number') throw bad('labels counts missing');
   return p as MicroscopeProfile;
 }
@@ -307,7 +321,7 @@ export interface CalibrationEvaluation {
   /** AUC of the model's p(OOF): the most any threshold on it can separate (ties count half). */
   modelAuc: number;
   /** Balanced accuracy on the frames not drawn as labels, over the repeats. */
-  calibrated: { mean: number; min: number; median: number; max: number };
+  calibrated: { mean: number; sd: number; min: number; median: number; max: number };
   /** Mean leave-one-out balanced accuracy of the drawn labels (what the station would report). */
   crossValidatedMean: number;
   /** Draws whose fit was no better than the uncalibrated judgement on its labels (that judgement was scored). */
@@ -330,11 +344,12 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
     const byChannel = new Map<string, ClassifiedFrame[]>();
     for (const f of classifiedSeries(db, wellId)) byChannel.set(f.channel, [...(byChannel.get(f.channel) ?? []), f]);
     for (const frames of byChannel.values()) {
+      const features = seriesCalibrationFeatures(frames);
       judgeSeriesTemporal(frames).forEach((j, i) => {
         const f = frames[i]!;
         const y = truth.get(f.frameId);
         if (y === undefined) return;
-        xs.push(calibrationFeatures(f.pOof, f.metrics, j.relativeSharpness));
+        xs.push(featureVector(features[i]!, CALIBRATION_FEATURES));
         ys.push(y);
         model.push(f.modelOof);
         temporal.push(j.oof);
@@ -366,7 +381,7 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
   for (let r = 0; r < repeats; r++) {
     const train = [...draw(pos), ...draw(neg)];
     const inTrain = new Set(train);
-    const fit = fitCalibration(train.map((i) => xs[i]!), train.map((i) => ys[i]!));
+    const fit = selectCalibration(train.map((i) => xs[i]!), train.map((i) => ys[i]!));
     const cv = crossValidateCalibration(train.map((i) => xs[i]!), train.map((i) => ys[i]!)).balancedAccuracy;
     cvSum += cv;
     // As calibrateFromLabels decides: a fit no better than the uncalibrated judgement on its labels is not used.
@@ -376,6 +391,7 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
     scores.push(balancedAccuracy(rest.map((i) => (keep ? temporal[i]! : calibratedPOof(fit, xs[i]!) >= 0.5)), rest.map((i) => ys[i]!)));
   }
   const sorted = [...scores].sort((a, b) => a - b);
+  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
   return {
     frames: ys.length,
     oof: pos.length,
@@ -385,7 +401,8 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
     modelAuc: auc(pOof, ys),
     temporalBalancedAccuracy: balancedAccuracy(temporal, ys),
     calibrated: {
-      mean: scores.reduce((a, b) => a + b, 0) / scores.length,
+      mean,
+      sd: Math.sqrt(scores.reduce((a, v) => a + (v - mean) ** 2, 0) / scores.length),
       min: sorted[0]!,
       median: sorted[sorted.length >> 1]!,
       max: sorted[sorted.length - 1]!,

@@ -14,10 +14,11 @@ const help = `Usage: postfocus calibrate <workspace> [--labels <csv>] [--export 
 Calibrates the focus decision to this station's microscope. The labels (ground
 truth: a frame is in focus or out of focus) come from a CSV and/or from the
 review app (keys I / O); the labels in force are all of them, the latest per
-frame. A small logistic model on the classifier's logit p(OOF), the frame's
-sharpness relative to its nanowell's recent frames and its focus metrics is
-fitted (classes weighted equally), its leave-one-out cross-validated accuracy
-reported, and every classified frame re-judged. The calibration is stored in
+frame. A small logistic model on the classifier's logit p(OOF) and on the
+frame's p(OOF) and focus metrics compared with its nanowell's other frames is
+fitted (classes weighted equally, penalty chosen by leave-one-out on the
+labels), its leave-one-out cross-validated accuracy reported, and every
+classified frame re-judged. The calibration is stored in
 the workspace with who, when and the labels used, and releases a tripped
 domain guard. 10–20 labels of each class are typically enough.
 

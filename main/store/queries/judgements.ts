@@ -115,7 +115,8 @@ export interface JudgementWrite extends FrameJudgement {
 const writes = preparedOnce((db) => ({
   series: db.prepare<[number], Omit<ClassifiedFrame, 'modelOof' | 'metrics'> & { modelOof: number } & MetricsLike>(
     `SELECT f.id AS frameId, f.t, f.channel, f.state, c.p_oof AS pOof, c.oof AS modelOof, c.model_id AS modelId, c.model_sha256 AS modelSha256,
-            c.tenenbaum, c.laplacian_var AS laplacianVariance, c.norm_variance AS normalizedVariance
+            c.tenenbaum, c.laplacian_var AS laplacianVariance, c.norm_variance AS normalizedVariance,
+            c.vollath_f4 AS vollathF4, c.vollath_f5 AS vollathF5
        FROM frame f JOIN classification c ON c.frame_id = f.id AND c.target = 'original'
       WHERE f.nanowell_id = ? ORDER BY f.channel, f.t`,
   ),
@@ -170,7 +171,13 @@ export function classifiedSeries(db: Db, wellId: number): ClassifiedFrame[] {
     modelOof: r.modelOof === 1,
     modelId: r.modelId,
     modelSha256: r.modelSha256,
-    metrics: { tenenbaum: r.tenenbaum, laplacianVariance: r.laplacianVariance, normalizedVariance: r.normalizedVariance },
+    metrics: {
+      tenenbaum: r.tenenbaum,
+      laplacianVariance: r.laplacianVariance,
+      normalizedVariance: r.normalizedVariance,
+      vollathF4: r.vollathF4 ?? null,
+      vollathF5: r.vollathF5 ?? null,
+    },
   }));
 }
 

@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
   balancedAccuracy,
+  CALIBRATION_FEATURES,
+  CALIBRATION_L2_GRID,
   calibratedPOof,
   calibrationFeatures,
   contentSharpness,
   crossValidateCalibration,
+  featureVector,
   fitCalibration,
   judgeSeriesCalibrated,
   judgeSeriesTemporal,
+  LEGACY_CALIBRATION_FEATURES,
+  selectCalibration,
+  seriesCalibrationFeatures,
   type SeriesFrame,
 } from '../../../main/common/focus-judgement.js';
 import { MULBERRY32_INCREMENT, mulberry32Output } from '../../../main/common/random.js';
@@ -140,5 +146,102 @@ describe('calibration', () => {
     const j = judgeSeriesCalibrated(series, fit);
     expect(j.map((x) => x.oof)).toEqual(series.map((_, i) => i === 7));
     expect(j.every((x) => x.basis === 'calibration')).toBe(true);
+  });
+
+  it('judges a legacy (profile version 1) fit exactly as the legacy features did', () => {
+    const train = labelled(4, 40);
+    const fit = fitCalibration(train.xs, train.ys);
+    expect(fit.features).toEqual([...LEGACY_CALIBRATION_FEATURES]);
+    const series = Array.from({ length: 12 }, (_, i) => frame(i + 1, 0.98, i === 7 ? 0.4 : 1));
+    const temporal = judgeSeriesTemporal(series);
+    const j = judgeSeriesCalibrated(series, fit);
+    j.forEach((x, i) => {
+      expect(x.pUsed).toBe(calibratedPOof(fit, calibrationFeatures(series[i]!.pOof, series[i]!.metrics, temporal[i]!.relativeSharpness)));
+      expect(x.relativeSharpness).toBe(temporal[i]!.relativeSharpness);
+    });
+  });
+});
+
+describe('seriesCalibrationFeatures', () => {
+  /** A frame with explicit metrics (all five). */
+  function metricsFrame(t: number, pOof: number, tenenbaum: number, laplacianVariance = 2 * tenenbaum): SeriesFrame {
+    return { t, pOof, modelOof: pOof >= 0.5, metrics: { tenenbaum, laplacianVariance, normalizedVariance: 0.01, vollathF4: tenenbaum / 2, vollathF5: null } };
+  }
+
+  it("compares each frame with the median of its well's nearest other frames, in either direction", () => {
+    const series = [metricsFrame(1, 0.5, 1), metricsFrame(2, 0.5, 4), metricsFrame(3, 0.5, 2), metricsFrame(4, 0.5, 8)];
+    const f = seriesCalibrationFeatures(series);
+    // Frame 2 (tenenbaum 4) against frames 1, 3, 4 (median 2); frame 1 against 2, 3, 4 (median 4).
+    expect(f[1]!.log_tenenbaum_vs_well).toBeCloseTo(Math.log(2), 12);
+    expect(f[0]!.log_tenenbaum_vs_well).toBeCloseTo(-Math.log(4), 12);
+    expect(f[0]!.abs_log_tenenbaum_vs_well).toBeCloseTo(Math.log(4), 12);
+    // Laplacian / Tenenbaum is 2 in every frame: the content sharpness is the same as the well's.
+    expect(f.every((x) => Math.abs(x.log_content_sharpness_vs_well!) < 1e-12)).toBe(true);
+    expect(f.every((x) => x.logit_p_oof_vs_well === 0 && x.logit_p_oof === 0)).toBe(true);
+    // A metric that is missing everywhere has no comparison.
+    expect(f.every((x) => x.log_vollath_f5_vs_well === null && x.abs_log_vollath_f5_vs_well === null)).toBe(true);
+    expect(f[3]!.log_vollath_f4_vs_well).toBeCloseTo(Math.log(8 / 2), 12);
+  });
+
+  it('needs one other frame in the well: a pair compares with its partner, a lone frame has no comparison', () => {
+    const pair = seriesCalibrationFeatures([metricsFrame(1, 0.9, 0.5), metricsFrame(2, 0.1, 1)]);
+    expect(pair[0]!.log_tenenbaum_vs_well).toBeCloseTo(Math.log(0.5), 12);
+    expect(pair[1]!.log_tenenbaum_vs_well).toBeCloseTo(Math.log(2), 12);
+    expect(pair[0]!.log_relative_sharpness).toBeNull(); // the temporal rule needs 3 frames
+    const lone = seriesCalibrationFeatures([metricsFrame(1, 0.9, 0.5)]);
+    expect(CALIBRATION_FEATURES.filter((n) => n.endsWith('_vs_well')).every((n) => lone[0]![n] === null)).toBe(true);
+    expect(lone[0]!.logit_p_oof).toBeCloseTo(Math.log(9), 12);
+  });
+
+  it('orders a vector by the fit\'s feature names and refuses a name it does not compute', () => {
+    const [v] = seriesCalibrationFeatures([metricsFrame(1, 0.5, 1)]);
+    expect(featureVector(v!, ['logit_p_oof', 'log_norm_variance'])).toEqual([0, Math.log(0.01)]);
+    expect(() => featureVector(v!, ['logit_p_oof', 'focus_by_magic'])).toThrow(/unknown calibration feature "focus_by_magic"/);
+  });
+});
+
+describe('selectCalibration', () => {
+  /** Wells of 6 frames; the model's p(OOF) is useless, a blurred frame loses 60% of its gradient energy against its well. */
+  function wells(seed: number, nWells: number) {
+    const rnd = mulberry32(seed);
+    const xs: (number | null)[][] = [];
+    const ys: boolean[] = [];
+    const series: SeriesFrame[][] = [];
+    for (let w = 0; w < nWells; w++) {
+      const content = 0.1 + 5 * rnd(); // wells differ in content far more than focus changes a frame
+      const frames = Array.from({ length: 6 }, (_, i) => {
+        const oof = i === (w % 6);
+        const ten = content * (oof ? 0.4 : 1) * (1 + 0.1 * (rnd() - 0.5));
+        return { t: i + 1, pOof: 0.9 + 0.09 * rnd(), modelOof: true, metrics: { tenenbaum: ten, laplacianVariance: ten * (1 + 0.1 * rnd()), normalizedVariance: 0.01, vollathF4: ten / 3, vollathF5: ten / 4 } };
+      });
+      series.push(frames);
+      seriesCalibrationFeatures(frames).forEach((v, i) => {
+        xs.push(featureVector(v, CALIBRATION_FEATURES));
+        ys.push(i === (w % 6));
+      });
+    }
+    return { xs, ys, series };
+  }
+
+  it('separates the classes by the well comparison, with the weakest penalty of the grid when the labels are clean', () => {
+    const all = wells(7, 24);
+    // 20 labels per class, as an operator gives them.
+    const idx = [...all.ys.flatMap((y, i) => (y ? [i] : [])).slice(0, 20), ...all.ys.flatMap((y, i) => (y ? [] : [i])).slice(0, 20)];
+    const fit = selectCalibration(idx.map((i) => all.xs[i]!), idx.map((i) => all.ys[i]!));
+    expect(fit.features).toEqual([...CALIBRATION_FEATURES]);
+    expect(fit.l2).toBe(Math.min(...CALIBRATION_L2_GRID));
+    const test = wells(8, 24);
+    expect(balancedAccuracy(test.xs.map((x) => calibratedPOof(fit, x) >= 0.5), test.ys)).toBeGreaterThanOrEqual(0.98);
+    const j = test.series.flatMap((s) => judgeSeriesCalibrated(s, fit));
+    expect(balancedAccuracy(j.map((x) => x.oof), test.ys)).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it('chooses the strongest penalty when the features carry no signal, and cross-validates the choice with it', () => {
+    const rnd = mulberry32(9);
+    const xs = Array.from({ length: 40 }, () => [rnd(), rnd(), rnd(), rnd(), rnd(), rnd()]);
+    const ys = xs.map((_, i) => i % 2 === 0);
+    expect(selectCalibration(xs, ys).l2).toBe(Math.max(...CALIBRATION_L2_GRID));
+    expect(crossValidateCalibration(xs, ys).balancedAccuracy).toBeLessThan(0.75);
+    expect(() => selectCalibration(xs, ys.map(() => true))).toThrow(/both classes/);
   });
 });

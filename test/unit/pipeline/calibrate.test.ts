@@ -2,10 +2,20 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  CALIBRATION_FEATURES,
+  CALIBRATION_L2_GRID,
+  calibrationFeatures,
+  fitCalibration,
+  judgeSeriesTemporal,
+  LEGACY_CALIBRATION_FEATURES,
+  TEMPORAL_RULE,
+} from '../../../main/common/focus-judgement.js';
+import {
   applyProfile,
   calibrateFromLabels,
   calibrationSummary,
   evaluateCalibration,
+  PROFILE_VERSION,
   profileOf,
   readProfile,
   writeProfile,
@@ -13,6 +23,7 @@ import {
 import { judgeAfterClassification } from '../../../main/pipeline/judge.js';
 import type { Db } from '../../../main/store/database.js';
 import { latestCalibration, recordFocusLabels } from '../../../main/store/queries/calibration.js';
+import { classifiedSeries, iterateFrameJudgements } from '../../../main/store/queries/judgements.js';
 import { insertFrames } from '../../../main/store/queries/frames.js';
 import { createRun } from '../../../main/store/queries/runs.js';
 import { recordClassification, startAttempts } from '../../../main/store/queries/work.js';
@@ -64,14 +75,44 @@ describe('calibration', () => {
     const file = join(t.dir, 'profile.json');
     writeProfile(file, profileOf(outcome.calibration, '/ws'));
     const profile = readProfile(file);
-    expect(profile).toMatchObject({ format: 'postfocus-microscope-profile', version: 1, classifier: { sha256: SHA }, labels: { inFocus: 6, oof: 6 } });
+    expect(profile).toMatchObject({ format: 'postfocus-microscope-profile', version: PROFILE_VERSION, classifier: { sha256: SHA }, labels: { inFocus: 6, oof: 6 } });
+    expect(profile.fit.features).toEqual([...CALIBRATION_FEATURES]);
+    expect(CALIBRATION_L2_GRID).toContain(profile.fit.l2);
     expect(applyProfile(t.db, profile, file, 'ben', SHA)).toBeNull(); // already in force: no new audit row
     expect(() => applyProfile(t.db, profile, file, 'ben', 'b'.repeat(64))).toThrow(/calibrated on classifier clf \(aaaaaaaaaaaa\), but this station runs bbbbbbbbbbbb/);
     writeFileSync(file, JSON.stringify({ ...profile, fit: { ...profile.fit, scale: profile.fit.scale.map(() => 0) } }));
     expect(() => readProfile(file)).toThrow(/fit.scale must be positive/);
+    writeFileSync(file, JSON.stringify({ ...profile, version: 3 }));
+    expect(() => readProfile(file)).toThrow(/unsupported version 3 \(this PostFocus reads versions 1 and 2; a newer PostFocus wrote it, or calibrate again\)/);
+    writeFileSync(file, JSON.stringify({ ...profile, fit: { ...profile.fit, features: profile.fit.features.map((n, i) => (i === 2 ? 'log_magic' : n)) } }));
+    expect(() => readProfile(file)).toThrow(/fit uses feature\(s\) this PostFocus does not compute: log_magic/);
     writeFileSync(file, '{"format":"something else"}');
     expect(() => readProfile(file)).toThrow(/not a usable microscope profile: "format" must be "postfocus-microscope-profile"/);
     expect(latestCalibration(t.db)!.id).toBe(outcome.calibration.id);
+  });
+
+  it('loads a version 1 profile (legacy features) and judges with it as its code did', () => {
+    const t = newDb();
+    const { ids, truth } = workspace(t.db);
+    // What the version 1 code fitted: the six legacy features, relative sharpness from the temporal pass.
+    const series = classifiedSeries(t.db, 1);
+    const temporal = judgeSeriesTemporal(series);
+    const xs = series.map((f, i) => calibrationFeatures(f.pOof, f.metrics, temporal[i]!.relativeSharpness));
+    const fit = fitCalibration(xs, series.map((f) => truth.get(f.frameId)!));
+    const v1 = {
+      format: 'postfocus-microscope-profile', version: 1, createdAt: '2026-11-30T10:00:00.000Z', createdBy: 'ana', origin: '/old-ws',
+      classifier: { id: 'clf', sha256: SHA }, labels: { inFocus: 9, oof: 3 }, crossValidation: { accuracy: 1, balancedAccuracy: 1 }, fit, temporalRule: { ...TEMPORAL_RULE },
+    };
+    const file = join(t.dir, 'v1.json');
+    writeFileSync(file, JSON.stringify(v1));
+    const profile = readProfile(file);
+    expect(profile.fit.features).toEqual([...LEGACY_CALIBRATION_FEATURES]);
+    expect(applyProfile(t.db, profile, file, 'ben', SHA)).not.toBeNull();
+    const judged = classifiedSeries(t.db, 2).map((f) => f.frameId);
+    const rows = [...iterateFrameJudgements(t.db)].filter((r) => judged.includes(r.frame_id));
+    expect(rows.every((r) => r.basis === 'calibration')).toBe(true);
+    expect(rows.map((r) => r.oof)).toEqual(judged.map((id) => truth.get(id)));
+    expect(ids).toHaveLength(72);
   });
 
   it('refuses labels of unclassified frames and a single class, saying what is missing', () => {
@@ -99,6 +140,8 @@ describe('calibration', () => {
     for (const a of oofIds) for (const b of inIds) wins += p(a) > p(b) ? 1 : p(a) === p(b) ? 0.5 : 0;
     expect(e.modelAuc).toBeCloseTo(wins / (oofIds.length * inIds.length), 10);
     expect(e.calibrated.min).toBeGreaterThanOrEqual(0.95);
+    expect(e.calibrated.sd).toBeGreaterThanOrEqual(0);
+    expect(e.calibrated.sd).toBeLessThanOrEqual(e.calibrated.max - e.calibrated.min);
     expect(() => evaluateCalibration(t.db, truth, 30, 1, 1)).toThrow(/need more than 30 classified frames of each class/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { insertFrames, type NewFrame } from '../../../../main/store/queries/frames.js';
-import { iterateFrameJudgements } from '../../../../main/store/queries/judgements.js';
+import { classifiedSeries, iterateFrameJudgements } from '../../../../main/store/queries/judgements.js';
 import { createRun } from '../../../../main/store/queries/runs.js';
 import { recordClassification, startAttempts } from '../../../../main/store/queries/work.js';
 import { tempDbPerTest } from '../../../helpers/workspace.js';
@@ -37,5 +37,18 @@ describe('frame judgements', () => {
     expect(rows[2]).toMatchObject({ root: '/acq/a', path: 'w2_t2.tif', state: 'oof', p_oof: 0.9, oof: true, basis: 'model', model_id: 'clf', tenenbaum: 2, laplacian_var: 3 });
     expect(rows[3]).toMatchObject({ page: 2, block: '0', state: 'in_focus', p_oof: 0.2, oof: false, basis: 'model' });
     expect([...iterateFrameJudgements(t.db, b.id)].map((r) => r.frame_id)).toEqual([ids[3]]);
+  });
+
+  it("gives a well's classified series every focus metric the calibration compares", () => {
+    const t = newDb();
+    const a = createRun(t.db, { root: '/acq/a', layout: 'timing' });
+    const ids = insertFrames(t.db, [frame(a.id, { t: 2, path: 't2.tif' }), frame(a.id, { t: 1, path: 't1.tif' })]).map((o) => o.frameId);
+    const attempts = startAttempts(t.db, ids, 'classify');
+    ids.forEach((frameId, i) =>
+      recordClassification(t.db, { attemptId: attempts[i]!, frameId, target: 'original', modelId: 'clf', modelSha256: 'abc', pOof: 0.3, oof: false, metrics }),
+    );
+    const series = classifiedSeries(t.db, 1);
+    expect(series.map((f) => f.t)).toEqual([1, 2]);
+    expect(series[0]!.metrics).toEqual(metrics);
   });
 });
