@@ -163,6 +163,18 @@ export const CALIBRATION_FEATURES = [
 ] as const;
 
 /**
+ * Feature sets the calibration chooses from, simplest first (see
+ * selectCalibration): the classifier's logit and that logit against the
+ * well's — a threshold and temperature that also read the frame's well — and
+ * all of CALIBRATION_FEATURES, for a microscope where the classifier's ranking
+ * fails and the focus metrics against the well must carry the decision.
+ */
+export const CALIBRATION_FEATURE_SETS: readonly (readonly string[])[] = Object.freeze([
+  ['logit_p_oof', 'logit_p_oof_vs_well', 'abs_logit_p_oof_vs_well'],
+  [...CALIBRATION_FEATURES],
+]);
+
+/**
  * Features of calibrations made before the well comparison (profile version 1,
  * workspaces calibrated then): still computed, so those calibrations judge as
  * they did.
@@ -398,48 +410,92 @@ export interface CrossValidation {
 type Rows = readonly (readonly (number | null)[])[];
 
 /** Leave-one-out predictions of fitCalibration at one penalty. */
-function leaveOneOut(xs: Rows, ys: readonly boolean[], l2: number, names?: readonly string[]): number[] {
+function leaveOneOut(xs: Rows, ys: readonly boolean[], l2: number, names: readonly string[]): number[] {
   return xs.map((x, i) => calibratedPOof(fitCalibration(xs.filter((_, j) => j !== i), ys.filter((_, j) => j !== i), l2, names), x));
 }
 
+/** Class-balanced log-loss of predictions and its standard error (classes weigh half each). */
+function balancedLogLoss(ps: readonly number[], ys: readonly boolean[]): { loss: number; se: number } {
+  const per = (cls: boolean) => ps.flatMap((p, i) => (ys[i] === cls ? [-Math.log(cls ? clampP(p) : 1 - clampP(p))] : []));
+  const stats = (l: number[]) => {
+    const m = l.reduce((a, v) => a + v, 0) / l.length;
+    return { m, v: l.reduce((a, v) => a + (v - m) ** 2, 0) / Math.max(1, l.length - 1) / l.length };
+  };
+  const pos = stats(per(true));
+  const neg = stats(per(false));
+  return { loss: (pos.m + neg.m) / 2, se: Math.sqrt(pos.v + neg.v) / 2 };
+}
+
+/** Calibrated p(OOF) of a feature row whose columns are named by `names` (the fit reads its own features from it). */
+export function calibratedPOofOfRow(fit: CalibrationFit, row: readonly (number | null)[], names: readonly string[] = CALIBRATION_FEATURES): number {
+  return calibratedPOof(
+    fit,
+    fit.features.map((n) => {
+      const k = names.indexOf(n);
+      if (k < 0) throw new Error(`the fit reads feature "${n}", which the row does not have`);
+      return row[k]!;
+    }),
+  );
+}
+
+/** A fitting procedure: labelled feature rows → fit. */
+export type CalibrationProcedure = (xs: Rows, ys: readonly boolean[]) => CalibrationFit;
+
 /**
- * Chooses the L2 penalty from `grid` by leave-one-out on the labels and fits
- * with it. The criterion is the class-balanced log-loss, not the accuracy:
- * with 20 labels per class the accuracy moves in steps of 2.5% and ties
- * everywhere, while the log-loss ranks penalties smoothly. Ties go to the
- * stronger penalty (the grid is walked from the strongest down).
+ * The calibration's choice of features and penalty, made by leave-one-out on
+ * the operator's labels only. Every (feature set, λ) of CALIBRATION_FEATURE_SETS
+ * × CALIBRATION_L2_GRID is scored by its leave-one-out class-balanced log-loss
+ * (not the accuracy: with 20 labels per class the accuracy moves in steps of
+ * 2.5% and ties everywhere, the log-loss ranks smoothly); the choice is the
+ * simplest feature set, then the strongest penalty, whose loss is within one
+ * standard error of the best (the one-standard-error rule: 40 labels cannot
+ * tell smaller differences from noise, and the simpler fit varies less).
+ * `xs` columns are named by `names` (default CALIBRATION_FEATURES).
  */
-export function selectCalibration(xs: Rows, ys: readonly boolean[], grid: readonly number[] = CALIBRATION_L2_GRID, names?: readonly string[]): CalibrationFit {
+export function selectCalibration(
+  xs: Rows,
+  ys: readonly boolean[],
+  names: readonly string[] = CALIBRATION_FEATURES,
+  sets: readonly (readonly string[])[] = CALIBRATION_FEATURE_SETS,
+  grid: readonly number[] = CALIBRATION_L2_GRID,
+): CalibrationFit {
+  if (xs.length && xs[0]!.length !== names.length) throw new Error(`selectCalibration: ${xs[0]!.length} feature columns but ${names.length} names`);
+  const columns = sets.map((set) =>
+    set.map((n) => {
+      const k = names.indexOf(n);
+      if (k < 0) throw new Error(`selectCalibration: feature set names "${n}", which is not a column`);
+      return k;
+    }),
+  );
+  const subset = (cols: number[]) => xs.map((x) => cols.map((k) => x[k]!));
   const nOof = ys.filter(Boolean).length;
-  if (nOof === 0 || nOof === ys.length) return fitCalibration(xs, ys, grid[0], names); // throws the both-classes error
-  let best = { loss: Infinity, l2: grid[grid.length - 1]! };
-  // A class with one label cannot be left out and still fitted.
-  if (nOof >= 2 && ys.length - nOof >= 2) {
-    for (const l2 of [...grid].sort((a, b) => b - a)) {
-      const ps = leaveOneOut(xs, ys, l2, names);
-      let lossPos = 0, lossNeg = 0;
-      ps.forEach((p, i) => {
-        if (ys[i]) lossPos -= Math.log(clampP(p));
-        else lossNeg -= Math.log(1 - clampP(p));
-      });
-      const loss = (lossPos / nOof + lossNeg / (ys.length - nOof)) / 2;
-      if (loss < best.loss - 1e-9) best = { loss, l2 };
-    }
-  }
-  return fitCalibration(xs, ys, best.l2, names);
+  const strongestFirst = [...grid].sort((a, b) => b - a);
+  // Leaving one out needs two labels of each class; with fewer, the simplest set and the strongest penalty.
+  if (nOof < 2 || ys.length - nOof < 2) return fitCalibration(subset(columns[0]!), ys, strongestFirst[0], sets[0]);
+  const scored = sets.flatMap((set, s) =>
+    strongestFirst.map((l2) => ({ s, l2, ...balancedLogLoss(leaveOneOut(subset(columns[s]!), ys, l2, set), ys) })),
+  );
+  const best = scored.reduce((a, b) => (b.loss < a.loss ? b : a));
+  const chosen = scored.find((c) => c.loss <= best.loss + best.se)!; // in order: simplest set, strongest penalty
+  return fitCalibration(subset(columns[chosen.s]!), ys, chosen.l2, sets[chosen.s]);
 }
 
 /**
- * Leave-one-out cross-validation of the whole calibration (labels are few:
- * every label is predicted by a fit that never saw it — its penalty chosen
- * without it too, so the estimate is not flattered by the choice).
+ * Leave-one-out cross-validation of a calibration procedure (labels are few:
+ * every label is predicted by a fit that never saw it — its features and
+ * penalty chosen without it too, so the estimate is not flattered by the
+ * choice). Default: selectCalibration.
  */
-export function crossValidateCalibration(xs: Rows, ys: readonly boolean[], grid: readonly number[] = CALIBRATION_L2_GRID, names?: readonly string[]): CrossValidation {
+export function crossValidateCalibration(
+  xs: Rows,
+  ys: readonly boolean[],
+  names: readonly string[] = CALIBRATION_FEATURES,
+  procedure: CalibrationProcedure = (x, y) => selectCalibration(x, y, names),
+): CrossValidation {
   let tp = 0, tn = 0, pos = 0, neg = 0;
   for (let i = 0; i < xs.length; i++) {
-    const trainX = xs.filter((_, j) => j !== i);
-    const trainY = ys.filter((_, j) => j !== i);
-    const p = calibratedPOof(selectCalibration(trainX, trainY, grid, names), xs[i]!);
+    const fit = procedure(xs.filter((_, j) => j !== i), ys.filter((_, j) => j !== i));
+    const p = calibratedPOofOfRow(fit, xs[i]!, names);
     if (ys[i]) {
       pos++;
       if (p >= 0.5) tp++;

@@ -11,7 +11,7 @@ import { MULBERRY32_INCREMENT, mulberry32Output } from '../common/random.js';
 import {
   balancedAccuracy,
   CALIBRATION_FEATURES,
-  calibratedPOof,
+  calibratedPOofOfRow,
   crossValidateCalibration,
   featureVector,
   judgeSeriesTemporal,
@@ -388,7 +388,7 @@ export function evaluateCalibration(db: Db, truth: ReadonlyMap<number, boolean>,
     const keep = cv <= balancedAccuracy(train.map((i) => temporal[i]!), train.map((i) => ys[i]!));
     if (keep) kept++;
     const rest = ys.flatMap((_, i) => (inTrain.has(i) ? [] : [i]));
-    scores.push(balancedAccuracy(rest.map((i) => (keep ? temporal[i]! : calibratedPOof(fit, xs[i]!) >= 0.5)), rest.map((i) => ys[i]!)));
+    scores.push(balancedAccuracy(rest.map((i) => (keep ? temporal[i]! : calibratedPOofOfRow(fit, xs[i]!) >= 0.5)), rest.map((i) => ys[i]!)));
   }
   const sorted = [...scores].sort((a, b) => a - b);
   const mean = scores.reduce((a, b) => a + b, 0) / scores.length;

@@ -3,7 +3,9 @@ import {
   balancedAccuracy,
   CALIBRATION_FEATURES,
   CALIBRATION_L2_GRID,
+  CALIBRATION_FEATURE_SETS,
   calibratedPOof,
+  calibratedPOofOfRow,
   calibrationFeatures,
   contentSharpness,
   crossValidateCalibration,
@@ -121,7 +123,7 @@ describe('calibration', () => {
     const test = labelled(2, 200);
     const pred = test.xs.map((x) => calibratedPOof(fit, x) >= 0.5);
     expect(balancedAccuracy(pred, test.ys)).toBeGreaterThanOrEqual(0.98);
-    const cv = crossValidateCalibration(train.xs, train.ys);
+    const cv = crossValidateCalibration(train.xs, train.ys, LEGACY_CALIBRATION_FEATURES, (x, y) => fitCalibration(x, y));
     expect(cv.folds).toBe(40);
     expect(cv.balancedAccuracy).toBeGreaterThanOrEqual(0.95);
   });
@@ -130,7 +132,7 @@ describe('calibration', () => {
     const rnd = mulberry32(5);
     const xs = Array.from({ length: 40 }, () => [rnd(), rnd(), rnd(), rnd(), rnd(), rnd()]);
     const ys = xs.map((_, i) => i % 2 === 0);
-    expect(crossValidateCalibration(xs, ys).balancedAccuracy).toBeLessThan(0.75);
+    expect(crossValidateCalibration(xs, ys, LEGACY_CALIBRATION_FEATURES, (x, y) => fitCalibration(x, y)).balancedAccuracy).toBeLessThan(0.75);
   });
 
   it('needs both classes and the right number of features', () => {
@@ -223,25 +225,48 @@ describe('selectCalibration', () => {
     return { xs, ys, series };
   }
 
-  it('separates the classes by the well comparison, with the weakest penalty of the grid when the labels are clean', () => {
+  it('turns to the focus metrics against the well when the model\'s p(OOF) cannot rank the frames', () => {
     const all = wells(7, 24);
     // 20 labels per class, as an operator gives them.
     const idx = [...all.ys.flatMap((y, i) => (y ? [i] : [])).slice(0, 20), ...all.ys.flatMap((y, i) => (y ? [] : [i])).slice(0, 20)];
     const fit = selectCalibration(idx.map((i) => all.xs[i]!), idx.map((i) => all.ys[i]!));
     expect(fit.features).toEqual([...CALIBRATION_FEATURES]);
-    expect(fit.l2).toBe(Math.min(...CALIBRATION_L2_GRID));
+    expect(CALIBRATION_L2_GRID).toContain(fit.l2);
     const test = wells(8, 24);
-    expect(balancedAccuracy(test.xs.map((x) => calibratedPOof(fit, x) >= 0.5), test.ys)).toBeGreaterThanOrEqual(0.98);
+    expect(balancedAccuracy(test.xs.map((x) => calibratedPOofOfRow(fit, x) >= 0.5), test.ys)).toBeGreaterThanOrEqual(0.98);
     const j = test.series.flatMap((s) => judgeSeriesCalibrated(s, fit));
     expect(balancedAccuracy(j.map((x) => x.oof), test.ys)).toBeGreaterThanOrEqual(0.98);
   });
 
-  it('chooses the strongest penalty when the features carry no signal, and cross-validates the choice with it', () => {
+  it('keeps the simple fit (logit and logit against the well) when the model ranks the frames', () => {
+    const rnd = mulberry32(11);
+    const xs: (number | null)[][] = [];
+    const ys: boolean[] = [];
+    for (let w = 0; w < 20; w++) {
+      // Pairs as a two-plane z-stack: a defocused frame and its in-focus partner; the model ranks them, its threshold is off.
+      const frames: SeriesFrame[] = [0, 1].map((i) => {
+        const p = i === 0 ? 0.4 + 0.3 * rnd() : 0.05 + 0.2 * rnd();
+        return { t: i + 1, pOof: p, modelOof: p >= 0.5, metrics: { tenenbaum: rnd(), laplacianVariance: rnd(), normalizedVariance: rnd(), vollathF4: rnd(), vollathF5: rnd() } };
+      });
+      seriesCalibrationFeatures(frames).forEach((v, i) => {
+        xs.push(featureVector(v, CALIBRATION_FEATURES));
+        ys.push(i === 0);
+      });
+    }
+    const fit = selectCalibration(xs, ys);
+    expect(fit.features).toEqual([...CALIBRATION_FEATURE_SETS[0]!]);
+    expect(crossValidateCalibration(xs, ys).balancedAccuracy).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('chooses the simplest set and strongest penalty when the features carry no signal, and cross-validates the choice with it', () => {
     const rnd = mulberry32(9);
-    const xs = Array.from({ length: 40 }, () => [rnd(), rnd(), rnd(), rnd(), rnd(), rnd()]);
+    const xs = Array.from({ length: 40 }, () => CALIBRATION_FEATURES.map(() => rnd()));
     const ys = xs.map((_, i) => i % 2 === 0);
-    expect(selectCalibration(xs, ys).l2).toBe(Math.max(...CALIBRATION_L2_GRID));
+    const fit = selectCalibration(xs, ys);
+    expect(fit.features).toEqual([...CALIBRATION_FEATURE_SETS[0]!]);
+    expect(fit.l2).toBe(Math.max(...CALIBRATION_L2_GRID));
     expect(crossValidateCalibration(xs, ys).balancedAccuracy).toBeLessThan(0.75);
     expect(() => selectCalibration(xs, ys.map(() => true))).toThrow(/both classes/);
+    expect(() => selectCalibration(xs.map((x) => x.slice(0, 6)), ys)).toThrow(/6 feature columns but 15 names/);
   });
 });
