@@ -136,8 +136,9 @@ export function judgeSeriesTemporal(frames: readonly SeriesFrame[], rule: Tempor
 // ---------------------------------------------------------------- calibration
 
 /**
- * Features the current calibration fits, in order (names are stored with the
- * fit). Per frame, only the classifier's logit: the focus metrics' absolute
+ * Features a calibration may fit, in the column order of the labelled rows
+ * (a fit stores the names of those it uses; CALIBRATION_FEATURE_SETS says
+ * which). Per frame, only the classifier's logit: the focus metrics' absolute
  * values follow the amount of content far more than focus (on the simulator's
  * held-out 60× bright field their AUCs lie within 0.48–0.61). The rest compare
  * the frame with its own nanowell — the same cells — in either direction
