@@ -410,9 +410,32 @@ export interface CrossValidation {
 
 type Rows = readonly (readonly (number | null)[])[];
 
-/** Leave-one-out predictions of fitCalibration at one penalty. */
-function leaveOneOut(xs: Rows, ys: readonly boolean[], l2: number, names: readonly string[]): number[] {
-  return xs.map((x, i) => calibratedPOof(fitCalibration(xs.filter((_, j) => j !== i), ys.filter((_, j) => j !== i), l2, names), x));
+/**
+ * Folds of a cross-validation, stratified and deterministic: each class's
+ * labels in order go to folds 0, 1, …, k−1, 0, … (k ≥ n: leave-one-out).
+ */
+export function crossValidationFolds(ys: readonly boolean[], k: number): number[] {
+  if (k >= ys.length) return ys.map((_, i) => i);
+  const seen = { pos: 0, neg: 0 };
+  return ys.map((y) => (y ? seen.pos++ : seen.neg++) % k);
+}
+
+/** Labels up to which the reported cross-validation leaves one out; above, CALIBRATION_CV_FOLDS folds (its cost grows with the cube of the labels). */
+export const CALIBRATION_LOO_MAX = 40;
+/** Folds of the choice of features and penalty, and of the reported cross-validation above CALIBRATION_LOO_MAX labels. */
+export const CALIBRATION_CV_FOLDS = 10;
+
+/** Out-of-fold predictions of fitCalibration at one penalty. */
+function outOfFold(xs: Rows, ys: readonly boolean[], folds: readonly number[], l2: number, names: readonly string[]): number[] {
+  const ps = new Array<number>(xs.length);
+  for (const f of new Set(folds)) {
+    const train = folds.flatMap((g, i) => (g === f ? [] : [i]));
+    const fit = fitCalibration(train.map((i) => xs[i]!), train.map((i) => ys[i]!), l2, names);
+    folds.forEach((g, i) => {
+      if (g === f) ps[i] = calibratedPOof(fit, xs[i]!);
+    });
+  }
+  return ps;
 }
 
 /** Class-balanced log-loss of predictions and its standard error (classes weigh half each). */
@@ -443,9 +466,11 @@ export function calibratedPOofOfRow(fit: CalibrationFit, row: readonly (number |
 export type CalibrationProcedure = (xs: Rows, ys: readonly boolean[]) => CalibrationFit;
 
 /**
- * The calibration's choice of features and penalty, made by leave-one-out on
- * the operator's labels only. Every (feature set, λ) of CALIBRATION_FEATURE_SETS
- * × CALIBRATION_L2_GRID is scored by its leave-one-out class-balanced log-loss
+ * The calibration's choice of features and penalty, made by cross-validation
+ * on the operator's labels only (CALIBRATION_CV_FOLDS stratified folds, or
+ * leave-one-out with fewer labels). Every (feature set, λ) of
+ * CALIBRATION_FEATURE_SETS × CALIBRATION_L2_GRID is scored by its out-of-fold
+ * class-balanced log-loss
  * (not the accuracy: with 20 labels per class the accuracy moves in steps of
  * 2.5% and ties everywhere, the log-loss ranks smoothly); the choice is the
  * simplest feature set, then the strongest penalty, whose loss is within one
@@ -471,10 +496,11 @@ export function selectCalibration(
   const subset = (cols: number[]) => xs.map((x) => cols.map((k) => x[k]!));
   const nOof = ys.filter(Boolean).length;
   const strongestFirst = [...grid].sort((a, b) => b - a);
-  // Leaving one out needs two labels of each class; with fewer, the simplest set and the strongest penalty.
+  // Cross-validation needs two labels of each class; with fewer, the simplest set and the strongest penalty.
   if (nOof < 2 || ys.length - nOof < 2) return fitCalibration(subset(columns[0]!), ys, strongestFirst[0], sets[0]);
+  const folds = crossValidationFolds(ys, CALIBRATION_CV_FOLDS);
   const scored = sets.flatMap((set, s) =>
-    strongestFirst.map((l2) => ({ s, l2, ...balancedLogLoss(leaveOneOut(subset(columns[s]!), ys, l2, set), ys) })),
+    strongestFirst.map((l2) => ({ s, l2, ...balancedLogLoss(outOfFold(subset(columns[s]!), ys, folds, l2, set), ys) })),
   );
   const best = scored.reduce((a, b) => (b.loss < a.loss ? b : a));
   const chosen = scored.find((c) => c.loss <= best.loss + best.se)!; // in order: simplest set, strongest penalty
@@ -482,10 +508,11 @@ export function selectCalibration(
 }
 
 /**
- * Leave-one-out cross-validation of a calibration procedure (labels are few:
- * every label is predicted by a fit that never saw it — its features and
- * penalty chosen without it too, so the estimate is not flattered by the
- * choice). Default: selectCalibration.
+ * Cross-validation of a calibration procedure: leave-one-out up to
+ * CALIBRATION_LOO_MAX labels (labels are few), else CALIBRATION_CV_FOLDS
+ * stratified folds. Every label is predicted by a fit that never saw it — its
+ * features and penalty chosen without it too, so the estimate is not
+ * flattered by the choice. Default procedure: selectCalibration.
  */
 export function crossValidateCalibration(
   xs: Rows,
@@ -493,10 +520,18 @@ export function crossValidateCalibration(
   names: readonly string[] = CALIBRATION_FEATURES,
   procedure: CalibrationProcedure = (x, y) => selectCalibration(x, y, names),
 ): CrossValidation {
+  const folds = crossValidationFolds(ys, xs.length <= CALIBRATION_LOO_MAX ? xs.length : CALIBRATION_CV_FOLDS);
+  const ps = new Array<number>(xs.length);
+  for (const f of new Set(folds)) {
+    const train = folds.flatMap((g, i) => (g === f ? [] : [i]));
+    const fit = procedure(train.map((i) => xs[i]!), train.map((i) => ys[i]!));
+    folds.forEach((g, i) => {
+      if (g === f) ps[i] = calibratedPOofOfRow(fit, xs[i]!, names);
+    });
+  }
   let tp = 0, tn = 0, pos = 0, neg = 0;
   for (let i = 0; i < xs.length; i++) {
-    const fit = procedure(xs.filter((_, j) => j !== i), ys.filter((_, j) => j !== i));
-    const p = calibratedPOofOfRow(fit, xs[i]!, names);
+    const p = ps[i]!;
     if (ys[i]) {
       pos++;
       if (p >= 0.5) tp++;
@@ -505,7 +540,7 @@ export function crossValidateCalibration(
       if (p < 0.5) tn++;
     }
   }
-  return { accuracy: (tp + tn) / xs.length, balancedAccuracy: (tp / pos + tn / neg) / 2, folds: xs.length };
+  return { accuracy: (tp + tn) / xs.length, balancedAccuracy: (tp / pos + tn / neg) / 2, folds: new Set(folds).size };
 }
 
 /** Balanced accuracy of predictions against truth (mean of the two recalls). */

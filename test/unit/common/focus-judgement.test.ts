@@ -3,12 +3,15 @@ import {
   balancedAccuracy,
   CALIBRATION_FEATURES,
   CALIBRATION_L2_GRID,
+  CALIBRATION_CV_FOLDS,
   CALIBRATION_FEATURE_SETS,
+  CALIBRATION_LOO_MAX,
   calibratedPOof,
   calibratedPOofOfRow,
   calibrationFeatures,
   contentSharpness,
   crossValidateCalibration,
+  crossValidationFolds,
   featureVector,
   fitCalibration,
   judgeSeriesCalibrated,
@@ -268,5 +271,17 @@ describe('selectCalibration', () => {
     expect(crossValidateCalibration(xs, ys).balancedAccuracy).toBeLessThan(0.75);
     expect(() => selectCalibration(xs, ys.map(() => true))).toThrow(/both classes/);
     expect(() => selectCalibration(xs.map((x) => x.slice(0, 6)), ys)).toThrow(/6 feature columns but 15 names/);
+  });
+
+  it('cross-validates in stratified, deterministic folds: leave-one-out for few labels, 10 folds for many', () => {
+    expect(crossValidationFolds([true, false, true, false], 10)).toEqual([0, 1, 2, 3]);
+    expect(crossValidationFolds([true, true, false, true, false, false, true], 3)).toEqual([0, 1, 0, 2, 1, 2, 0]);
+    const rnd = mulberry32(12);
+    const many = Array.from({ length: CALIBRATION_LOO_MAX + 20 }, (_, i) => ({ y: i % 3 === 0, x: CALIBRATION_FEATURES.map(() => rnd()) }));
+    many.forEach((m) => (m.x[0] = (m.y ? 2 : 0) + rnd())); // the logit separates the classes
+    const cv = crossValidateCalibration(many.map((m) => m.x), many.map((m) => m.y));
+    expect(cv.folds).toBe(CALIBRATION_CV_FOLDS);
+    expect(cv.balancedAccuracy).toBe(1);
+    expect(crossValidateCalibration(many.slice(0, CALIBRATION_LOO_MAX).map((m) => m.x), many.slice(0, CALIBRATION_LOO_MAX).map((m) => m.y)).folds).toBe(CALIBRATION_LOO_MAX);
   });
 });
