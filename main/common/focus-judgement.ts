@@ -193,7 +193,7 @@ export const LEGACY_CALIBRATION_FEATURES = [
 export const KNOWN_CALIBRATION_FEATURES: ReadonlySet<string> = new Set([...CALIBRATION_FEATURES, ...LEGACY_CALIBRATION_FEATURES]);
 
 /**
- * L2 penalties the calibration chooses from by leave-one-out on the operator's
+ * L2 penalties the calibration chooses from by cross-validation on the operator's
  * labels (features are standardised, so one grid fits every microscope).
  */
 export const CALIBRATION_L2_GRID: readonly number[] = Object.freeze([0.3, 1, 3, 10, 30]);
@@ -205,11 +205,11 @@ export interface CalibrationFit {
   scale: number[];
   weights: number[];
   bias: number;
-  /** L2 penalty it was fitted with (chosen from CALIBRATION_L2_GRID by leave-one-out since profile version 2). */
+  /** L2 penalty it was fitted with (chosen from CALIBRATION_L2_GRID by cross-validation since profile version 2). */
   l2: number;
   /**
    * Set when the fit did not beat the uncalibrated judgement (model + temporal
-   * rule) on the operator's own labels, leave-one-out: that judgement stays in
+   * rule) on the operator's own labels, cross-validated: that judgement stays in
    * force, so a calibration never makes the decision worse on them.
    */
   keepUncalibrated?: boolean;

@@ -37,7 +37,7 @@ import {
 import { allWellIds, classifiedSeries, type ClassifiedFrame } from '../store/queries/judgements.js';
 import { rejudgeWells, type RejudgeResult } from './judge.js';
 
-/** Labels per class below which a fit (and its leave-one-out estimate) means nothing. */
+/** Labels per class below which a fit (and its cross-validated estimate) means nothing. */
 export const MIN_LABELS_PER_CLASS = 3;
 
 export class CalibrationError extends Error {}
@@ -322,7 +322,7 @@ export interface CalibrationEvaluation {
   modelAuc: number;
   /** Balanced accuracy on the frames not drawn as labels, over the repeats. */
   calibrated: { mean: number; sd: number; min: number; median: number; max: number };
-  /** Mean leave-one-out balanced accuracy of the drawn labels (what the station would report). */
+  /** Mean cross-validated balanced accuracy of the drawn labels (what the station would report). */
   crossValidatedMean: number;
   /** Draws whose fit was no better than the uncalibrated judgement on its labels (that judgement was scored). */
   keptUncalibrated: number;

@@ -16,8 +16,9 @@ truth: a frame is in focus or out of focus) come from a CSV and/or from the
 review app (keys I / O); the labels in force are all of them, the latest per
 frame. A small logistic model on the classifier's logit p(OOF) and on the
 frame's p(OOF) and focus metrics compared with its nanowell's other frames is
-fitted (classes weighted equally, penalty chosen by leave-one-out on the
-labels), its leave-one-out cross-validated accuracy reported, and every
+fitted (classes weighted equally, features and penalty chosen by
+cross-validation on the labels), its cross-validated accuracy reported
+(leave-one-out up to 40 labels, 10 folds above), and every
 classified frame re-judged. The calibration is stored in
 the workspace with who, when and the labels used, and releases a tripped
 domain guard. 10–20 labels of each class are typically enough.
@@ -137,7 +138,7 @@ const command: Command = {
       };
       if (flags.json) console.log(JSON.stringify(report));
       else {
-        console.log(`${report.summary} (balanced ${c.cvBalancedAccuracy?.toFixed(2)}, ${c.nInFocus} in focus + ${c.nOof} out of focus, leave-one-out)`);
+        console.log(`${report.summary} (balanced ${c.cvBalancedAccuracy?.toFixed(2)}, ${c.nInFocus} in focus + ${c.nOof} out of focus, cross-validated)`);
         console.log(`re-judged ${outcome.rejudged.frames} frame(s) in ${outcome.rejudged.wells} nanowell(s); ${outcome.rejudged.moved} changed between in focus and OOF`);
         if (outcome.released.length) console.log(`domain guard released on run(s) ${outcome.released.join(', ')}: automatic restoration resumes`);
         if (exportFile) console.log(`microscope profile written to ${resolve(exportFile)}`);

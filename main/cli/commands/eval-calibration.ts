@@ -58,7 +58,7 @@ const command: Command = {
         console.log(
           `calibrated on ${e.perClass} labels per class (${e.repeats} draws, seed ${seed}), on the other frames: ` +
             `mean ${f(e.calibrated.mean)} ± ${f(e.calibrated.sd)} (sd), min ${f(e.calibrated.min)}, median ${f(e.calibrated.median)}, max ${f(e.calibrated.max)}; ` +
-            `leave-one-out on the labels ${f(e.crossValidatedMean)}; ${e.keptUncalibrated} of ${e.repeats} draws kept the uncalibrated judgement`,
+            `cross-validated on the labels ${f(e.crossValidatedMean)}; ${e.keptUncalibrated} of ${e.repeats} draws kept the uncalibrated judgement`,
         );
       }
       return ExitCode.ok;
