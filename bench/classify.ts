@@ -3,9 +3,10 @@
  *
  * End to end as `postfocus process --no-restore` runs it: a simulated TIMING
  * acquisition of 281×281 8-bit frames is ingested into a fresh workspace, then
- * the pipeline classifies every frame in its inference worker (TIFF decode,
- * focus metrics, network, SQLite, events). References measured in the same run
- * on the same decoded frames in this process:
+ * the pipeline classifies every frame in its classification worker processes
+ * (TIFF decode, focus metrics, network, SQLite, events), the station's default
+ * count (main/pipeline/worker-pool.ts), then again in one process as before.
+ * References measured in the same run on the same decoded frames in this process:
  *   - the classifier network alone, one frame per call with the station's
  *     session settings (pool threads sleep when idle) — the floor the whole path
  *     can approach;

@@ -77,19 +77,25 @@ export class InferenceEngine {
     return engine;
   }
 
+  /** The model kinds this process serves (InitRequest.role). */
+  private get kinds(): readonly ModelKind[] {
+    const role = this.init.role ?? 'all';
+    return role === 'all' ? MODEL_KINDS : MODEL_KINDS.filter((k) => (k === 'classifier') === (role === 'classify'));
+  }
+
   private async loadModels(): Promise<void> {
     let manifest;
     try {
       manifest = readManifest(this.init.modelsDir);
     } catch (err) {
       const file = err instanceof ModelError ? err.file : join(this.init.modelsDir, 'manifest.json');
-      for (const kind of MODEL_KINDS) {
+      for (const kind of this.kinds) {
         this.problems.push({ kind, file, message: (err as Error).message });
         this.statuses.push({ id: `(${kind})`, kind, sha256: '', loaded: false, error: (err as Error).message });
       }
       return;
     }
-    for (const kind of MODEL_KINDS) {
+    for (const kind of this.kinds) {
       const entry = modelOfKind(manifest, kind);
       if (!entry && OPTIONAL_KINDS.includes(kind)) continue;
       if (!entry) {

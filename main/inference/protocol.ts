@@ -34,7 +34,16 @@ export interface InitRequest {
   classifyBatch?: number;
   /** Niceness (0–19) the worker adds to its own before loading models, so its runtime threads inherit it. */
   niceness?: number;
+  /**
+   * What this process serves (default 'all'): a classification process loads only the
+   * classifier, a restoration process only the restorers (worker-pool.ts), so neither
+   * spends start-up time and memory on models it never runs.
+   */
+  role?: WorkerRole;
 }
+
+export type WorkerRole = 'all' | 'classify' | 'restore';
+export const WORKER_ROLES: readonly WorkerRole[] = ['all', 'classify', 'restore'];
 
 export interface ClassifyItem {
   frameId: number;
@@ -242,6 +251,10 @@ export function parseWorkerRequest(message: unknown): WorkerRequest {
       if (m.providers !== undefined) {
         if (!Array.isArray(m.providers) || !m.providers.every((p) => typeof p === 'string')) throw new ProtocolError('init.providers must be strings');
         req.providers = m.providers as string[];
+      }
+      if (m.role !== undefined) {
+        if (!WORKER_ROLES.includes(m.role as WorkerRole)) throw new ProtocolError(`init.role must be one of ${WORKER_ROLES.join(', ')}`);
+        req.role = m.role as WorkerRole;
       }
       return req;
     }

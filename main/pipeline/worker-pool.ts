@@ -27,9 +27,10 @@
  * for them. Two single-threaded processes overlap them and spend no CPU on
  * intra-op synchronisation (bench:classify measures both).
  *
- * The pipeline keeps seeing one worker: init goes to every process and their
- * `ready` answers are merged (classification capability from the classification
- * processes, restoration from the restoration process); a classify request goes
+ * The pipeline keeps seeing one worker: init goes to every process (each loads
+ * only the models of its role) and their `ready` answers are merged
+ * (classification capability and model from the classification processes, the
+ * restorers from the restoration process); a classify request goes
  * to the classification process with the fewest jobs in flight; restore and
  * cancel requests to the restoration process; shutdown to all. If any process
  * ends, the others are stopped and the pool reports one exit (the pipeline
@@ -161,8 +162,10 @@ class WorkerPool implements WorkerHost {
         // One intra-op thread share per classification process unless the station named a count.
         const n = this.classifiers.length;
         const classifyInit = n > 1 && !message.threads ? { ...message, threads: Math.max(1, Math.floor(availableParallelism() / n)) } : message;
-        for (const h of this.classifiers) h.postMessage(classifyInit);
-        this.restorer?.postMessage(this.options.restoreNiceness ? { ...message, niceness: this.options.restoreNiceness } : message);
+        // Each process loads only the models of its role; without a restoration process the first
+        // classification process restores too.
+        this.classifiers.forEach((h, i) => h.postMessage({ ...classifyInit, role: i === 0 && !this.restorer ? 'all' : 'classify' }));
+        this.restorer?.postMessage({ ...message, role: 'restore', ...(this.options.restoreNiceness ? { niceness: this.options.restoreNiceness } : {}) });
         return;
       }
       for (const h of this.hosts) h.postMessage(message);
@@ -238,6 +241,7 @@ function mergeReady(classifiers: ReadyResponse[], restorer: ReadyResponse): Read
   return {
     ...first,
     capabilities: { classify: classifiers.every((c) => c.capabilities.classify), restore: restorer.capabilities.restore },
+    models: [...first.models.filter((m) => m.kind === 'classifier'), ...restorer.models.filter((m) => m.kind !== 'classifier')],
     problems: [...first.problems.filter((p) => p.kind === 'classifier'), ...restorer.problems.filter((p) => p.kind !== 'classifier')],
   };
 }

@@ -12,7 +12,7 @@
 #             the loaded 2-core machine.
 #
 # Step budgets can be overridden: CLS_STEPS, UNET_STEPS, DDPM_EPS_STEPS, DDPM_STEPS,
-# STUDENT_SHARDS, STUDENT_STEPS, STUDENT_B_STEPS.  The full recipe takes about 5 CPU-hours; not run by CI.
+# STUDENT_SHARDS, STUDENT_STEPS, STUDENT_THREADS.  The full recipe takes about 5 CPU-hours; not run by CI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
@@ -33,15 +33,15 @@ if [ "$SMOKE" = 1 ]; then
   export PF_PAIRS_DIR="$WORK/pairs" PF_RUNS_DIR="$WORK/runs" PF_MODELS_DIR="$WORK/models"
   N_TRAIN=48 N_TEST=16 N_VARIED=48
   CLS_STEPS=3 UNET_STEPS=3 DDPM_EPS_STEPS=3 DDPM_STEPS=3
-  STUDENT_SHARDS=1 STUDENT_SHARD_SIZE=8 STUDENT_TEACHER_STEPS=2 STUDENT_STEPS=3 STUDENT_B_STEPS=2
+  STUDENT_SHARDS=1 STUDENT_SHARD_SIZE=4 STUDENT_TEACHER_STEPS=2 STUDENT_MEMBERS=2 STUDENT_STEPS=3 STUDENT_THREADS=1
   mkdir -p "$PF_MODELS_DIR"
   echo "smoke run in $WORK"
 else
   export PF_PAIRS_DIR="${PF_PAIRS_DIR:-$PWD/.cache/pairs}" PF_RUNS_DIR="${PF_RUNS_DIR:-$PWD/models/training/runs}"
-  N_TRAIN=20000 N_TEST=2000 N_VARIED=16000
+  N_TRAIN=20000 N_TEST=2000 N_VARIED=10000
   CLS_STEPS=${CLS_STEPS:-6000} UNET_STEPS=${UNET_STEPS:-3204} DDPM_EPS_STEPS=${DDPM_EPS_STEPS:-5581} DDPM_STEPS=${DDPM_STEPS:-20182}
-  STUDENT_SHARDS=${STUDENT_SHARDS:-12} STUDENT_SHARD_SIZE=256 STUDENT_TEACHER_STEPS=5
-  STUDENT_STEPS=${STUDENT_STEPS:-1000} STUDENT_B_STEPS=${STUDENT_B_STEPS:-3000}
+  STUDENT_SHARDS=${STUDENT_SHARDS:-8} STUDENT_SHARD_SIZE=256 STUDENT_TEACHER_STEPS=5 STUDENT_MEMBERS=4
+  STUDENT_STEPS=${STUDENT_STEPS:-8000} STUDENT_THREADS=${STUDENT_THREADS:-1}
 fi
 PAIRS=$PF_PAIRS_DIR
 RUNS=$PF_RUNS_DIR
@@ -68,19 +68,17 @@ wait "$DDPM_PID"
 "$PY" export.py classifier unet ddpm
 
 # The one-step student distils the exported DDPM (its ONNX weights, checked against the CI
-# reference outputs): teacher DDIM samples from two writers, the member network beside them
-# (stage A, shard k usable from step 80k), then stage B on all shards from stage A's weights.
+# reference outputs): two writers draw the teacher's DDIM-5 samples (4 noises per crop), then
+# the member network trains on all shards (member term + ensemble-mean term, distill.py).
 TARGETS="$RUNS/student-targets"
 for k in 0 1; do
-  "$PY" distill.py targets --out "$TARGETS" --teacher-steps "$STUDENT_TEACHER_STEPS" --shards "$STUDENT_SHARDS" \
-    --shard-size "$STUDENT_SHARD_SIZE" --first-shard "$k" --shard-stride 2 --threads 1 > "$RUNS/student_targets_$k.log" 2>&1 &
+  "$PY" distill.py targets --out "$TARGETS" --teacher-steps "$STUDENT_TEACHER_STEPS" --members "$STUDENT_MEMBERS" \
+    --shards "$STUDENT_SHARDS" --shard-size "$STUDENT_SHARD_SIZE" --first-shard "$k" --shard-stride 2 --threads 1 \
+    > "$RUNS/student_targets_$k.log" 2>&1 &
 done
-"$PY" distill.py train --targets "$TARGETS" --shards "$STUDENT_SHARDS" --shard-every 100 --steps "$STUDENT_STEPS" \
-  --out "$RUNS/student_a.pt" --threads 1 $([ "$SMOKE" = 1 ] && echo --monitor-pairs 2 --monitor-every 2) > "$RUNS/student_a.log" 2>&1
 wait
-"$PY" distill.py train --init "$RUNS/student_a.pt" --targets "$TARGETS" --shards "$STUDENT_SHARDS" --shard-every 0 \
-  --steps "$STUDENT_B_STEPS" --seed 1 --out "$RUNS/student.pt" --threads 1 \
-  $([ "$SMOKE" = 1 ] && echo --monitor-pairs 2 --monitor-every 2) > "$RUNS/student.log" 2>&1
+"$PY" distill.py train --targets "$TARGETS" --shards "$STUDENT_SHARDS" --steps "$STUDENT_STEPS" --out "$RUNS/student.pt" \
+  --threads "$STUDENT_THREADS" $([ "$SMOKE" = 1 ] && echo --batch 2 --monitor-pairs 2 --monitor-every 2) > "$RUNS/student.log" 2>&1
 "$PY" export.py student
 cd ../..
 

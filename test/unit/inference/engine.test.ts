@@ -22,6 +22,18 @@ describe('inference engine with the fixture models', () => {
     await engine.close();
   });
 
+  it('a classification process loads only the classifier, a restoration process only the restorers', async () => {
+    const load = (role: 'classify' | 'restore') =>
+      InferenceEngine.load({ type: 'init', id: 1, protocol: PROTOCOL_VERSION, modelsDir: FIXTURE_MODELS, workspace: tempDir('ws'), threads: 1, role });
+    const classify = await load('classify');
+    expect(classify.ready(1, 1).models.map((m) => m.kind)).toEqual(['classifier']);
+    expect(classify.ready(1, 1).capabilities).toEqual({ classify: true, restore: false });
+    const restore = await load('restore');
+    expect(restore.ready(1, 1).models.map((m) => m.kind)).toEqual(['ddpm', 'unet']);
+    expect(restore.ready(1, 1).capabilities).toEqual({ classify: false, restore: true });
+    await Promise.all([classify.close(), restore.close()]);
+  });
+
   it('classifies a batch: blurred frames score higher p(OOF) than sharp ones, metrics stored', async () => {
     const dir = tempDir('frames');
     const items = [0, 1, 2, 3].map((k) => ({

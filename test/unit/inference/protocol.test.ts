@@ -15,6 +15,8 @@ describe('worker protocol validation', () => {
     expect(() => parseWorkerRequest({ type: 'classify', id: 1, items: [] })).toThrow(/items must be a non-empty list/);
     expect(() => parseWorkerRequest({ type: 'classify', id: 1, items: [{ frameId: 0, path: 'x', page: 0, target: 'original' }] })).toThrow(/items\[0\]\.frameId/);
     expect(() => parseWorkerRequest({ type: 'init', id: 1, protocol: 99, modelsDir: '/m', workspace: '/w' })).toThrow(/protocol must be 1/);
+    expect(parseWorkerRequest({ type: 'init', id: 1, protocol: PROTOCOL_VERSION, modelsDir: '/m', workspace: '/w', role: 'restore' })).toMatchObject({ role: 'restore' });
+    expect(() => parseWorkerRequest({ type: 'init', id: 1, protocol: PROTOCOL_VERSION, modelsDir: '/m', workspace: '/w', role: 'both' })).toThrow(/init.role must be one of all, classify, restore/);
     expect(() => parseWorkerRequest({ type: 'explode', id: 1 })).toThrow(/unknown request type "explode"/);
     expect(() => parseWorkerRequest({ type: 'shutdown', id: -1 })).toThrow(/request\.id/);
   });

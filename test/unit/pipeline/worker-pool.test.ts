@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import type { ModelStatus } from '../../../main/common/domain.js';
 import type { ReadyResponse, WorkerHost, WorkerRequest } from '../../../main/inference/protocol.js';
 import { autogroupControl, defaultClassifyWorkers, workerPoolFactory } from '../../../main/pipeline/worker-pool.js';
 
@@ -65,13 +66,23 @@ describe('worker pool: classification and restoration in separate processes', ()
   it('sends init to both, the restoration process with its niceness, and merges their ready answers', () => {
     const { host, classify, restore, got } = pair(10);
     host.postMessage(init);
-    expect(classify.received).toEqual([init]);
-    expect(restore.received).toEqual([{ ...init, niceness: 10 }]);
+    expect(classify.received).toEqual([{ ...init, role: 'classify' }]);
+    expect(restore.received).toEqual([{ ...init, role: 'restore', niceness: 10 }]);
     classify.answer(ready(1, FAKE_PID, { classify: true, restore: true }));
     expect(got).toEqual([]); // waits for its twin
     restore.answer(ready(1, FAKE_PID + 1, { classify: true, restore: false }, [{ kind: 'ddpm', file: 'ddpm.onnx', message: 'bad hash' }]));
     expect(got).toEqual([ready(1, FAKE_PID, { classify: true, restore: false }, [{ kind: 'ddpm', file: 'ddpm.onnx', message: 'bad hash' }])]);
     expect(host.pid).toBe(FAKE_PID);
+  });
+
+  it('reports the classifier as the classification process loaded it and the restorers as the restoration process did', () => {
+    const { host, classify, restore, got } = pair();
+    host.postMessage(init);
+    const model = (kind: ModelStatus['kind']): ModelStatus => ({ id: kind, kind, sha256: 'x', loaded: true, error: null });
+    classify.answer({ ...ready(1, FAKE_PID, { classify: true, restore: false }), models: [model('classifier')] });
+    restore.answer({ ...ready(1, FAKE_PID + 1, { classify: false, restore: true }), models: [model('ddpm'), model('unet')] });
+    expect((got[0] as ReadyResponse).models.map((m) => m.kind)).toEqual(['classifier', 'ddpm', 'unet']);
+    expect((got[0] as ReadyResponse).capabilities).toEqual({ classify: true, restore: true });
   });
 
   it('an init error from either process fails the pair', () => {
@@ -116,7 +127,7 @@ describe('worker pool: classification and restoration in separate processes', ()
   it('niceness 0 leaves the restoration process at normal priority', () => {
     const { host, restore } = pair(0);
     host.postMessage(init);
-    expect(restore.received).toEqual([init]);
+    expect(restore.received).toEqual([{ ...init, role: 'restore' }]);
   });
 });
 
@@ -127,12 +138,16 @@ describe('worker pool: several classification processes', () => {
     const { host, made } = pool(10, 2);
     host.postMessage(init);
     const share = Math.max(1, Math.floor(availableParallelism() / 2));
-    expect(made[0]!.received).toEqual([{ ...init, threads: share }]);
-    expect(made[1]!.received).toEqual([{ ...init, threads: share }]);
-    expect(made[2]!.received).toEqual([{ ...init, niceness: 10 }]);
+    expect(made[0]!.received).toEqual([{ ...init, threads: share, role: 'classify' }]);
+    expect(made[1]!.received).toEqual([{ ...init, threads: share, role: 'classify' }]);
+    expect(made[2]!.received).toEqual([{ ...init, role: 'restore', niceness: 10 }]);
     const { host: named, made: m2 } = pool(10, 2);
     named.postMessage({ ...init, threads: 3 });
-    expect(m2[0]!.received).toEqual([{ ...init, threads: 3 }]);
+    expect(m2[0]!.received).toEqual([{ ...init, threads: 3, role: 'classify' }]);
+    // Without a restoration process the first classification process restores too: it loads every model.
+    const { host: alone, made: m3 } = pool(null, 2);
+    alone.postMessage(init);
+    expect(m3.map((p) => (p.received[0] as { role?: string }).role)).toEqual(['all', 'classify']);
   });
 
   it('answers ready once every process has, classification on only where every classifier can', () => {
