@@ -60,6 +60,11 @@ export interface BenchOptions {
   warmT: number[];
   /** ONNX Runtime intra-op threads (0 = runtime default). */
   threads: number;
+  /**
+   * Intra-op threads for the real-frame-size table (0 = the runtime's default, all cores, as the
+   * station's restoration worker runs when classification leaves it the machine).
+   */
+  frameThreads: number;
   /** Simulation seed of the crops (training used 1, the held-out evaluation 2). */
   seed: number;
   /** Side of the real-frame-size table (0 = skip it) and the OOF frames timed there. */
@@ -102,7 +107,7 @@ export interface BenchResult {
   /** The station default is ≥ 1000× faster than the reference at equal or better PSNR and edge-PCC. */
   goalMet: boolean;
   /** Seconds per frame at the real frame size (null when skipped). */
-  frame: { size: number; count: number; rows: FrameRow[] } | null;
+  frame: { size: number; count: number; threads: number; sustainedGflops: number; rows: FrameRow[] } | null;
 }
 
 export interface FrameRow {
@@ -212,16 +217,20 @@ export async function runInferenceBench(o: BenchOptions): Promise<BenchResult> {
   o.log(`classifier: ${(1 / t1).toFixed(1)} frames/s at batch 1, ${(32 / t32).toFixed(1)} frames/s at batch 32`);
 
   // ---------------------------------------------------------------- restoration
-  const ddpmFn: NetworkFn = async (inputs, n, h, w) =>
-    (await ddpm.run({ x_t: { data: inputs.x_t!, dims: [n, 1, h, w] }, cond: { data: inputs.cond!, dims: [n, 1, h, w] }, t: { data: inputs.t!, dims: [n] } })).eps!.data;
-  const unetFn: NetworkFn = async (inputs, n, h, w) => (await unet.run({ image: { data: inputs.image!, dims: [n, 1, h, w] } })).restored!.data;
-  const studentFn: NetworkFn | undefined = student
-    ? async (inputs, n, h, w) => {
-        const dims = [n, 1, h, w];
-        return (await student.run({ z: { data: inputs.z!, dims }, cond: { data: inputs.cond!, dims }, x0_hat: { data: inputs.x0_hat!, dims } })).x0!.data;
-      }
-    : undefined;
-  const nets = { ddpm: ddpmFn, ddpmPre: ddpmE.preprocess, schedule, unet: unetFn, student: studentFn, studentPre: studentE?.preprocess, maxBatch: 64 };
+  const networks = (sessions: { ddpm: ModelSession; unet: ModelSession; student: ModelSession | null }) => {
+    const ddpmFn: NetworkFn = async (inputs, n, h, w) =>
+      (await sessions.ddpm.run({ x_t: { data: inputs.x_t!, dims: [n, 1, h, w] }, cond: { data: inputs.cond!, dims: [n, 1, h, w] }, t: { data: inputs.t!, dims: [n] } })).eps!.data;
+    const unetFn: NetworkFn = async (inputs, n, h, w) => (await sessions.unet.run({ image: { data: inputs.image!, dims: [n, 1, h, w] } })).restored!.data;
+    const s = sessions.student;
+    const studentFn: NetworkFn | undefined = s
+      ? async (inputs, n, h, w) => {
+          const dims = [n, 1, h, w];
+          return (await s.run({ z: { data: inputs.z!, dims }, cond: { data: inputs.cond!, dims }, x0_hat: { data: inputs.x0_hat!, dims } })).x0!.data;
+        }
+      : undefined;
+    return { ddpm: ddpmFn, ddpmPre: ddpmE.preprocess, schedule, unet: unetFn, student: studentFn, studentPre: studentE?.preprocess, maxBatch: 64 };
+  };
+  const nets = networks({ ddpm, unet, student });
   // FLOPs of one network evaluation on a whole (possibly tiled) frame of side `size`.
   const graphs = new Map<ModelEntry, ReturnType<typeof parseOnnxGraph>>();
   const flopsOf = (e: ModelEntry, size: number) => {
@@ -304,7 +313,16 @@ export async function runInferenceBench(o: BenchOptions): Promise<BenchResult> {
   let frame: BenchResult['frame'] = null;
   if (o.frameSize > 0) {
     const F = o.frameSize;
-    o.log(`frame size: simulating ${o.frameCrops} OOF frame(s) of ${F}² and timing every method but the reference there…`);
+    o.log(`frame size: simulating ${o.frameCrops} OOF frame(s) of ${F}² and timing every method but the reference there (threads ${o.frameThreads || 'default'})…`);
+    // Sessions with the frame table's thread count (the station's restoration settings by default).
+    const same = o.frameThreads === o.threads;
+    const fs = same ? { ddpm, unet, student } : {
+      ddpm: await open(o.modelsDir, ddpmE, o.frameThreads),
+      unet: await open(o.modelsDir, unetE, o.frameThreads),
+      student: studentE ? await open(o.modelsDir, studentE, o.frameThreads) : null,
+    };
+    const fNets = networks(fs);
+    const fSustained = same ? sustained : await sustainedFlops({ ...o, threads: o.frameThreads });
     const big = simulatedCrops(F, o.frameCrops, o.seed);
     const fDdpm = flopsOf(ddpmE, F);
     const fUnet = flopsOf(unetE, F);
@@ -315,21 +333,21 @@ export async function runInferenceBench(o: BenchOptions): Promise<BenchResult> {
       const restored: Image[] = [];
       // Warm-up for the one-shot methods, whose first run at a new shape would be mostly allocation;
       // the DDIM rows amortise it over their steps.
-      if (evals < 10) await restoreFrame(big.oof[0]!, nets, params(0));
+      if (evals < 10) await restoreFrame(big.oof[0]!, fNets, params(0));
       for (let i = 0; i < big.oof.length; i++) {
         const t0 = performance.now();
-        const r = await restoreFrame(big.oof[i]!, nets, params(i));
+        const r = await restoreFrame(big.oof[i]!, fNets, params(i));
         seconds += (performance.now() - t0) / 1000;
         restored.push({ width: F, height: F, data: r.mean });
       }
       const q = quality(restored, big.truth);
-      frameRows.push({ method, secondsPerFrame: seconds / big.oof.length, estimated: false, evalsPerFrame: evals, floorSeconds: flops / sustained, psnr: q.psnr, edgePcc: q.edgePcc });
+      frameRows.push({ method, secondsPerFrame: seconds / big.oof.length, estimated: false, evalsPerFrame: evals, floorSeconds: flops / fSustained, psnr: q.psnr, edgePcc: q.edgePcc });
       o.log(`${F}²: ${method.padEnd(26)} ${(seconds / big.oof.length).toFixed(3)} s/frame`);
     };
     // The reference: 5000 evaluations one after another, from one measured batch-1 evaluation.
     const { pw, ph } = planFrame(F, F, ddpmE.preprocess);
-    const one = await timeIt(() => restoreFrame(big.oof[0]!, nets, { sampler: 'ddim', steps: 1, eta: 0, seeds: [1] }), 3, 1);
-    frameRows.push({ method: `PostFocus ancestral 1000 ×${E} (estimated)`, secondsPerFrame: one * 1000 * E, estimated: true, evalsPerFrame: 1000 * E, floorSeconds: (1000 * E * fDdpm) / sustained, psnr: null, edgePcc: null });
+    const one = await timeIt(() => restoreFrame(big.oof[0]!, fNets, { sampler: 'ddim', steps: 1, eta: 0, seeds: [1] }), 3, 1);
+    frameRows.push({ method: `PostFocus ancestral 1000 ×${E} (estimated)`, secondsPerFrame: one * 1000 * E, estimated: true, evalsPerFrame: 1000 * E, floorSeconds: (1000 * E * fDdpm) / fSustained, psnr: null, edgePcc: null });
     o.log(`${F}²: one DDPM evaluation of a ${pw}×${ph} plane ${one.toFixed(3)} s → reference ≈ ${(one * 1000 * E).toFixed(0)} s/frame`);
     for (const S of o.ddimSteps) await timeFrame(`DDIM-${S} ×${E} batched`, (i) => ({ sampler: 'ddim', steps: S, eta: 0, seeds: seedsOf(i) }), S * E, S * E * fDdpm);
     for (const tw of o.warmT) for (const S of o.warmSteps) {
@@ -337,7 +355,8 @@ export async function runInferenceBench(o: BenchOptions): Promise<BenchResult> {
     }
     await timeFrame('U-Net one-shot', (i) => ({ sampler: 'unet', steps: 1, eta: 0, seeds: seedsOf(i).slice(0, 1) }), 1, fUnet);
     if (studentE) await timeFrame(`student ×${E} batched`, (i) => ({ sampler: 'student', steps: 1, eta: 0, seeds: seedsOf(i) }), E + 1, fDdpm + E * fStudent);
-    frame = { size: F, count: big.oof.length, rows: frameRows };
+    frame = { size: F, count: big.oof.length, threads: o.frameThreads, sustainedGflops: fSustained / 1e9, rows: frameRows };
+    if (!same) await Promise.all([fs.ddpm.close(), fs.unet.close(), fs.student?.close()]);
   }
 
   await Promise.all([clf.close(), ddpm.close(), unet.close(), student?.close()]);
@@ -395,7 +414,8 @@ export function formatBench(r: BenchResult): string {
       `${f(r.computeFloor.sustainedGflops, 1)} GFLOP/s sustained on a measured convolution → floor s = evals × FLOPs ÷ FLOP/s`,
   );
   if (r.frame) {
-    lines.push('', `at the real frame size, ${r.frame.size}×${r.frame.size} (${r.frame.count} simulated OOF frame(s); the reference is estimated, not run):`);
+    lines.push('', `at the real frame size, ${r.frame.size}×${r.frame.size} (${r.frame.count} simulated OOF frame(s), ONNX Runtime threads ${r.frame.threads || 'default (all cores, as the station restores)'}, ` +
+      `${f(r.frame.sustainedGflops, 1)} GFLOP/s sustained there; the reference is estimated, not run):`);
     lines.push(`${'restoration'.padEnd(42)}${'s/frame'.padStart(11)}${'evals'.padStart(7)}${'floor s'.padStart(11)}${'×floor'.padStart(8)}${'PSNR'.padStart(7)}${'edgePCC'.padStart(8)}`);
     for (const m of r.frame.rows) {
       lines.push(`${m.method.padEnd(42)}${f(m.secondsPerFrame, 3).padStart(11)}${String(m.evalsPerFrame).padStart(7)}${f(m.floorSeconds, 3).padStart(11)}` +
@@ -549,6 +569,7 @@ export function benchOptionsFromArgs(argv: string[], log: (m: string) => void): 
     threads: num('threads', 1),
     seed: num('seed', 3),
     frameSize: num('frame-size', 281),
+    frameThreads: num('frame-threads', 0),
     frameCrops: num('frame-crops', 1),
     log,
   };

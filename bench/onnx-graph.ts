@@ -225,6 +225,11 @@ export function convFlops(graph: OnnxGraph, height: number, width: number, spati
       flops += 2 * cout * cinPerGroup * kh * kw * hOut * wOut;
       convNodes++;
       s = hOut / height;
+    } else if (node.opType === 'SpaceToDepth' || node.opType === 'DepthToSpace') {
+      // Pixel blocks folded into channels (and back): the spatial size shrinks (grows) by the block.
+      const b = node.attributes.get('blocksize')?.i;
+      if (!b) throw new Error(`ONNX: ${node.opType} without a blocksize`);
+      s = node.opType === 'SpaceToDepth' ? s / b : s * b;
     } else if (node.opType === 'Resize' || node.opType === 'Upsample') {
       const scalesName = node.opType === 'Resize' ? node.inputs[2] : node.inputs[1];
       const scales = scalesName ? constants.get(scalesName) : undefined;

@@ -1,34 +1,40 @@
-"""One-step student of the DDPM restorer (pf-student-v1), by knowledge distillation
-(Luhman & Luhman 2021) of the teacher's deterministic DDIM map (noise z, OOF image) -> x0.
+"""One-step student of the DDPM restorer (pf-student-v2), by knowledge distillation
+(Luhman & Luhman 2021) of the teacher's deterministic DDIM map (noise z, OOF image) -> x0,
+with the ensemble mean trained against the ground truth.
 
 The student restores a frame in two network calls: ONE evaluation of the teacher at
 t = T-1 from the first member's noise gives x0_hat, the teacher's estimate of E[x0 | OOF
 image] (measured on 40 held-out OOF pairs: PSNR 31.34 dB, edge-PCC 0.932, and it barely
 depends on the noise: per-pixel std over z 0.005), shared by every member; then a slim
-member network (common.ARCH['student'], about an eighth of the teacher's FLOPs per pixel)
-maps (z_b, OOF image, x0_hat) -> x0_hat + residual for all members in one batch.  The
-residual is what distillation teaches: the member-specific detail of the teacher's DDIM
-sample from z_b, so members from different seeds still differ where the teacher's samples
-differ (the ensemble spread stays an uncertainty map).  The member network's output layer
-starts at zero, so an untrained student is exactly x0_hat.
+member network (common.ARCH['student'], on 4 x 4 pixel blocks) maps (z_b, OOF image, x0_hat)
+-> x0_hat + residual for all members in one batch.  The member network's output layer starts
+at zero, so an untrained student is exactly x0_hat.
+
+Why two loss terms (pf-student-v1 had only the first, plus 0.1 x MSE of each member to the
+ground truth, and its ensemble mean stayed at x0_hat's level, 0.86 dB below DDIM-5 x 5):
+  member   MSE of each member to the teacher's DDIM sample from the same z: the member-specific
+           detail, so members from different seeds still differ where the teacher's samples
+           differ (the ensemble spread stays an uncertainty map);
+  mean     --gt-weight x MSE of the mean of the K members of a crop to the in-focus ground
+           truth: what the station shows is the ensemble mean, and its best value is the
+           posterior mean, which the ground truth teaches directly (the teacher's 5-sample mean
+           only approximates it).  Both minimised jointly: each member = teacher sample + a
+           shift shared by the members, so the spread is the teacher's and the mean moves
+           toward E[x0 | frame].
 
 Two stages, both step-based and seeded (a run is replayed exactly by the same command):
 
   targets  the teacher (models/ddpm.onnx, weights recovered by onnx_weights.py and checked
            against the CI reference outputs) samples DDIM-k (eta = 0, x0 clipped, the app's
-           timesteps) from z for random 64^2 crops of the training pairs.  Shard k of
-           --shard-size targets draws everything from default_rng([seed, k]), so shards
-           are independent of each other and of how many processes write them.
-  train    the member network (input z (+) OOF image (+) x0_hat of the same z, output
-           x0 = x0_hat + residual) minimises MSE to the teacher's sample plus
-           --gt-weight x MSE to the in-focus ground truth (the paired-data term), on
-           the targets with joint flips / rot90.  --shard-every N: shard k is used from
-           step k*N on (the trainer waits for it), so training can run beside target
-           generation and still depend only on its arguments.  AdamW, linear warm-up,
-           constant, cosine decay over the last 30% of --steps; EMA of the weights shipped.
-           --init starts from another student checkpoint's EMA weights: the shipped student is
-           stage A (1,000 steps, shards arriving every 80 steps) then stage B (3,000 steps on
-           all 12 shards, --seed 1) from stage A, as train_all.sh replays.
+           timesteps) from K noises per random 64^2 crop of the training pairs; x0_hat comes
+           from the first member's noise, as in the app.  Shard k of --shard-size crops draws
+           everything from default_rng([seed, k]), so shards are independent of each other and
+           of how many processes write them.
+  train    the member network on the targets with joint flips / rot90 (the K members of a crop
+           share them).  --shard-every N: shard k is used from step k*N on (the trainer waits
+           for it), so training can run beside target generation and still depend only on its
+           arguments.  AdamW, linear warm-up, constant, cosine decay over the last 30% of
+           --steps; EMA of the weights shipped.
 """
 import argparse
 import glob
@@ -44,7 +50,7 @@ from common import (EMA, PAIRS_DIR, PATCH, REPO, RUNS_DIR, T_STEPS, PairSet, aug
                     cosine_alphas_cumprod, log, n_params, run_config, save_checkpoint, to_model, from_model, optimise)
 
 DEFAULT_TARGETS = os.path.join(REPO, '.cache', 'student', 'targets')
-KEYS = ('cond', 'gt', 'z', 'target', 'x0hat')
+KEYS = ('cond', 'gt', 'z', 'target', 'x0hat')  # z, target: (N, K, P, P); the others (N, 1, P, P)
 
 
 def ddim_timesteps(t_start, steps):
@@ -100,20 +106,10 @@ def make_targets(a):
     teacher = load_teacher(a.teacher)
     ab = cosine_alphas_cumprod(T_STEPS)
     os.makedirs(a.out, exist_ok=True)
-    shards = range(a.first_shard, a.shards, a.shard_stride)
-    for k in shards:
+    K = a.members
+    for k in range(a.first_shard, a.shards, a.shard_stride):
         path = os.path.join(a.out, f'shard-{k:04d}.npz')
         if os.path.exists(path):
-            with np.load(path) as d:
-                if 'x0hat' in d.files:
-                    continue
-                old = {n: d[n] for n in d.files}
-            old['x0hat'] = np.concatenate([teacher_x0hat(teacher, torch.from_numpy(old['cond'][s:s + a.batch]),
-                                                         torch.from_numpy(old['z'][s:s + a.batch]), ab).numpy()
-                                           for s in range(0, len(old['cond']), a.batch)])
-            np.savez(path + '.tmp.npz', **old)
-            os.replace(path + '.tmp.npz', path)
-            log(f'shard {k}: x0_hat added')
             continue
         t0 = time.time()
         rng = np.random.default_rng([a.seed, k])
@@ -124,18 +120,23 @@ def make_targets(a):
             o, f = augment_pair(np.asarray(ds.oof[i]), np.asarray(ds.focus[i]), rng, a.patch)
             cond[j, 0], gt[j, 0] = o, f
         cond, gt = to_model(cond), to_model(gt)
-        z = rng.standard_normal(cond.shape).astype(np.float32)
-        target = np.empty_like(cond)
+        z = rng.standard_normal((a.shard_size, K, a.patch, a.patch)).astype(np.float32)
+        target = np.empty_like(z)
         x0hat = np.empty_like(cond)
-        for s in range(0, a.shard_size, a.batch):
-            c_, z_ = torch.from_numpy(cond[s:s + a.batch]), torch.from_numpy(z[s:s + a.batch])
-            target[s:s + a.batch] = ddim_sample(teacher, c_, z_, a.teacher_steps, ab).numpy()
-            x0hat[s:s + a.batch] = teacher_x0hat(teacher, c_, z_, ab).numpy()
+        crops = max(1, a.batch // K)
+        for s in range(0, a.shard_size, crops):
+            c_ = torch.from_numpy(cond[s:s + crops])
+            z_ = torch.from_numpy(z[s:s + crops])
+            n = c_.shape[0]
+            flat_z = z_.reshape(n * K, 1, a.patch, a.patch)
+            flat_c = c_.repeat_interleave(K, 0)
+            target[s:s + n] = ddim_sample(teacher, flat_c, flat_z, a.teacher_steps, ab).reshape(n, K, a.patch, a.patch).numpy()
+            x0hat[s:s + n] = teacher_x0hat(teacher, c_, z_[:, :1], ab).numpy()
         tmp = path + '.tmp.npz'
         np.savez(tmp, cond=cond, gt=gt, z=z, target=target, x0hat=x0hat, pair_index=idx,
-                 teacher_steps=a.teacher_steps, data_seed=ds.seed)
+                 teacher_steps=a.teacher_steps, members=K, data_seed=ds.seed)
         os.replace(tmp, path)
-        log(f'shard {k}: {a.shard_size} DDIM-{a.teacher_steps} targets in {time.time() - t0:.1f} s')
+        log(f'shard {k}: {a.shard_size} crops x {K} DDIM-{a.teacher_steps} targets in {time.time() - t0:.1f} s')
 
 
 class Shards:
@@ -156,11 +157,6 @@ class Shards:
                 time.sleep(5)
                 waited += 5
             with np.load(path) as d:
-                while 'x0hat' not in d.files:  # an older shard: the targets writer adds it
-                    d.close()
-                    log(f'waiting for x0_hat in {path}')
-                    time.sleep(30)
-                    d = np.load(path)
                 self.loaded.append({k: d[k] for k in KEYS})
         return self.loaded[:want]
 
@@ -175,9 +171,9 @@ class Shards:
             i = int(f - (edges[s - 1] if s else 0))
             rot, flip = int(rng.integers(0, 4)), bool(rng.random() < 0.5)
             for k in out:
-                a = np.rot90(avail[s][k][i, 0], rot)
-                out[k].append(a[:, ::-1] if flip else a)
-        return {k: torch.from_numpy(np.ascontiguousarray(np.stack(v)[:, None])) for k, v in out.items()}
+                a = np.rot90(avail[s][k][i], rot, axes=(1, 2))
+                out[k].append(a[:, :, ::-1] if flip else a)
+        return {k: torch.from_numpy(np.ascontiguousarray(np.stack(v))) for k, v in out.items()}
 
 
 @torch.no_grad()
@@ -259,8 +255,11 @@ def train(a):
         for g in opt.param_groups:
             g['lr'] = lr
         b = shards.batch(step, rng, a.batch)
-        pred = model(torch.cat([b['z'], b['cond'], b['x0hat']], 1))
-        loss = F.mse_loss(pred, b['target']) + a.gt_weight * F.mse_loss(pred, b['gt'])
+        n, K, P = b['z'].shape[0], b['z'].shape[1], b['z'].shape[2]
+        inputs = torch.cat([b['z'].reshape(n * K, 1, P, P), b['cond'].repeat_interleave(K, 0),
+                            b['x0hat'].repeat_interleave(K, 0)], 1)
+        pred = model(inputs).reshape(n, K, P, P)
+        loss = F.mse_loss(pred, b['target']) + a.gt_weight * F.mse_loss(pred.mean(1, keepdim=True), b['gt'])
         optimise(model, opt, ema, loss)
         step += 1
         run = loss.item() if run is None else 0.99 * run + 0.01 * loss.item()
@@ -287,13 +286,14 @@ def main():
     t.add_argument('--data', default=os.path.join(PAIRS_DIR, 'train'))
     t.add_argument('--out', default=DEFAULT_TARGETS)
     t.add_argument('--teacher', default=None, help='ONNX file of the teacher (default models/ddpm.onnx)')
-    t.add_argument('--teacher-steps', type=int, default=10)
+    t.add_argument('--teacher-steps', type=int, default=5)
+    t.add_argument('--members', type=int, default=4, help='noises (teacher samples) per crop')
     t.add_argument('--shards', type=int, default=40)
     t.add_argument('--shard-size', type=int, default=256)
     t.add_argument('--first-shard', type=int, default=0)
     t.add_argument('--shard-stride', type=int, default=1, help='write shards first, first+stride, ... (parallel writers)')
     t.add_argument('--patch', type=int, default=PATCH)
-    t.add_argument('--batch', type=int, default=16)
+    t.add_argument('--batch', type=int, default=16, help='teacher samples per network call')
     t.add_argument('--seed', type=int, default=0)
     t.add_argument('--threads', type=int, default=1)
     r = sub.add_parser('train', help='train the student on the targets')
@@ -304,12 +304,12 @@ def main():
     r.add_argument('--test', default=os.path.join(PAIRS_DIR, 'test'))
     r.add_argument('--out', default=os.path.join(RUNS_DIR, 'student.pt'))
     r.add_argument('--steps', type=int, default=10000)
-    r.add_argument('--batch', type=int, default=16)
+    r.add_argument('--batch', type=int, default=8, help='crops per step (each with its K members)')
     r.add_argument('--patch', type=int, default=PATCH)
     r.add_argument('--lr', type=float, default=1e-3)
     r.add_argument('--warmup', type=int, default=300)
     r.add_argument('--ema', type=float, default=0.995)
-    r.add_argument('--gt-weight', type=float, default=0.1)
+    r.add_argument('--gt-weight', type=float, default=3.0, help='weight of the ensemble-mean-to-ground-truth term')
     r.add_argument('--monitor-pairs', type=int, default=24)
     r.add_argument('--monitor-every', type=int, default=1000)
     r.add_argument('--seed', type=int, default=0)

@@ -105,6 +105,23 @@ def reference_cases(kind, model):
     return cases
 
 
+def _pixel_unshuffle_as_space_to_depth(g, x, factor):
+    """ONNX for F.pixel_unshuffle: SpaceToDepth, then a Gather into torch's channel order
+    (SpaceToDepth puts channel c of block offset k at k*C + c, pixel_unshuffle at c*b*b + k).
+    torch's own export is a 6-D Reshape / Transpose / Reshape whose sizes are computed at run
+    time, so a reader of the graph (bench/onnx-graph.ts, FLOPs per frame) could not follow
+    the spatial size; SpaceToDepth states it."""
+    from torch.onnx import symbolic_helper
+    b = symbolic_helper._get_const(factor, 'i', 'downscale_factor')
+    C = symbolic_helper._get_tensor_dim_size(x, 1)
+    y = g.op('SpaceToDepth', x, blocksize_i=b)
+    perm = torch.tensor([k * C + c for c in range(C) for k in range(b * b)], dtype=torch.int64)
+    return g.op('Gather', y, g.op('Constant', value_t=perm), axis_i=1)
+
+
+torch.onnx.register_custom_op_symbolic('aten::pixel_unshuffle', _pixel_unshuffle_as_space_to_depth, 17)
+
+
 def export(kind, ckpt=None):
     net, ck = load_checkpoint(kind, ckpt)
     path = os.path.join(MODELS_DIR, ONNX_FILES[kind])

@@ -27,6 +27,8 @@ Options:
   --seed <n>           simulation seed of the crops (default 3)
   --frame-size <px>    side of the real-frame-size table (default 281; 0 skips it)
   --frame-crops <n>    OOF frames timed at that size (default 1)
+  --frame-threads <n>  ONNX Runtime threads for that table (default 0: the runtime's own, all
+                       cores, as the station's restoration worker)
   --json               one JSON document on stdout (top-level "speedup": the station default's)
 
 Memory bench (instead of the speed bench):
@@ -59,7 +61,7 @@ const command: Command = {
     parseArgs(argv, {
       models: { type: 'string' }, size: { type: 'string' }, crops: { type: 'string' }, ensemble: { type: 'string' },
       steps: { type: 'string' }, 'warm-steps': { type: 'string' }, 'warm-t': { type: 'string' }, threads: { type: 'string' },
-      seed: { type: 'string' }, 'frame-size': { type: 'string' }, 'frame-crops': { type: 'string' }, json: { type: 'boolean' }, memory: { type: 'string' }, 'oof-fraction': { type: 'string' },
+      seed: { type: 'string' }, 'frame-size': { type: 'string' }, 'frame-crops': { type: 'string' }, 'frame-threads': { type: 'string' }, json: { type: 'boolean' }, memory: { type: 'string' }, 'oof-fraction': { type: 'string' },
       sampler: { type: 'string' }, 'restore-steps': { type: 'string' },
     });
     return runBenchmark(argv);

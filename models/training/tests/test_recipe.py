@@ -92,6 +92,11 @@ class Recipe(unittest.TestCase):
         teacher = os.path.join(TRAINING, '..', 'ddpm.onnx')  # the shipped DDPM
         run(['distill.py', 'targets', '--out', targets, '--shards', '1', '--shard-size', '4', '--teacher-steps', '2',
              '--batch', '4', '--teacher', teacher], self.env)
+        with np.load(os.path.join(targets, 'shard-0000.npz')) as shard:
+            # K = 4 teacher samples per crop (default --members), x0_hat once per crop.
+            self.assertEqual(shard['z'].shape, (4, 4, 64, 64))
+            self.assertEqual(shard['target'].shape, (4, 4, 64, 64))
+            self.assertEqual(shard['x0hat'].shape, (4, 1, 64, 64))
         ckpt = self.path('runs', 'student.pt')
         run(['distill.py', 'train', '--targets', targets, '--shards', '1', '--steps', '2', '--batch', '2',
              '--monitor-pairs', '1', '--monitor-every', '2', '--out', ckpt, '--teacher', teacher], self.env)
@@ -99,7 +104,7 @@ class Recipe(unittest.TestCase):
         self.assertEqual(info['steps'], 2)
         self.assertEqual(info['config']['stage'], 'student')
         run(['export.py', 'student', '--runs', self.path('runs')], self.env)
-        ref = json.load(open(self.path('models', 'reference', 'pf-student-v1.json')))
+        ref = json.load(open(self.path('models', 'reference', 'pf-student-v2.json')))
         self.assertEqual(sorted(ref['cases'][0]['inputs']), ['cond', 'x0_hat', 'z'])
         self.assertTrue(os.path.getsize(self.path('models', 'student.onnx')) < 15 * 1024 * 1024)
 

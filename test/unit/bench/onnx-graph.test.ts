@@ -18,6 +18,10 @@ describe('Conv FLOPs counted from the ONNX graph', () => {
   it('matches PyTorch for the fixture U-Net', () => {
     expect(convFlops(parseOnnxGraph(readFileSync('test/fixtures/models/unet.onnx')), 32, 48).flops).toBe(19955712);
   });
+  it('follows pixel blocks folded into channels and back (the shipped student: SpaceToDepth in, DepthToSpace out)', () => {
+    // PyTorch forward hooks on pf-student-v2 at 64×96: its convolutions run on 4×4 blocks.
+    expect(convFlops(parseOnnxGraph(readFileSync('models/student.onnx')), 64, 96).flops).toBe(96350208);
+  });
   it('writes a conv-stack model that ONNX Runtime runs and that counts 2·C²·9·H·W per layer', async () => {
     const bytes = convStackModel(8, 3);
     expect(convFlops(parseOnnxGraph(bytes), 10, 12)).toEqual({ flops: 3 * 2 * 8 * 8 * 9 * 10 * 12, convNodes: 3 });
