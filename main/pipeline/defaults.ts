@@ -1,23 +1,20 @@
 /**
  * Default restoration settings of the station, chosen from `postfocus bench`
- * (bench/inference.ts; shipped models, 2 simulated OOF crops of 64², 2-core CPU):
+ * (bench/inference.ts; shipped models, 2 simulated OOF crops of 64², 2-core CPU,
+ * 1 thread; run of 7 Dec 2026):
  *
- *   PostFocus 1000-step ancestral ×5   36.01 s/frame  PSNR 29.51  edge-PCC 0.932
- *   DDIM-5 ×5 batched                   0.17 s/frame  PSNR 30.11  edge-PCC 0.937  (213× faster)
- *   DDIM-10 ×5 batched                  0.33 s/frame  PSNR 29.94  edge-PCC 0.933
- *   warm DDIM-3 (t=400) ×5              0.11 s/frame  PSNR 29.32  edge-PCC 0.918
- *   U-Net one-shot                      0.008 s/frame PSNR 26.43  edge-PCC 0.820
+ *   PostFocus 1000-step ancestral ×5   94.5 s/frame   PSNR 29.51  edge-PCC 0.932
+ *   DDIM-5 ×5 batched                   0.417 s/frame  PSNR 30.11  edge-PCC 0.937  (226× faster)
+ *   DDIM-10 ×5 batched                  0.890 s/frame  PSNR 29.94  edge-PCC 0.933
+ *   warm DDIM-3 (t=400) ×5              0.306 s/frame  PSNR 29.32  edge-PCC 0.918
+ *   U-Net one-shot                      0.027 s/frame  PSNR 26.43  edge-PCC 0.820
+ *   student v2 ×5                       0.034 s/frame  PSNR 29.28  edge-PCC 0.934  (2778× faster)
  *
  * DDIM-5 from pure noise, the 5 members as one batch, is the fastest setting at
- * equal or better PSNR and edge-PCC than the reference. The warm start (U-Net
- * estimate noised to t = 400, then a few DDIM steps) is faster still but below
- * the reference's PSNR with these models; it stays available (`--sampler ddim-warm`).
- *
- * The one-step student (`--sampler student`, pf-student-v1) in the run of 2 Dec 2026
- * (same crops, machine partly loaded: reference 67.8 s/frame, DDIM-5 ×5 0.443 s, 153×):
- * 0.034 s/frame, 1998× the reference, PSNR 29.13 (reference 29.51), edge-PCC 0.933
- * (0.932); on 24 held-out pairs 31.26 dB / 0.937 vs DDIM-5 ×5 32.12 / 0.946. Below the
- * reference's PSNR and DDIM-5's quality, so not the default.
+ * equal or better PSNR and edge-PCC than the reference. The warm start and the
+ * one-step student (`--sampler student`, pf-student-v2: 0.39 s for a 281² frame)
+ * are faster but below the reference's PSNR, and the student stays 0.85 dB below
+ * DDIM-5 ×5 on 24 held-out pairs (models/README.md), so neither is the default.
  */
 import type { SamplerName } from '../inference/protocol.js';
 

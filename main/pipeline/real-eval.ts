@@ -13,6 +13,7 @@
  * time order, scored with the station's usability rule (common/usability.ts).
  */
 import { splitCsvLine } from '../common/csv.js';
+import { judgeSeriesTemporal, TEMPORAL_RULE, type MetricsLike, type SeriesFrame, type TemporalRule } from '../common/focus-judgement.js';
 import { DEFAULT_USABILITY, isUsable } from '../common/usability.js';
 import type { UsabilityRule } from '../common/domain.js';
 import type { Image } from '../imaging/image.js';
@@ -161,6 +162,30 @@ export function dzBinUm(dz: number): string {
   if (a >= 5 && a <= 10) return '5-10';
   for (const [label, lo, hi] of DZ_BINS.slice(1)) if (a > lo && a <= hi) return label;
   return '≥20';
+}
+
+/**
+ * The judgement in force for each crop, as the station judges a nanowell's series:
+ * every crop position is a well, its crops in frame order (time, or z in a z-stack)
+ * the series, judged by the classifier and the temporal rule
+ * (common/focus-judgement.ts). Returns the judgements with `oof` replaced.
+ */
+export function judgeInForce(js: readonly CropJudgement[], metrics: readonly MetricsLike[], rule: TemporalRule = TEMPORAL_RULE): CropJudgement[] {
+  if (metrics.length !== js.length) throw new RangeError('judgeInForce: one metrics entry per judgement');
+  const out = [...js];
+  const groups = new Map<string, number[]>();
+  js.forEach((j, i) => {
+    const key = `${j.field}\u0000${j.row}\u0000${j.col}`;
+    const g = groups.get(key);
+    if (g) g.push(i);
+    else groups.set(key, [i]);
+  });
+  for (const idx of groups.values()) {
+    const ordered = [...idx].sort((a, b) => js[a]!.frame - js[b]!.frame);
+    const series: SeriesFrame[] = ordered.map((i) => ({ t: js[i]!.frame, pOof: js[i]!.pOof, modelOof: js[i]!.oof, metrics: metrics[i]! }));
+    judgeSeriesTemporal(series, rule).forEach((r, k) => (out[ordered[k]!] = { ...js[ordered[k]!]!, oof: r.oof }));
+  }
+  return out;
 }
 
 /** Scores crop judgements against their labels; crop positions follow the station's usability rule. */

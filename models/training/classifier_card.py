@@ -33,7 +33,7 @@ def section(entry, rep, real):
          'widths ' + str(entry['architecture'].get('chans')) + ') + global average pooling + linear; any H, W ≥ 16. BatchNorm '
          'is folded into the convolutions at export and ReLU fuses with them, so the ONNX graph is convolutions and one '
          'pooling: v2 had the same convolutions with GroupNorm + SiLU, which took 38% of a 281² frame\'s time in ONNX Runtime '
-         '(normalisation, activation and the layout reorders around them); v3 runs a 281² frame in 24.5 ms against 35.1 ms '
+         '(normalisation, activation and the layout reorders around them); v3 runs a 281² frame in 27 ms against 35 ms '
          'on one core of this machine.',
          '- Preprocessing (manifest `preprocess.standardise`, applied identically by the app and by training): intensities '
          'from the camera\'s effective full scale (MaxSampleValue tag, else the run\'s range rounded up to 8/10/12/14/16 bits), '
@@ -88,6 +88,10 @@ def section(entry, rep, real):
                 line += f", {100 * sc['sensitivity']:.1f}% of OOF-labelled crops judged OOF"
             if sc.get('allInFocusPositionsUsable') is not None:
                 line += f"; every in-focus crop position usable: {'yes' if sc['allInFocusPositionsUsable'] else 'no'}"
+            fi = r.get('scoreInForce') or {}
+            if fi.get('specificity') is not None:
+                line += (f"; judgement in force (with the temporal rule): {100 * fi['specificity']:.1f}% in focus, every position "
+                         f"usable: {'yes' if fi.get('allInFocusPositionsUsable') else 'no'}")
             bd = r.get('bitDepths')
             if bd:
                 line += f"; identical judgement as 16-bit / 12-in-16 / 8-bit: {100 * bd['identicalFraction']:.1f}%"
@@ -95,10 +99,9 @@ def section(entry, rep, real):
         s.append('')
     s += ['Limits: simulated training data only; fluorescence, DIC and oil objectives were never simulated. '
           '|Δz| between 0.44 and 0.885 DOF never occurs in training, so the decision there is undefined. An empty or '
-          'nearly empty field carries no focus information: training labels it in focus. **On the one real phase-contrast '
-          'set (10× Ph1, docs/results/real-data.md) most in-focus crops are judged OOF**: the virtual microscope does not yet '
-          'cover that instrument. Calibrate on a few labelled frames '
-          '(`postfocus calibrate`) before trusting the flags on a new microscope.', '']
+          'nearly empty field carries no focus information: training labels it in focus. One real phase-contrast field '
+          '(10× Ph1, docs/results/real-data.md) is all the real evidence there is; fluorescence (BBBC006) is out of domain. '
+          'Calibrate on a few labelled frames (`postfocus calibrate`) before trusting the flags on a new microscope.', '']
     return '\n'.join(s)
 
 

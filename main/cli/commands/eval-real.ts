@@ -10,7 +10,8 @@ import { InferenceEngine } from '../../inference/engine.js';
 import { PROTOCOL_VERSION } from '../../inference/protocol.js';
 import { RESTORE_DEFAULTS } from '../../pipeline/defaults.js';
 import { defaultModelsDir } from '../../pipeline/paths.js';
-import { cropGrid, labelsFromNames, noiseSigma, overlap, parseLabelsCsv, registerTranslation, scoreJudgements, type CropJudgement, type LabelledFrame } from '../../pipeline/real-eval.js';
+import type { FocusMetrics } from '../../common/domain.js';
+import { cropGrid, judgeInForce, labelsFromNames, noiseSigma, overlap, parseLabelsCsv, registerTranslation, scoreJudgements, type CropJudgement, type LabelledFrame } from '../../pipeline/real-eval.js';
 import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import { ExitCode, type Command } from '../command.js';
 
@@ -35,7 +36,10 @@ nanowells; a smaller frame is one crop) and every crop is judged by the
 classifier exactly as the station judges a frame (same decoding and range).
 Reported: accuracy, balanced accuracy, AUC of p(OOF), specificity on in-focus
 crops, sensitivity, accuracy per |dz| bin, and each crop position as a video
-under the usability rule (> 5% OOF frames or 2 in a row = unusable).
+under the usability rule (> 5% OOF frames or 2 in a row = unusable). The same
+again for the judgement in force, as the station judges a well's series: each
+crop position a nanowell, its frames in file order, the classifier's p(OOF) read
+with the temporal rule (docs/focus-judgement.md).
 
 --restore N restores up to N crops (default sampler): in-focus crops report how
 much restoration changed them (RMS in DN, as a multiple of the input's camera
@@ -136,6 +140,7 @@ const command: Command = {
       try {
         if (!engine.capabilities.classify) throw new Error(`no usable classifier in ${modelsDir}`);
         const judgements: CropJudgement[] = [];
+        const metrics: FocusMetrics[] = [];
         let modelId = '';
         for (let k = 0; k < crops.length; k += 32) {
           const chunk = crops.slice(k, k + 32);
@@ -150,10 +155,14 @@ const command: Command = {
             if (!r.ok) throw new Error(`${frames[c.frame]!.abs}: ${r.error}`);
             const f = frames[c.frame]!;
             judgements.push({ frame: c.frame, field: f.field, row: c.row, col: c.col, label: f.label, dzUm: f.dzUm, pOof: r.pOof, oof: r.oof });
+            metrics.push(r.metrics);
           });
           log(`judged ${Math.min(k + 32, crops.length)}/${crops.length}`);
         }
         const score = scoreJudgements(judgements);
+        // As the station judges: each crop position a well, its frames the series (model + temporal rule).
+        const inForce = judgeInForce(judgements, metrics);
+        const scoreInForce = scoreJudgements(inForce);
         const bitDepths = flags['bit-depths'] === true ? await bitDepthCheck(crops, judgements, modelsDir, threads, tmp, log) : null;
         const restoration = restoreN > 0 ? await restoreCrops(engine, crops, frames, judgements, restoreN, tmp, log) : null;
         const report = {
@@ -174,13 +183,18 @@ const command: Command = {
             maxSample: f.page.data instanceof Float32Array ? null : maxSample(f.page.data),
           })),
           score,
-          judgements: judgements.map((j) => ({ ...j, pOof: round(j.pOof, 4) })),
+          scoreInForce,
+          judgements: judgements.map((j, i) => ({ ...j, pOof: round(j.pOof, 4), oofInForce: inForce[i]!.oof })),
           ...(restoration ? { restoration } : {}),
           ...(bitDepths ? { bitDepths } : {}),
         };
         const outFile = stringFlag(flags, 'out');
         if (outFile) writeFileSync(resolve(outFile), JSON.stringify(report, null, 1) + '\n');
         let text = formatReport(report.score, frames.length, restoration);
+        text += `\njudgement in force (model + the temporal rule over each crop position's frames in file order, as the station judges a well): ` +
+          `specificity ${scoreInForce.specificity === null ? '—' : `${(100 * scoreInForce.specificity).toFixed(1)}%`}, ` +
+          `sensitivity ${scoreInForce.sensitivity === null ? '—' : `${(100 * scoreInForce.sensitivity).toFixed(1)}%`}, ` +
+          `crop positions usable ${scoreInForce.positions.filter((p) => p.usable).length}/${scoreInForce.positions.length}`;
         if (bitDepths) {
           text += `\nsame judgement as 16-bit, 12-in-16 and 8-bit: ${bitDepths.identical}/${bitDepths.crops} crops (${(100 * bitDepths.identicalFraction).toFixed(1)}%)`;
         }

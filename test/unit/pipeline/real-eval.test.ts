@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  judgeInForce,
   auc,
   cropGrid,
   dzBinUm,
@@ -96,6 +97,24 @@ describe('scoreJudgements', () => {
     expect(dzBinUm(-3)).toBe('2.5-5');
     expect(dzBinUm(5)).toBe('5-10');
     expect(dzBinUm(-4.99)).toBe('2.5-5');
+  });
+});
+
+describe('judgeInForce (each crop position a well, its frames the series)', () => {
+  const j = (frame: number, col: number, pOof: number): CropJudgement => ({ frame, field: '', row: 0, col, label: 'in_focus', dzUm: null, pOof, oof: pOof >= 0.5 });
+  const m = (s: number) => ({ tenenbaum: 1, laplacianVariance: s, normalizedVariance: 1 });
+
+  it('keeps in focus a frame the model flags that looks like its position\'s other frames, per position and in frame order', () => {
+    // Position 0: four confident in-focus frames, then a 0.8 flag with the same content sharpness.
+    // Position 1: the model is sure (p ≥ 0.99) from its first frame: the rule does not rescue it.
+    const js = [j(4, 0, 0.8), j(0, 0, 0.1), j(1, 0, 0.1), j(2, 0, 0.1), j(3, 0, 0.1), j(0, 1, 0.995), j(1, 1, 0.995)];
+    const out = judgeInForce(js, js.map(() => m(2)));
+    expect(out.map((x) => x.oof)).toEqual([false, false, false, false, false, true, true]);
+    expect(js[0]!.oof).toBe(true); // the input is left as it was
+  });
+
+  it('needs one metrics entry per judgement', () => {
+    expect(() => judgeInForce([j(0, 0, 0.1)], [])).toThrow(/one metrics entry per judgement/);
   });
 });
 
