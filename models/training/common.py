@@ -403,8 +403,8 @@ ARCH = {
     'ddpm': dict(cin=2, cout=1, chans=(24, 48, 96, 128), time_dim=32, residual=False),
     # One-step student's member network (distill.py): input noise z (+) OOF image (+) the teacher's
     # one-evaluation estimate x0_hat (shared by the members), output x0 = x0_hat + residual, on
-    # 4 x 4 pixel blocks: 5 members of a 288^2 plane in 0.14 s on one core (pf-student-v1's
-    # full-resolution widths (8, 16, 32, 64) took 0.38 s with 0.6x the parameters).
+    # 4 x 4 pixel blocks: 5 members of a 288^2 plane in 0.15 s on one core (pf-student-v1's
+    # full-resolution widths (8, 16, 32, 64) took 0.48 s with 0.6x the parameters).
     'student': dict(cin=3, cout=1, block=4, chans=(32, 48, 64), residual=True, residual_ch=2),
 }
 MODEL_IDS = {'classifier': 'pf-classifier-v3', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1', 'student': 'pf-student-v2'}

@@ -37,8 +37,8 @@ def render(entry, res):
              f'pixel blocks (PixelUnshuffle in, PixelShuffle out), widths {entry["architecture"].get("chans")}, input z ⊕ OOF ⊕ x̂0 '
              '(3 channels), output x̂0 + residual (output layer initialised at zero: an untrained student is exactly x̂0). '
              'Why blocks: at full resolution a slim network\'s time goes to memory traffic (normalisation, activations and '
-             'narrow convolutions over every pixel); pf-student-v1 (full-resolution widths 8–64) took 0.38 s for 5 members '
-             'of a 288² plane on one core, this one 0.14 s with 1.7× the parameters.',
+             'narrow convolutions over every pixel); pf-student-v1 (full-resolution widths 8–64) took 0.48 s for 5 members '
+             'of a 288² plane on one core, this one 0.15 s with 1.7× the parameters (measured in one run, 7 Dec 2026).',
              '- Recipe (models/training/distill.py, Luhman & Luhman 2021 knowledge distillation): the teacher (ddpm.onnx; '
              'its weights recovered from the ONNX file and checked against the CI reference outputs) draws DDIM-'
              f'{cfg.get("teacher_steps", 5)} samples (η = 0, x0 clipped, the app\'s timesteps) from seeded noise for random '
