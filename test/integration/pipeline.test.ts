@@ -75,10 +75,11 @@ describe('pipeline end to end on the fixture models (real forked worker)', () =>
     await h.pipeline.start();
     await h.pipeline.whenIdle();
     expect(order).toHaveLength(40);
-    // Batches go out newest first; the classification processes (worker-pool.ts) run one batch
-    // each at once and may finish in either order, so the first of them to land are the newest.
+    // Batches go out newest first, one to each classification process (worker-pool.ts); the
+    // processes finish in any order (one may still be starting), so the first batch to land is
+    // one of the newest `workers` batches: all of it among the 8 × workers newest frames.
     const workers = defaultClassifyWorkers();
-    expect(order.slice(0, 8 * workers).sort((a, b) => b - a)).toEqual(Array.from({ length: 8 * workers }, (_, i) => 40 - i));
+    expect(Math.min(...order.slice(0, 8))).toBeGreaterThan(40 - 8 * workers);
   });
 
   it('pauses and resumes', async () => {
