@@ -20,6 +20,8 @@
  *          --drain <s> (60)  --plot <file.png> (default: in the OS temp folder)
  *          --sampler <name> (default: the station's default restoration; another
  *          sampler, e.g. student, is reported as not the station default)
+ *          --render-live (the simulator renders while it writes, on the station's
+ *          cores; default: it renders the plate first, as a microscope's own computer)
  *          --json (one document on stdout)  --keep (keep the temporary folders)
  */
 import { spawn } from 'node:child_process';
@@ -28,6 +30,7 @@ import { availableParallelism, getPriority, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChartPng, renderChartSvg } from '../main/imaging/chart.js';
+import { LIVE_START_LINE } from '../main/cli/commands/simulate.js';
 import { SAMPLERS, type SamplerName } from '../main/inference/protocol.js';
 import { restoreConfig } from '../main/pipeline/defaults.js';
 import { defaultModelsDir, packageRoot } from '../main/pipeline/paths.js';
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
       plot: { type: 'string' },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'render-live': { type: 'boolean', default: false },
     },
   });
   const rate = Number(values.rate);
@@ -171,24 +175,39 @@ async function main(): Promise<void> {
   await station.start();
   say(`station ready (restoration: ${restore.sampler}, ${restore.steps} step(s) × ${restore.ensemble}); microscope writing ${wells * timePoints} frames of ${size}×${size} at ${rate} frames/s, ${Math.round(oofFraction * 100)}% OOF…`);
 
-  // CPU per role, sampled every second (a process's last sample stands after it exits).
-  const cpuByPid = new Map<number, { role: string; cpuS: number }>();
-  const cpuAtStart = new Map(childrenCpu());
-  const selfAtStart = process.cpuUsage();
-  const cpuSampler = setInterval(() => childrenCpu().forEach((v, k) => cpuByPid.set(k, v)), 1000);
-
-  // The microscope, in its own process as in `npm start`.
-  const writeStart = Date.now();
+  // The microscope, in its own process as in `npm start`. By default it renders the whole
+  // plate first and then writes it live (--prerender): a real microscope writes from its own
+  // computer, so the station gets the machine to itself; --render-live renders while writing
+  // (the simulator then takes about half a core from the station).
+  const renderLive = values['render-live'];
   const writer = spawn(
     process.execPath,
     [join(root, 'bin/postfocus.js'), 'simulate', acq, '--truth', truth, '--blocks', '1', '--wells', String(wells), '--frames', String(timePoints),
-      '--rate', String(rate), '--size', String(size), '--oof-fraction', String(oofFraction), '--seed', String(values.seed), '--json'],
+      '--rate', String(rate), '--size', String(size), '--oof-fraction', String(oofFraction), '--seed', String(values.seed), '--json', ...(renderLive ? [] : ['--prerender'])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let writerOut = '';
   let writerErr = '';
+  // The clock (latencies are per frame; backlogs and CPU shares) starts when the first frame is written.
+  let writeStart = Date.now();
+  let cpuAtStart = new Map(childrenCpu());
+  let selfAtStart = process.cpuUsage();
+  const liveStarted = new Promise<void>((started) => {
+    writer.stderr.on('data', (d) => {
+      writerErr += d;
+      if (writerErr.includes(LIVE_START_LINE)) started();
+    });
+    writer.once('exit', () => started());
+  });
   writer.stdout.on('data', (d) => (writerOut += d));
-  writer.stderr.on('data', (d) => (writerErr += d));
+  if (!renderLive) say('microscope rendering the plate before writing it live…');
+  await liveStarted;
+  writeStart = Date.now();
+  cpuAtStart = new Map(childrenCpu());
+  selfAtStart = process.cpuUsage();
+  // CPU per role, sampled every second (a process's last sample stands after it exits).
+  const cpuByPid = new Map<number, { role: string; cpuS: number }>();
+  const cpuSampler = setInterval(() => childrenCpu().forEach((v, k) => cpuByPid.set(k, v)), 1000);
   const code = await new Promise<number | null>((done) => writer.once('exit', (c) => done(c)));
   const writeEnd = Date.now();
   if (code !== 0) throw new Error(`the virtual microscope failed (exit ${code}): ${writerErr.trim().split('\n').slice(-3).join(' | ')}`);
@@ -274,6 +293,7 @@ async function main(): Promise<void> {
     oof_fraction: oofFraction,
     frames_written: written.frames_written,
     writer_frames_per_s: written.frames_per_second,
+    microscope: values['render-live'] ? 'rendered while writing (on this machine)' : 'rendered before, written live',
     oof_frames: oofFrames.length,
     restoration: restore,
     restoration_is_station_default: sampler === undefined,

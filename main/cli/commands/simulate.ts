@@ -20,6 +20,9 @@ Options:
   --frames N         time points per nanowell (default 73)
   --rate R           write live at R frames/s (t-major across nanowells, each file
                      in chunks like a camera); default: as fast as possible
+  --prerender        with --rate: render every frame first (held in memory), then
+                     write them live; the live phase costs no simulation CPU, as a
+                     microscope writing from its own computer (bench:live uses it)
   --layout L         timing (default): B<b>/images/crops_8bit_s/<well>CH0/imgNo<well#>CH0_t<k>.tif
                      micromanager: Pos<NNN>/img_channel000_position<NNN>_time<000000000>_z000.tif
   --preset P         nalm6 (default; 6–15% of videos with OOF episodes) or skov3 (14–96%)
@@ -35,6 +38,9 @@ Ground truth: <truth>/truth.csv (path,dz_um,oof,focus_path,mask_path,block,well,
 <truth>/focus/<path> (in-focus twin), <truth>/masks/<path> (labels), <truth>/truth.json.
 Labels: in-focus |dz| ≤ 2.5 µm, out of focus 5 ≤ |dz| ≤ 10 µm, oof = 1 iff |dz| ≥ 5 µm.`;
 
+/** Printed on stderr when the first frame is written live (bench:live starts its clock there). */
+export const LIVE_START_LINE = 'simulate: writing live';
+
 const command: Command = {
   summary: 'simulate a phase-contrast nanowell acquisition with defocus and ground truth',
   help: HELP,
@@ -42,7 +48,7 @@ const command: Command = {
     if (await servedAsSimulationWorker()) return ExitCode.ok;
     const { positionals, flags } = parseArgs(argv, {
       ...stringFlags('truth', 'blocks', 'wells', 'frames', 'rate', 'layout', 'preset', 'oof-fraction', 'size', 'bits', 'seed', 'threads'),
-      ...booleanFlags('json'),
+      ...booleanFlags('json', 'prerender'),
       // Hidden: renders the simulator contact sheet (PNG) and exits.
       ...stringFlags('contact-sheet'),
     });
@@ -83,6 +89,8 @@ const command: Command = {
         threads: numberFlag(flags, 'threads', defaultThreads(), { min: 1, max: 64, integer: true }),
         entryUrl: import.meta.url,
         command: 'simulate',
+        prerender: flags.prerender === true,
+        onLiveStart: () => void process.stderr.write(`${LIVE_START_LINE}\n`),
         onProgress(done, total) {
           const now = Date.now();
           if (now - last > 2000 || done === total) {

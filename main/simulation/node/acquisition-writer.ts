@@ -16,7 +16,10 @@
  * (frames/s) frames appear live in t-major order across nanowells, each file
  * written in several chunks with short pauses like a camera driver, so
  * watchers see partially written files; truth files are written atomically
- * before their frame starts.
+ * before their frame starts. With `prerender`, every frame is rendered (and its
+ * truth written) before the first one is written live, and the frames wait in
+ * memory: the live phase then costs no simulation CPU, as a real microscope
+ * writing from its own computer costs the station none (bench:live).
  */
 import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, writeSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, isAbsolute, sep } from 'node:path';
@@ -50,6 +53,10 @@ export interface AcquisitionOptions {
   command?: string;
   /** Chunks per file in live mode. */
   chunks?: number;
+  /** Live mode: render every frame before writing the first (frames are held in memory, about size² bytes × bits/8 each). */
+  prerender?: boolean;
+  /** Live mode: called once when the first frame is about to be written live. */
+  onLiveStart?: () => void;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -92,6 +99,7 @@ export function validateAcquisitionOptions(o: AcquisitionOptions): void {
   int('frames', o.frames, 1, 100000);
   int('size', o.size, 16, 2048);
   if (o.rate !== undefined && !(Number.isFinite(o.rate) && o.rate > 0)) throw new AcquisitionOptionError(`--rate must be a positive number of frames/s, got ${o.rate}`);
+  if (o.prerender && o.rate === undefined) throw new AcquisitionOptionError('--prerender needs --rate (it renders ahead of live writing)');
   if (!SIMULATED_LAYOUTS.includes(o.layout)) throw new AcquisitionOptionError(`unknown layout "${o.layout}" (use ${SIMULATED_LAYOUTS.join(' or ')})`);
   if (!(o.preset in FOCUS_PRESETS)) throw new AcquisitionOptionError(`unknown preset "${o.preset}" (use ${Object.keys(FOCUS_PRESETS).join(' or ')})`);
   if (o.oofFraction !== undefined && !(o.oofFraction >= 0 && o.oofFraction <= 1)) throw new AcquisitionOptionError(`--oof-fraction must be a number in [0, 1], got ${o.oofFraction}`);
@@ -244,6 +252,22 @@ export async function writeAcquisition(o: AcquisitionOptions): Promise<Acquisiti
   let maxLag = 0;
   let liveStart = 0;
   const chunks = Math.max(1, o.chunks ?? 4);
+  const staged: { path: string; bytes: Buffer; row: string }[] = [];
+  /** Writes frame i at its due time (liveStart + i / rate), in chunks like a camera driver. */
+  const writeLive = async (i: number, path: string, bytes: Buffer, row: string): Promise<void> => {
+    appendFileSync(csvPath, row + '\n');
+    const period = 1000 / o.rate!;
+    if (i === 0) {
+      o.onLiveStart?.();
+      liveStart = performance.now();
+    }
+    const due = liveStart + i * period;
+    const now = performance.now();
+    if (due > now) await sleep(due - now);
+    else maxLag = Math.max(maxLag, (now - due) / 1000);
+    const pause = Math.min(40, Math.max(1, (0.3 * period) / chunks));
+    await writeChunked(join(acq, path), bytes, chunks, pause);
+  };
   try {
     submit();
     for (let i = 0; i < jobs.length; i++) {
@@ -269,19 +293,16 @@ export async function writeAcquisition(o: AcquisitionOptions): Promise<Acquisiti
       } else {
         writeFileAtomic(join(truth, focusRel), tiffOf(r.twin, o.size));
         writeFileAtomic(join(truth, maskRel), encodeTiff({ width: o.size, height: o.size, data: r.labels }));
-        appendFileSync(csvPath, row + '\n');
-        const period = 1000 / o.rate;
-        if (i === 0) liveStart = performance.now();
-        const due = liveStart + i * period;
-        const now = performance.now();
-        if (due > now) await sleep(due - now);
-        else maxLag = Math.max(maxLag, (now - due) / 1000);
-        const pause = Math.min(40, Math.max(1, (0.3 * period) / chunks));
-        await writeChunked(join(acq, j.path), frameBytes, chunks, pause);
+        if (o.prerender) staged.push({ path: j.path, bytes: frameBytes, row });
+        else await writeLive(i, j.path, frameBytes, row);
       }
       writtenCount++;
       submit();
       o.onProgress?.(writtenCount, jobs.length);
+    }
+    for (const [i, f] of staged.entries()) {
+      await writeLive(i, f.path, f.bytes, f.row);
+      staged[i] = { ...f, bytes: Buffer.alloc(0) }; // written: let it go
     }
   } finally {
     await pool.close();

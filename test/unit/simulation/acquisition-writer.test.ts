@@ -87,6 +87,24 @@ describe('writeAcquisition', () => {
     expect(readdirSync(join(o.acquisitionDir, 'B1/images/crops_8bit_s/001CH0')).sort()).toEqual(['imgNo1CH0_t1.tif', 'imgNo1CH0_t2.tif']);
   });
 
+  it('prerender: every frame rendered before the first is written live, and the same files as rendering while writing', async () => {
+    const live = options('live-plain', { frames: 2, wells: 2, rate: 50 });
+    const pre = options('live-pre', { frames: 2, wells: 2, rate: 50, prerender: true });
+    const seenAtStart: { frames: number; truthRows: number }[] = [];
+    pre.onLiveStart = () => {
+      const frames = existsSync(pre.acquisitionDir) ? readdirSync(pre.acquisitionDir, { recursive: true }).filter((f) => String(f).endsWith('.tif')).length : 0;
+      const focusTwins = readdirSync(join(pre.truthDir, 'focus'), { recursive: true }).filter((f) => String(f).endsWith('.tif')).length;
+      seenAtStart.push({ frames, truthRows: focusTwins });
+    };
+    await writeAcquisition(live);
+    const s = await writeAcquisition(pre);
+    expect(seenAtStart).toEqual([{ frames: 0, truthRows: 4 }]); // once, with all 4 twins rendered and no frame written
+    expect(s.frames_written).toBe(4);
+    expect(readFileSync(join(pre.truthDir, 'truth.csv'), 'utf8')).toBe(readFileSync(join(live.truthDir, 'truth.csv'), 'utf8'));
+    const rel = 'B1/images/crops_8bit_s/002CH0/imgNo2CH0_t2.tif';
+    expect(readFileSync(join(pre.acquisitionDir, rel)).equals(readFileSync(join(live.acquisitionDir, rel)))).toBe(true);
+  });
+
   it('refuses bad options before writing anything', async () => {
     const bad: [Partial<AcquisitionOptions>, RegExp][] = [
       [{ rate: -1 }, /--rate must be a positive/],
@@ -95,6 +113,7 @@ describe('writeAcquisition', () => {
       [{ preset: 'hela' as never }, /unknown preset "hela"/],
       [{ truthDir: join(root, 'bad', 'acq', 'truth') }, /inside the acquisition folder/],
       [{ frames: 0 }, /--frames must be a whole number/],
+      [{ prerender: true }, /--prerender needs --rate/],
     ];
     for (const [extra, message] of bad) {
       const o = options('bad', extra);
