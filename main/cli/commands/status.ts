@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FrameState } from '../../common/domain.js';
-import { assertWorkspaceFolder, closeDb, DATABASE_FILE, openWorkspaceDb } from '../../store/database.js';
+import { assertWorkspaceFolder, closeDb, DATABASE_FILE, openWorkspaceDb, type Db } from '../../store/database.js';
 import { countErrors, listErrors, listErrorsOfSource } from '../../store/queries/errors.js';
 import { countFramesByState } from '../../store/queries/frames.js';
 import { countNanowells } from '../../store/queries/nanowells.js';
@@ -26,6 +26,59 @@ function sum(states: Record<FrameState, number>): number {
   return Object.values(states).reduce((a, b) => a + b, 0);
 }
 
+/**
+ * Everything `status` shows, read in one transaction: every count comes from the
+ * same snapshot even while `watch` writes (read one by one, a run could show 0
+ * errors of a total of 1).
+ */
+function readStatus(db: Db, workspace: string, limit: number) {
+  return db.transaction(() => {
+    const runs = listRuns(db).map((r) => {
+      const states = countFramesByState(db, r.id);
+      return {
+        id: r.id,
+        root: r.root,
+        layout: r.layout,
+        pattern: r.pattern,
+        createdAt: r.createdAt,
+        ignoredFiles: r.ignoredFiles,
+        wells: countNanowells(db, r.id),
+        frames: sum(states),
+        states,
+        errors: countErrors(db, r.id),
+      };
+    });
+    const states = countFramesByState(db);
+    const recentErrors = listErrors(db, { limit });
+    // Entries never read (links leaving the acquisition, linked folders, FIFOs, ...), with the reason.
+    const ignoredEntries = listErrorsOfSource(db, 'ignored', Math.max(limit, 100)).map((e) => ({ path: e.path, reason: e.message }));
+    const cal = latestCalibration(db);
+    const guards = listGuards(db);
+    const calibration = {
+      summary: calibrationSummary(cal),
+      calibrated: cal !== null,
+      ...(cal
+        ? { id: cal.id, who: cal.who, at: cal.at, source: cal.source, classifierSha256: cal.classifierSha256, labels: cal.nInFocus + cal.nOof,
+            inFocus: cal.nInFocus, oof: cal.nOof, cvAccuracy: cal.cvAccuracy, cvBalancedAccuracy: cal.cvBalancedAccuracy }
+        : {}),
+    };
+    // Domain guard per run: pending / clear / tripped (restoration held) / released.
+    const guard = guards.map((g) => ({ runId: g.runId, state: g.state, judged: g.judged, oof: g.oof, reason: g.reason, restorationHeld: g.state === 'tripped' || g.state === 'pending' }));
+    return {
+      workspace,
+      frames: sum(states),
+      errors: countErrors(db),
+      wells: runs.reduce((a, r) => a + r.wells, 0),
+      states,
+      runs,
+      recentErrors,
+      ignoredEntries,
+      calibration,
+      guard,
+    };
+  })();
+}
+
 const command: Command = {
   summary: 'show runs, frame counts per state and recent errors of a workspace',
   help,
@@ -44,49 +97,8 @@ const command: Command = {
     }
     const db = openWorkspaceDb(workspace, { readonly: true });
     try {
-      const runs = listRuns(db).map((r) => {
-        const states = countFramesByState(db, r.id);
-        return {
-          id: r.id,
-          root: r.root,
-          layout: r.layout,
-          pattern: r.pattern,
-          createdAt: r.createdAt,
-          ignoredFiles: r.ignoredFiles,
-          wells: countNanowells(db, r.id),
-          frames: sum(states),
-          states,
-          errors: countErrors(db, r.id),
-        };
-      });
-      const states = countFramesByState(db);
-      const recentErrors = listErrors(db, { limit });
-      // Entries never read (links leaving the acquisition, linked folders, FIFOs, ...), with the reason.
-      const ignoredEntries = listErrorsOfSource(db, 'ignored', Math.max(limit, 100)).map((e) => ({ path: e.path, reason: e.message }));
-      const cal = latestCalibration(db);
-      const guards = listGuards(db);
-      const calibration = {
-        summary: calibrationSummary(cal),
-        calibrated: cal !== null,
-        ...(cal
-          ? { id: cal.id, who: cal.who, at: cal.at, source: cal.source, classifierSha256: cal.classifierSha256, labels: cal.nInFocus + cal.nOof,
-              inFocus: cal.nInFocus, oof: cal.nOof, cvAccuracy: cal.cvAccuracy, cvBalancedAccuracy: cal.cvBalancedAccuracy }
-          : {}),
-      };
-      // Domain guard per run: pending / clear / tripped (restoration held) / released.
-      const guard = guards.map((g) => ({ runId: g.runId, state: g.state, judged: g.judged, oof: g.oof, reason: g.reason, restorationHeld: g.state === 'tripped' || g.state === 'pending' }));
-      const report = {
-        workspace,
-        frames: sum(states),
-        errors: countErrors(db),
-        wells: runs.reduce((a, r) => a + r.wells, 0),
-        states,
-        runs,
-        recentErrors,
-        ignoredEntries,
-        calibration,
-        guard,
-      };
+      const report = readStatus(db, workspace, limit);
+      const { runs, calibration, guard, ignoredEntries, recentErrors } = report;
       if (flags.json) {
         console.log(JSON.stringify(report));
         return ExitCode.ok;
