@@ -278,21 +278,25 @@ class Classifier(nn.Module):
     at export and ReLU fuses with them, so the ONNX graph is convolutions and one pooling;
     GroupNorm + SiLU (v2) cost 38% of a 281^2 frame's time in ONNX Runtime on CPU (normalisation,
     activation and the layout reorders around them), for the same convolutions.
+    ``stem_stride=2`` (pf-classifier-v4): the first 3x3 convolution steps by 2, so the second
+    convolution of the first stage runs on a quarter of the pixels; the 3x3 kernel still reads
+    every pixel, so the finest detail (what focus is about) reaches the features. A 281^2 frame
+    takes 5.8 ms instead of 21.9 ms on one core (same widths, ONNX Runtime).
     """
 
-    def __init__(self, chans=(16, 32, 64, 96), normalisation='group', activation='silu'):
+    def __init__(self, chans=(16, 32, 64, 96), normalisation='group', activation='silu', stem_stride=1):
         super().__init__()
         make_norm = {'group': norm, 'batch': nn.BatchNorm2d}[normalisation]
         make_act = {'silu': nn.SiLU, 'relu': nn.ReLU}[activation]
         layers, cin = [], 1
         for i, c in enumerate(chans):
-            layers += [nn.Conv2d(cin, c, 3, stride=1 if i == 0 else 2, padding=1), make_norm(c), make_act(),
+            layers += [nn.Conv2d(cin, c, 3, stride=stem_stride if i == 0 else 2, padding=1), make_norm(c), make_act(),
                        nn.Conv2d(c, c, 3, padding=1), make_norm(c), make_act()]
             cin = c
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Linear(cin, 1)
-        self.size_multiple = 2 ** (len(chans) - 1)
+        self.size_multiple = stem_stride * 2 ** (len(chans) - 1)
 
     def forward(self, x):
         return self.head(self.pool(self.features(x)).flatten(1))
@@ -398,7 +402,7 @@ def git_dirty():
 # ----------------------------------------------------------------------------- registry
 
 ARCH = {
-    'classifier': dict(chans=(16, 32, 64, 96), normalisation='batch', activation='relu'),
+    'classifier': dict(chans=(16, 32, 64, 96), normalisation='batch', activation='relu', stem_stride=2),
     'unet': dict(cin=1, cout=1, chans=(32, 64, 96, 128), time_dim=0, residual=True, residual_ch=0),
     'ddpm': dict(cin=2, cout=1, chans=(24, 48, 96, 128), time_dim=32, residual=False),
     # One-step student's member network (distill.py): input noise z (+) OOF image (+) the teacher's
@@ -407,7 +411,7 @@ ARCH = {
     # full-resolution widths (8, 16, 32, 64) took 0.48 s with 0.6x the parameters).
     'student': dict(cin=3, cout=1, block=4, chans=(32, 48, 64), residual=True, residual_ch=2),
 }
-MODEL_IDS = {'classifier': 'pf-classifier-v3', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1', 'student': 'pf-student-v2'}
+MODEL_IDS = {'classifier': 'pf-classifier-v4', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1', 'student': 'pf-student-v2'}
 ONNX_FILES = {'classifier': 'classifier.onnx', 'unet': 'unet.onnx', 'ddpm': 'ddpm.onnx', 'student': 'student.onnx'}
 T_STEPS = 1000
 

@@ -1,4 +1,4 @@
-"""Train the OOF classifier (pf-classifier-v3).
+"""Train the OOF classifier (pf-classifier-v4).
 
 Data: one or more pair folders (``--data dir[:weight],dir[:weight]``): the reference TIMING
 phase-contrast pairs and the randomised virtual microscopes (``simulate-pairs --varied train``:
