@@ -170,9 +170,19 @@ export interface WorkerHost {
   readonly pids?: readonly (number | null)[];
   postMessage(message: WorkerRequest): void;
   onMessage(callback: (message: unknown) => void): void;
-  /** Called once when the process ends; code null when killed by a signal. */
-  onExit(callback: (code: number | null, signal: string | null) => void): void;
+  /**
+   * Called once when the process ends; code null when killed by a signal. A pool
+   * of processes adds which jobs in flight were stopped only because another of
+   * its processes ended (their own process was healthy).
+   */
+  onExit(callback: (code: number | null, signal: string | null, detail?: WorkerExitDetail) => void): void;
   kill(): void;
+}
+
+/** What a pool knows about its exit beyond code and signal. */
+export interface WorkerExitDetail {
+  /** Jobs in flight in processes that were stopped because another process of the pool ended. */
+  collateralJobIds: readonly number[];
 }
 
 export type WorkerHostFactory = () => WorkerHost;

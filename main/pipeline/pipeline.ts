@@ -26,6 +26,7 @@ import type { Db } from '../store/database.js';
 import {
   BATCH_FAILED_PREFIX,
   CANCELLED_PREFIX,
+  COLLATERAL_PREFIX,
   classifyWork,
   closeInterruptedAttempts,
   failAttempt,
@@ -150,6 +151,8 @@ export class Pipeline {
   private classifiedSince = 0;
   /** Frames of a batch that failed as a whole: each is classified alone until it succeeds or fails for good. */
   private readonly alone = new Set<number>();
+  /** A frame that failed before is being classified with nothing else in flight. */
+  private suspectInFlight = false;
 
   constructor(private readonly options: PipelineOptions) {
     this.db = options.db;
@@ -378,20 +381,28 @@ export class Pipeline {
     const client = this.client;
     const ready = this.ready;
     if (!client?.alive || !ready) return this.checkIdle();
-    while (ready.capabilities.classify && this.classifyJobs.size < CLASSIFY_IN_FLIGHT_PER_WORKER * this.classifyWorkers) {
+    while (ready.capabilities.classify && !this.suspectInFlight && this.classifyJobs.size < CLASSIFY_IN_FLIGHT_PER_WORKER * this.classifyWorkers) {
       let kind: AttemptKind = 'classify';
       let items = classifyWork(this.db, this.classifyBatch);
       if (items.length === 0) {
         kind = 'reclassify';
         items = reclassifyWork(this.db, this.classifyBatch);
       }
-      // A frame that already failed (or was in a batch that failed) goes alone, so one bad frame cannot sink a batch.
+      // A frame that already failed (or was in a batch that failed) goes alone, so one bad frame cannot
+      // sink a batch, and with no other classification in flight: if it kills its worker process, the
+      // crash is its own, not a try taken from a frame that shared the process with it.
       const lone = items.find((i) => i.failures > 0 || this.alone.has(i.frameId));
-      if (lone) items = [lone];
+      if (lone) {
+        if (this.classifyJobs.size > 0) break; // runs once the lane is empty
+        items = [lone];
+        this.suspectInFlight = true;
+      }
       if (!items.length) break;
       // runClassify opens its attempts before its first await, so the next pick skips these frames.
+      const suspect = Boolean(lone);
       const job: Promise<void> = this.runClassify(client, kind, items).finally(() => {
         this.classifyJobs.delete(job);
+        if (suspect) this.suspectInFlight = false;
         this.jobDone('classify');
       });
       this.classifyJobs.add(job);
@@ -471,6 +482,10 @@ export class Pipeline {
         return;
       }
       if (err instanceof WorkerTimeoutError) this.restartStuckWorker(client, `${kind} of ${items.length} frame(s)`);
+      if (err instanceof WorkerCrashedError && err.collateral) {
+        items.forEach((_it, i) => failAttempt(this.db, attempts[i]!, 'crash', `${COLLATERAL_PREFIX}: ${message}; not counted, retried`));
+        return;
+      }
       if (items.length > 1) {
         // Which frame sank the batch is unknown: no try is counted, each frame is retried alone.
         items.forEach((it, i) => {
@@ -532,6 +547,10 @@ export class Pipeline {
         return;
       }
       if (err instanceof WorkerTimeoutError) this.restartStuckWorker(client, `restoration of frame ${item.frameId}`);
+      if (err instanceof WorkerCrashedError && err.collateral) {
+        failAttempt(this.db, attemptId!, 'crash', `${COLLATERAL_PREFIX}: ${message}; not counted, retried`);
+        return;
+      }
       this.recordFailure(item, 'restore', attemptId!, err instanceof WorkerCrashedError ? 'crash' : 'error', message);
     }
   }

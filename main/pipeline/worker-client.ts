@@ -20,13 +20,22 @@ import {
   type WorkerResponse,
 } from '../inference/protocol.js';
 
-/** The worker process ended while the job was in flight. */
+/**
+ * The worker process ended while the job was in flight. `collateral`: the job's
+ * own process was healthy and was stopped because another process of its pool
+ * ended — the job says nothing about its frame.
+ */
 export class WorkerCrashedError extends Error {
   constructor(
     readonly code: number | null,
     readonly signal: string | null,
+    readonly collateral = false,
   ) {
-    super(`inference worker exited (${signal ? `signal ${signal}` : `code ${code}`}) during the job`);
+    super(
+      collateral
+        ? `stopped because another inference worker process exited (${signal ? `signal ${signal}` : `code ${code}`})`
+        : `inference worker exited (${signal ? `signal ${signal}` : `code ${code}`}) during the job`,
+    );
   }
 }
 
@@ -77,10 +86,10 @@ export class WorkerClient {
     let markExited!: () => void;
     this.exited = new Promise((resolve) => (markExited = resolve));
     host.onMessage((raw) => this.receive(raw));
-    host.onExit((code, signal) => {
+    host.onExit((code, signal, detail) => {
       this.exitInfo = { code, signal };
-      const err = new WorkerCrashedError(code, signal);
-      for (const p of [...this.pending.values()]) p.reject(err);
+      const collateral = new Set(detail?.collateralJobIds ?? []);
+      for (const [id, p] of [...this.pending]) p.reject(new WorkerCrashedError(code, signal, collateral.has(id)));
       this.pending.clear();
       markExited();
       events.onExit?.(code, signal);

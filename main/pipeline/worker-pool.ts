@@ -35,11 +35,14 @@
  * cancel requests to the restoration process; shutdown to all. If any process
  * ends, the others are stopped and the pool reports one exit (the pipeline
  * restarts the pool as it restarts a single worker); jobs in flight in any
- * process fail as crashed, as they did when one process ran everything.
+ * process fail as crashed, and the exit names those whose own process was
+ * healthy (collateral), so the pipeline does not count them as tries of their
+ * frames: a frame that kills its process must not use up the tries of frames
+ * that happened to be in flight beside it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { ReadyResponse, WorkerHost, WorkerHostFactory, WorkerRequest } from '../inference/protocol.js';
+import type { ReadyResponse, WorkerExitDetail, WorkerHost, WorkerHostFactory, WorkerRequest } from '../inference/protocol.js';
 
 /** Niceness of the restoration process: classification preempts it; it still gets ~10% of contended CPU. */
 export const RESTORE_NICENESS = 10;
@@ -104,14 +107,16 @@ class WorkerPool implements WorkerHost {
   /** The restoration process, or null when the first classification process restores. */
   private readonly restorer: WorkerHost | null = null;
   private listener: ((message: unknown) => void) | null = null;
-  private exitListener: ((code: number | null, signal: string | null) => void) | null = null;
+  private exitListener: ((code: number | null, signal: string | null, detail?: WorkerExitDetail) => void) | null = null;
   /** Pending init: `ready` answers by process until every process has answered. */
   private readonly readies = new Map<number, Map<WorkerHost, ReadyResponse>>();
   private readonly exited = new Set<WorkerHost>();
-  private firstExit: { code: number | null; signal: string | null } | null = null;
+  private firstExit: { code: number | null; signal: string | null; detail: WorkerExitDetail } | null = null;
   private reported = false;
   /** Classification jobs sent and not answered, by job id → the process running it. */
   private readonly classifying = new Map<number, WorkerHost>();
+  /** Restoration jobs sent to the restoring process and not answered. */
+  private readonly restoringJobs = new Set<number>();
   /** Renices the restoration worker's session (set once every worker is ready), null where not applicable. */
   private renice: ((niceness: number) => void) | null = null;
 
@@ -180,6 +185,7 @@ class WorkerPool implements WorkerHost {
       target.postMessage(message);
       return;
     }
+    if (message.type === 'restore') this.restoringJobs.add(message.id);
     this.restoring.postMessage(message);
   }
 
@@ -187,7 +193,7 @@ class WorkerPool implements WorkerHost {
     this.listener = callback;
   }
 
-  onExit(callback: (code: number | null, signal: string | null) => void): void {
+  onExit(callback: (code: number | null, signal: string | null, detail?: WorkerExitDetail) => void): void {
     this.exitListener = callback;
   }
 
@@ -215,6 +221,7 @@ class WorkerPool implements WorkerHost {
       this.classifying.delete(id);
       if (this.classifying.size === 0) this.renice?.(0);
     }
+    if (id !== null && from === this.restoring && (m?.type === 'restored' || m?.type === 'error')) this.restoringJobs.delete(id);
     if (from === this.restorer && m?.type === 'log') return this.listener?.({ ...m, message: `restoration worker: ${String(m.message ?? '')}` });
     this.listener?.(raw);
   }
@@ -222,12 +229,15 @@ class WorkerPool implements WorkerHost {
   private onExitOf(host: WorkerHost, code: number | null, signal: string | null): void {
     this.exited.add(host);
     if (!this.firstExit) {
-      this.firstExit = { code, signal };
+      // Jobs of the other processes, stopped only because this one ended.
+      const collateralJobIds = [...this.classifying].filter(([, h]) => h !== host).map(([id]) => id);
+      if (host !== this.restoring) collateralJobIds.push(...this.restoringJobs);
+      this.firstExit = { code, signal, detail: { collateralJobIds } };
       for (const h of this.hosts) if (h !== host) h.kill();
     }
     if (this.exited.size === this.hosts.length && !this.reported) {
       this.reported = true; // once, even when later exits arrive inside the kills above
-      this.exitListener?.(this.firstExit.code, this.firstExit.signal);
+      this.exitListener?.(this.firstExit.code, this.firstExit.signal, this.firstExit.detail);
     }
   }
 }

@@ -81,6 +81,32 @@ describe('pipeline reliability against a misbehaving worker', () => {
     expect(rows<{ message: string }>(h.db, 'SELECT message FROM error_log WHERE frame_id = 5')[0]!.message).toMatch(/classify failed 3 times; last error: session run failed/);
   });
 
+  it('a frame that kills its classification process spends only its own tries: jobs stopped in the other process are collateral, not counted', async () => {
+    // 24 frames in batches of 4, two jobs in flight per process: the first four batches go out at once, the
+    // first (the newest frames, frame 24 among them) to the first process, which dies 50 ms later, while the
+    // other process holds two batches (answered after 300 ms).
+    const acq = writeAcquisition(tempDir('acq'), { wells: 4, T: 6, size: 24, oof: () => false });
+    const h = makePipeline(tempDir('ws'), {
+      hostFactory: forkHostFactory({ script: SCRIPT, env: { MISBEHAVE: 'crash', BAD_FRAMES: '24' } }),
+      classifyWorkers: 2,
+      classifyBatch: 4,
+      noRestore: true,
+      restartBackoffMs: 5,
+    });
+    open.push(h);
+    await ingest(acq.root, h.db);
+    await h.pipeline.start();
+    await h.pipeline.whenIdle();
+    expect(stateOf(h, 24)).toBe('failed');
+    expect(rows(h.db, "SELECT id FROM frame WHERE state = 'in_focus'")).toHaveLength(23);
+    const tries = rows<AttemptRow>(h.db, "SELECT frame_id, outcome, error FROM attempt WHERE outcome = 'crash' ORDER BY id");
+    const collateral = tries.filter((a) => a.error?.startsWith('collateral: stopped because another inference worker process exited (code 70)'));
+    expect(collateral).toHaveLength(8);
+    // Frame 24 spent its 3 tries alone; no other frame has a counted failure.
+    expect(tries.filter((a) => a.frame_id === 24 && a.error?.startsWith('inference worker exited'))).toHaveLength(3);
+    for (const a of tries.filter((x) => x.frame_id !== 24)) expect(a.error, `frame ${a.frame_id}`).toMatch(/^(collateral|batch failed)/);
+  });
+
   it('stop() returns while the worker is stuck on a job; the attempt ends as cancelled, not as a failed try', async () => {
     const h = await harness({ MISBEHAVE: 'hang' }, { stopGraceMs: 300 });
     await h.pipeline.start();

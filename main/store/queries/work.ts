@@ -20,7 +20,13 @@ export const CANCELLED_PREFIX = 'cancelled';
  * attempts do not count, and each of its frames is retried alone.
  */
 export const BATCH_FAILED_PREFIX = 'batch failed';
-const COUNTED = (a: string) => `(${a}.error IS NULL OR (${a}.error NOT LIKE '${CANCELLED_PREFIX}%' AND ${a}.error NOT LIKE '${BATCH_FAILED_PREFIX}%'))`;
+/**
+ * A job stopped because another process of the worker pool ended (its own was
+ * healthy) says nothing about its frame: it does not count either.
+ */
+export const COLLATERAL_PREFIX = 'collateral';
+const COUNTED = (a: string) =>
+  `(${a}.error IS NULL OR (${a}.error NOT LIKE '${CANCELLED_PREFIX}%' AND ${a}.error NOT LIKE '${BATCH_FAILED_PREFIX}%' AND ${a}.error NOT LIKE '${COLLATERAL_PREFIX}%'))`;
 export const INTERRUPTED_MESSAGE = 'interrupted: the station stopped before the result was stored';
 
 /** A frame waiting for one kind of work, with what the worker needs to read it. */

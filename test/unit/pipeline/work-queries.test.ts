@@ -69,10 +69,15 @@ describe('work queries', () => {
     closeDb(db);
   });
 
-  it('counts failures per kind (cancellations excluded) and records a failed frame with an error_log row', () => {
+  it('counts failures per kind (cancellations and collateral stops excluded) and records a failed frame with an error_log row', () => {
     const { db, ids } = setup(1);
     const id = ids[0]!;
-    for (const [outcome, error] of [['error', 'bad'], ['crash', 'killed'], ['error', 'cancelled by the operator']] as const) {
+    for (const [outcome, error] of [
+      ['error', 'bad'],
+      ['crash', 'killed'],
+      ['error', 'cancelled by the operator'],
+      ['crash', 'collateral: stopped because another inference worker process exited (code 70); not counted, retried'],
+    ] as const) {
       const [a] = startAttempts(db, [id], 'classify');
       failAttempt(db, a!, outcome, error);
     }

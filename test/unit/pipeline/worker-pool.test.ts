@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { ModelStatus } from '../../../main/common/domain.js';
-import type { ReadyResponse, WorkerHost, WorkerRequest } from '../../../main/inference/protocol.js';
+import type { ReadyResponse, WorkerExitDetail, WorkerHost, WorkerRequest } from '../../../main/inference/protocol.js';
 import { autogroupControl, defaultClassifyWorkers, workerPoolFactory } from '../../../main/pipeline/worker-pool.js';
 
 /** An in-memory worker process: records what it receives; the test answers and ends it. */
@@ -51,9 +51,13 @@ function pool(niceness: number | null = 10, classifyWorkers = 1) {
   }, { classifyWorkers, restoreNiceness: niceness })();
   const got: unknown[] = [];
   const exits: [number | null, string | null][] = [];
+  const details: (WorkerExitDetail | undefined)[] = [];
   host.onMessage((m) => got.push(m));
-  host.onExit((c, s) => exits.push([c, s]));
-  return { host, made, classify: made[0]!, restore: made[1]!, got, exits };
+  host.onExit((c, s, d) => {
+    exits.push([c, s]);
+    details.push(d);
+  });
+  return { host, made, classify: made[0]!, restore: made[1]!, got, exits, details };
 }
 
 function pair(niceness = 10) {
@@ -189,6 +193,24 @@ describe('worker pool: several classification processes', () => {
     made[1]!.die(3);
     expect(made[0]!.killed && made[2]!.killed).toBe(true);
     expect(exits).toEqual([[3, null]]);
+  });
+
+  it("names the jobs stopped only because another process ended (collateral), not the dead process's own", () => {
+    const restore = (id: number): WorkerRequest => ({ type: 'restore', id, frameId: id, path: '/a.tif', page: 0, options: { sampler: 'ddim', steps: 5, eta: 0, ensemble: 1, seeds: [1] } });
+    const { host, made, details } = pool(10, 2);
+    for (const id of [10, 11, 12, 13]) host.postMessage(classify(id)); // 10, 12 → process 0; 11, 13 → process 1
+    host.postMessage(restore(20));
+    host.postMessage(restore(21));
+    made[2]!.answer({ type: 'error', id: 21, message: 'bad frame' }); // answered: no longer in flight
+    made[1]!.answer({ type: 'classified', id: 13, modelId: 'c', modelSha256: 'x', results: [] });
+    made[0]!.die(70);
+    expect(details).toEqual([{ collateralJobIds: [11, 20] }]);
+
+    const second = pool(10, 2);
+    for (const id of [10, 11]) second.host.postMessage(classify(id));
+    second.host.postMessage(restore(20));
+    second.made[2]!.die(137); // the restoration process: both classification jobs were healthy
+    expect(second.details).toEqual([{ collateralJobIds: [10, 11] }]);
   });
 
   it('defaults to two classification processes on two cores or more', () => {
