@@ -126,22 +126,33 @@ export class TiledRunner {
   /**
    * `planes`: name → data of B·H·W (per batch element) or H·W (shared) values;
    * `scalars`: name → one value per batch element (e.g. the timestep t).
+   * `oneTilePerCall`: each network call gets the B elements of one tile and
+   * nothing else, for a network that treats its batch as the ensemble members
+   * of one image (the student refines its first element's inputs once for all).
    */
-  async run(net: NetworkFn, B: number, planes: Record<string, Float32Array>, scalars: Record<string, Float32Array> = {}): Promise<Float32Array> {
+  async run(
+    net: NetworkFn,
+    B: number,
+    planes: Record<string, Float32Array>,
+    scalars: Record<string, Float32Array> = {},
+    { oneTilePerCall = false }: { oneTilePerCall?: boolean } = {},
+  ): Promise<Float32Array> {
     const { width: W, height: H, th, tw } = this;
     const P = W * H;
     const tp = th * tw;
     const K = this.tiles;
     const out = new Float32Array(B * P);
     const total = B * K;
-    for (let first = 0; first < total; first += this.maxBatch) {
-      const n = Math.min(this.maxBatch, total - first);
+    // Element j of the run: member b = ⌊j / K⌋ of tile j mod K; one tile per call: tile ⌊j / B⌋, member j mod B.
+    const at = (j: number) => (oneTilePerCall ? { b: j % B, o: this.origins[Math.floor(j / B)]! } : { b: Math.floor(j / K), o: this.origins[j % K]! });
+    const chunk = oneTilePerCall ? B : this.maxBatch;
+    for (let first = 0; first < total; first += chunk) {
+      const n = Math.min(chunk, total - first);
       const inputs: Record<string, Float32Array> = {};
       for (const name of Object.keys(planes)) inputs[name] = new Float32Array(n * tp);
       for (const name of Object.keys(scalars)) inputs[name] = new Float32Array(n);
       for (let j = 0; j < n; j++) {
-        const b = Math.floor((first + j) / K);
-        const o = this.origins[(first + j) % K]!;
+        const { b, o } = at(first + j);
         for (const [name, plane] of Object.entries(planes)) {
           const base = plane.length === P ? 0 : b * P;
           const dst = inputs[name]!;
@@ -155,8 +166,7 @@ export class TiledRunner {
       const result = await net(inputs, n, th, tw);
       if (result.length !== n * tp) throw new Error(`network returned ${result.length} values for ${n} tiles of ${tw}×${th}`);
       for (let j = 0; j < n; j++) {
-        const b = Math.floor((first + j) / K);
-        const o = this.origins[(first + j) % K]!;
+        const { b, o } = at(first + j);
         for (let i = 0; i < th; i++) {
           const wy = o.wy[i]!;
           const row = b * P + (o.y + i) * W + o.x;
@@ -213,8 +223,8 @@ export async function restoreFrame(image: Image, nets: RestoreNetworks, params: 
   } else if (sampler === 'student') {
     // Member b starts from its own seeded noise, exactly as a DDIM member would. One DDPM
     // evaluation at t = T−1 from the first member's noise gives x0_hat (the teacher's
-    // estimate of E[x0 | frame], the first DDIM step's x0), shared; the member network
-    // then adds each member's detail from its own noise, all members in one batch.
+    // estimate of E[x0 | frame], the first DDIM step's x0), shared; the student graph then
+    // refines x0_hat once and adds each member's detail from its own noise, all members in one batch.
     const z = new Float32Array(B * P);
     params.seeds.forEach((seed, b) => new GaussianRng(seed).fill(z, b * P, P));
     const t = nets.schedule.T - 1;
@@ -225,7 +235,8 @@ export async function restoreFrame(image: Image, nets: RestoreNetworks, params: 
     const [sa, sn] = [Math.sqrt(ab), Math.sqrt(1 - ab)];
     for (let i = 0; i < P; i++) x0hat[i] = Math.min(1, Math.max(-1, (z0[i]! - sn * eps[i]!) / sa));
     await params.onStep?.(1, 2);
-    samples = await runner.run(nets.student!, B, { z, cond, x0_hat: x0hat });
+    // The student's graph refines x0_hat once from its batch's first element: a call holds one tile's members.
+    samples = await runner.run(nets.student!, B, { z, cond, x0_hat: x0hat }, {}, { oneTilePerCall: true });
     evaluations = 2;
     await params.onStep?.(2, 2);
   } else {

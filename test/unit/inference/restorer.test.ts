@@ -57,6 +57,29 @@ describe('tiled network runner', () => {
   });
 });
 
+describe('TiledRunner, one tile per call (the student: its batch is one image\'s members)', () => {
+  it('gives each call the members of a single tile and blends to the same result', async () => {
+    const grid = planTiles(70, 45, 32, 4, 8);
+    const [pw, ph] = [grid.paddedWidth, grid.paddedHeight];
+    const P = pw * ph;
+    const B = 3;
+    const x = Float32Array.from({ length: B * P }, (_, i) => Math.sin(i * 0.01));
+    const cond = Float32Array.from({ length: P }, (_, i) => Math.cos(i * 0.03));
+    const calls: { n: number; sameCond: boolean }[] = [];
+    const recording: NetworkFn = async (inputs, n, h, w) => {
+      const first = inputs.cond!.subarray(0, h * w);
+      let sameCond = true;
+      for (let j = 1; j < n; j++) if (maxAbsDiff(inputs.cond!.subarray(j * h * w, (j + 1) * h * w), first) > 0) sameCond = false;
+      calls.push({ n, sameCond });
+      return pointwise(inputs, n, h, w);
+    };
+    const expected = await new TiledRunner(pw, ph, grid, 64).run(pointwise, B, { x_t: x, cond });
+    const got = await new TiledRunner(pw, ph, grid, 64).run(recording, B, { x_t: x, cond }, {}, { oneTilePerCall: true });
+    expect(calls).toEqual(Array.from({ length: 6 }, () => ({ n: B, sameCond: true })));
+    expect(maxAbsDiff(got, expected)).toBeLessThan(1e-6);
+  });
+});
+
 describe('restoreFrame with an exact ε-oracle network', () => {
   it('returns the condition image itself when the network knows x_0 = cond (DDIM, tiled, padded, cropped)', async () => {
     const schedule = cosineSchedule(1000);
