@@ -233,12 +233,19 @@ export async function runInferenceBench(o: BenchOptions): Promise<BenchResult> {
   const nets = networks({ ddpm, unet, student });
   // FLOPs of one network evaluation on a whole (possibly tiled) frame of side `size`.
   const graphs = new Map<ModelEntry, ReturnType<typeof parseOnnxGraph>>();
-  const flopsOf = (e: ModelEntry, size: number) => {
+  const countOf = (e: ModelEntry, size: number) => {
     if (!graphs.has(e)) graphs.set(e, parseOnnxGraph(readFileSync(join(o.modelsDir, e.file))));
     const plan = planFrame(size, size, e.preprocess);
     const tile = plan.grid ? plan.grid.tileSize : null;
     const tiles = plan.grid ? plan.grid.rows * plan.grid.cols : 1;
-    return tiles * convFlops(graphs.get(e)!, tile ?? plan.ph, tile ?? plan.pw).flops;
+    const c = convFlops(graphs.get(e)!, tile ?? plan.ph, tile ?? plan.pw);
+    return { flops: tiles * c.flops, shared: tiles * c.sharedFlops };
+  };
+  const flopsOf = (e: ModelEntry, size: number) => countOf(e, size).flops;
+  /** One batched call for `members` ensemble members: the shared part (the student's refiner) once. */
+  const batchFlopsOf = (e: ModelEntry, size: number, members: number) => {
+    const c = countOf(e, size);
+    return c.shared + members * (c.flops - c.shared);
   };
   const ddpmFlops = flopsOf(ddpmE, o.size);
   const unetFlops = flopsOf(unetE, o.size);
@@ -274,7 +281,7 @@ export async function runInferenceBench(o: BenchOptions): Promise<BenchResult> {
       restored.push({ width: o.size, height: o.size, data: m });
     }
     addRow({ method, sampler, steps, secondsPerFrame: seconds / oof.length, callsPerFrame: calls, evalsPerFrame: evals, ...quality(restored, truth) }, null);
-    rows[rows.length - 1]!.floorSeconds = (sampler === 'student' ? ddpmFlops + (evals - 1) * studentFlops! : evals * (sampler === 'unet' ? unetFlops : ddpmFlops)) / sustained;
+    rows[rows.length - 1]!.floorSeconds = (sampler === 'student' ? ddpmFlops + batchFlopsOf(studentE!, o.size, evals - 1) : evals * (sampler === 'unet' ? unetFlops : ddpmFlops)) / sustained;
   };
   const seedsOf = (i: number) => ensembleSeeds(1000 + i, o.ensemble);
   const E = o.ensemble;
@@ -326,7 +333,6 @@ export async function runInferenceBench(o: BenchOptions): Promise<BenchResult> {
     const big = simulatedCrops(F, o.frameCrops, o.seed);
     const fDdpm = flopsOf(ddpmE, F);
     const fUnet = flopsOf(unetE, F);
-    const fStudent = studentE ? flopsOf(studentE, F) : 0;
     const frameRows: FrameRow[] = [];
     const timeFrame = async (method: string, params: (i: number) => RestoreParams, evals: number, flops: number) => {
       let seconds = 0;
@@ -354,7 +360,7 @@ export async function runInferenceBench(o: BenchOptions): Promise<BenchResult> {
       await timeFrame(`warm DDIM-${S} (t=${tw}) ×${E}`, (i) => ({ sampler: 'ddim-warm', steps: S, eta: 0, seeds: seedsOf(i), warmStartT: tw }), S * E + 1, S * E * fDdpm + fUnet);
     }
     await timeFrame('U-Net one-shot', (i) => ({ sampler: 'unet', steps: 1, eta: 0, seeds: seedsOf(i).slice(0, 1) }), 1, fUnet);
-    if (studentE) await timeFrame(`student ×${E} batched`, (i) => ({ sampler: 'student', steps: 1, eta: 0, seeds: seedsOf(i) }), E + 1, fDdpm + E * fStudent);
+    if (studentE) await timeFrame(`student ×${E} batched`, (i) => ({ sampler: 'student', steps: 1, eta: 0, seeds: seedsOf(i) }), E + 1, fDdpm + batchFlopsOf(studentE, F, E));
     frame = { size: F, count: big.oof.length, threads: o.frameThreads, sustainedGflops: fSustained / 1e9, rows: frameRows };
     if (!same) await Promise.all([fs.ddpm.close(), fs.unet.close(), fs.student?.close()]);
   }

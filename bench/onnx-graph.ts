@@ -19,6 +19,8 @@ export interface OnnxTensor {
   dataType: number;
   /** Float values when the tensor is float32 (raw_data or float_data); empty otherwise. */
   floats: number[];
+  /** Integer values when the tensor is int64 (raw_data or int64_data) and small; empty otherwise. */
+  ints: number[];
 }
 
 export interface OnnxGraph {
@@ -93,7 +95,7 @@ function packedVarints(b: Uint8Array): number[] {
 
 function parseTensor(b: Uint8Array): OnnxTensor {
   const r = new Reader(b);
-  const t: OnnxTensor = { name: '', dims: [], dataType: 0, floats: [] };
+  const t: OnnxTensor = { name: '', dims: [], dataType: 0, floats: [], ints: [] };
   let raw: Uint8Array | null = null;
   while (r.pos < r.end) {
     const [field, wire] = r.tag();
@@ -105,6 +107,8 @@ function parseTensor(b: Uint8Array): OnnxTensor {
       const fr = new Reader(p);
       while (fr.pos < fr.end) t.floats.push(fr.float32());
     } else if (field === 4 && wire === 5) t.floats.push(r.float32());
+    else if (field === 7 && wire === 2) t.ints.push(...packedVarints(r.bytes()));
+    else if (field === 7 && wire === 0) t.ints.push(signed(r.varint()));
     else if (field === 8 && wire === 2) t.name = text(r.bytes());
     else if (field === 9 && wire === 2) raw = r.bytes();
     else r.skip(wire);
@@ -112,6 +116,10 @@ function parseTensor(b: Uint8Array): OnnxTensor {
   if (raw && t.dataType === 1 && t.floats.length === 0 && raw.length <= 4096) {
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i + 4 <= raw.length; i += 4) t.floats.push(dv.getFloat32(i, true));
+  }
+  if (raw && t.dataType === 7 && t.ints.length === 0 && raw.length <= 4096) {
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i + 8 <= raw.length; i += 8) t.ints.push(Number(dv.getBigInt64(i, true)));
   }
   return t;
 }
@@ -188,6 +196,21 @@ export interface ConvCount {
   /** Multiply-adds × 2 of every Conv node for one image of height × width. */
   flops: number;
   convNodes: number;
+  /**
+   * The part of `flops` computed once per call whatever the batch: convolutions on the
+   * first batch item only (downstream of a Slice that keeps batch item 0, as the student's
+   * refiner, which the members of a frame share). A batch of B costs
+   * sharedFlops + B × (flops − sharedFlops).
+   */
+  sharedFlops: number;
+}
+
+/** Whether a Slice node keeps only batch item 0 (constant starts / ends / axes). */
+function slicesFirstItem(node: OnnxNode, ints: Map<string, number[]>): boolean {
+  const [starts, ends, axes] = [node.inputs[1], node.inputs[2], node.inputs[3]].map((n) => (n ? ints.get(n) : undefined));
+  if (!starts || !ends) return false;
+  const k = (axes ?? starts.map((_, i) => i)).indexOf(0);
+  return k >= 0 && starts[k] === 0 && ends[k] === 1;
 }
 
 /**
@@ -199,19 +222,29 @@ export interface ConvCount {
 export function convFlops(graph: OnnxGraph, height: number, width: number, spatialInputs?: readonly string[]): ConvCount {
   const scale = new Map<string, number>();
   const constants = new Map<string, number[]>();
+  const ints = new Map<string, number[]>();
+  /** Tensors that hold batch item 0 only (see ConvCount.sharedFlops). */
+  const shared = new Set<string>();
   for (const name of spatialInputs ?? graph.inputs.filter((n) => !graph.initializers.has(n) && n !== 't')) scale.set(name, 1);
-  for (const [name, t] of graph.initializers) if (t.floats.length) constants.set(name, t.floats);
+  for (const [name, t] of graph.initializers) {
+    if (t.floats.length) constants.set(name, t.floats);
+    if (t.ints.length) ints.set(name, t.ints);
+  }
   let flops = 0;
+  let sharedFlops = 0;
   let convNodes = 0;
   for (const node of graph.nodes) {
     if (node.opType === 'Constant') {
       const t = node.attributes.get('value')?.t;
       if (t && t.floats.length) constants.set(node.outputs[0]!, t.floats);
+      if (t && t.ints.length) ints.set(node.outputs[0]!, t.ints);
       continue;
     }
-    const inScales = node.inputs.map((n) => scale.get(n)).filter((s): s is number => s !== undefined);
+    const spatialIn = node.inputs.filter((n) => scale.has(n));
+    const inScales = spatialIn.map((n) => scale.get(n)!);
     if (inScales.length === 0) continue;
     let s = Math.max(...inScales);
+    const isShared = (node.opType === 'Slice' && slicesFirstItem(node, ints)) || spatialIn.every((n) => shared.has(n));
     if (node.opType === 'Conv') {
       const w = graph.initializers.get(node.inputs[1]!);
       if (!w || w.dims.length !== 4) throw new Error(`ONNX: Conv weight ${node.inputs[1]} is not a 4-D initializer`);
@@ -222,7 +255,9 @@ export function convFlops(graph: OnnxGraph, height: number, width: number, spati
       const wIn = Math.round(width * s);
       const hOut = Math.floor((hIn + pads[0]! + pads[2]! - kh) / strides[0]!) + 1;
       const wOut = Math.floor((wIn + pads[1]! + pads[3]! - kw) / strides[1]!) + 1;
-      flops += 2 * cout * cinPerGroup * kh * kw * hOut * wOut;
+      const f = 2 * cout * cinPerGroup * kh * kw * hOut * wOut;
+      flops += f;
+      if (isShared) sharedFlops += f;
       convNodes++;
       s = hOut / height;
     } else if (node.opType === 'SpaceToDepth' || node.opType === 'DepthToSpace') {
@@ -236,9 +271,12 @@ export function convFlops(graph: OnnxGraph, height: number, width: number, spati
       if (scales && scales.length === 4) s *= scales[2]!;
       else throw new Error(`ONNX: ${node.opType} without constant scales; cannot follow the spatial size`);
     }
-    for (const out of node.outputs) scale.set(out, s);
+    for (const out of node.outputs) {
+      scale.set(out, s);
+      if (isShared) shared.add(out);
+    }
   }
-  return { flops, convNodes };
+  return { flops, convNodes, sharedFlops };
 }
 
 // ------------------------------------------------------------------ writing

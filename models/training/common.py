@@ -243,6 +243,31 @@ class SpaceToDepthUNet(nn.Module):
         return y
 
 
+class RefinedStudent(nn.Module):
+    """The one-step student (pf-student-v3): a shared refiner lifts the teacher's x0_hat, and the
+    member network adds each member's detail around it.
+
+    Input (B, 3, H, W) = z (+) OOF image (+) x0_hat, as pf-student-v2; the members of one frame share
+    the OOF image and x0_hat (the app's student sampler), so the refiner runs once, on the first.
+    Output x0_b = refiner(OOF, x0_hat) + (member(z_b, OOF, x0_hat) - x0_hat): the member network's
+    residual (its spread, trained against the teacher's samples) around the refined centre.
+    Why a refiner: averaging the teacher's x0 estimate at t = 200 over re-noised copies of x0_hat
+    gains about a dB over x0_hat (probe_x0_refine.py), a deterministic function of (OOF, x0_hat)
+    that one network evaluation per frame can learn from those averages (distill.py refine-*).
+    """
+
+    def __init__(self, member, refiner):
+        super().__init__()
+        self.member = SpaceToDepthUNet(**member)
+        self.refiner = SpaceToDepthUNet(**refiner)
+        self.size_multiple = max(self.member.size_multiple, self.refiner.size_multiple)
+
+    def forward(self, x):
+        x0_hat = x[:, 2:3]
+        centre = self.refiner(x[:1, 1:3])
+        return self.member(x) - x0_hat + centre
+
+
 class EpsFromV(nn.Module):
     """ε-prediction DDPM whose backbone is v-parameterised (Salimans & Ho 2022).
 
@@ -409,9 +434,12 @@ ARCH = {
     # one-evaluation estimate x0_hat (shared by the members), output x0 = x0_hat + residual, on
     # 4 x 4 pixel blocks: 5 members of a 288^2 plane in 0.15 s on one core (pf-student-v1's
     # full-resolution widths (8, 16, 32, 64) took 0.48 s with 0.6x the parameters).
-    'student': dict(cin=3, cout=1, block=4, chans=(32, 48, 64), residual=True, residual_ch=2),
+    'student-member': dict(cin=3, cout=1, block=4, chans=(32, 48, 64), residual=True, residual_ch=2),
+    # pf-student-v3's shared refiner (distill.py refine-train): (OOF image (+) x0_hat) -> refined x0 on
+    # 2 x 2 pixel blocks, once per frame.
+    'student-refiner': dict(cin=2, cout=1, block=2, chans=(24, 48, 64), residual=True, residual_ch=1),
 }
-MODEL_IDS = {'classifier': 'pf-classifier-v4', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1', 'student': 'pf-student-v2'}
+MODEL_IDS = {'classifier': 'pf-classifier-v4', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1', 'student': 'pf-student-v3'}
 ONNX_FILES = {'classifier': 'classifier.onnx', 'unet': 'unet.onnx', 'ddpm': 'ddpm.onnx', 'student': 'student.onnx'}
 T_STEPS = 1000
 
@@ -423,7 +451,9 @@ def build(kind):
     if kind == 'ddpm':
         return EpsFromV(**ARCH['ddpm'])
     if kind == 'student':
-        return SpaceToDepthUNet(**ARCH['student'])
+        return RefinedStudent(member=ARCH['student-member'], refiner=ARCH['student-refiner'])
+    if kind in ('student-member', 'student-refiner'):
+        return SpaceToDepthUNet(**ARCH[kind])
     return UNet(**ARCH['ddpm' if kind == 'ddpm-eps' else kind])
 
 

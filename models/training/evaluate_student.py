@@ -20,7 +20,7 @@ import time
 import numpy as np
 import torch
 
-from common import PAIRS_DIR, RUNS_DIR, T_STEPS, PairSet, cosine_alphas_cumprod, from_model, load_checkpoint, log, to_model
+from common import MODELS_DIR, PAIRS_DIR, RUNS_DIR, T_STEPS, PairSet, cosine_alphas_cumprod, from_model, load_checkpoint, log, to_model
 from distill import ddim_sample, load_teacher, restore, teacher_x0hat
 from evaluate import METRICS_PATH, deep_merge, paired_vs, pearson, summarise
 
@@ -36,6 +36,28 @@ def spread_error(means, spreads, gts):
             'mean_abs_error_top10pct_spread': round(float(err[sp >= q].mean()), 5),
             'mean_abs_error_other_pixels': round(float(err[sp < q].mean()), 5),
             'mean_spread': round(float(sp.mean()), 5)}
+
+
+def on_reference_pairs(test, student, teacher, ab, members):
+    """The student on the 16 pairs where evaluate.py measured the PostFocus reference (1000-step
+    ancestral x 5; its 40-pair DDIM subset, 16 evenly spaced within it), beside the reference's
+    stored result (models/manifest.json, pf-ddpm-v1 metrics): the reference itself takes 35 minutes
+    on those pairs, so it is read, not re-run; the student draws its own seeded noise."""
+    idx = np.nonzero((test.label == 1) & ~test.identical)[0]
+    sub = np.linspace(0, len(idx) - 1, min(40, len(idx))).round().astype(int)
+    sub_a = idx[sub[np.linspace(0, len(sub) - 1, min(16, len(sub))).round().astype(int)]]
+    g = torch.Generator().manual_seed(7)
+    means, gts = [], []
+    with torch.no_grad():
+        for i in sub_a:
+            cond = to_model(torch.from_numpy(np.array(test.oof[i]))[None, None]).repeat(members, 1, 1, 1)
+            z = torch.randn(cond.shape, generator=g)
+            means.append(from_model(restore(student, teacher, cond, z, ab)).clamp(0, 1)[:, 0].numpy().astype(np.float64).mean(0))
+            gts.append(np.array(test.focus[i], np.float64))
+    manifest = json.load(open(os.path.join(MODELS_DIR, 'manifest.json')))
+    ref = next(m for m in manifest['models'] if m['kind'] == 'ddpm')['metrics']['ancestral_subset']
+    key = next(k for k in ref if k.startswith('ddpm_ancestral') and k.endswith('mean5'))
+    return {'pairs': int(len(sub_a)), 'student_mean': summarise(means, gts), 'reference': {'method': key, **ref[key]}}
 
 
 def main():
@@ -101,6 +123,7 @@ def main():
         'spread_vs_error': {'student': spread_error(out['student']['mean'], out['student']['spread'], gts),
                             'teacher': spread_error(out['teacher']['mean'], out['teacher']['spread'], gts)},
     }
+    res['on_reference_pairs'] = on_reference_pairs(test, student, teacher, ab, a.members)
     metrics = json.load(open(METRICS_PATH)) if os.path.exists(METRICS_PATH) else {}
     deep_merge(metrics, {'student': res})
     os.makedirs(os.path.dirname(METRICS_PATH), exist_ok=True)

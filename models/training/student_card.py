@@ -22,6 +22,9 @@ def table(rows):
 def render(entry, res):
     t = entry['training']
     cfg = t.get('config', {})
+    arch = entry['architecture']
+    ref = t.get('refiner', {})
+    rcfg = ref.get('config', {})
     v = cfg.get('versions', {})
     lines = [START, f'## {entry["id"]} — one-step student (distilled from pf-ddpm-v1)', '',
              '- Intended use: the station\'s fast restoration of flagged OOF frames with an ensemble: each member costs one '
@@ -29,33 +32,41 @@ def render(entry, res):
              'is the uncertainty map, as with the DDPM samplers.',
              '- How it samples (two network calls per frame): ONE evaluation of the DDPM at t = T−1 from the first member\'s '
              'noise gives x̂0 = clip((z₀ − √(1−ᾱ)·ε̂)/√ᾱ), the DDPM\'s estimate of E[x0 | OOF frame] (the first DDIM step\'s '
-             'x0), shared by all members; then the member network maps (z_b, OOF frame, x̂0) → x̂0 + residual for all members '
-             'in one batch. Why: at one evaluation x̂0 comes within about 1 dB of the DDIM-5 ensemble mean (table below) '
-             'but hardly depends on the noise (per-pixel std over noise draws 0.005), so it carries no uncertainty; the '
-             'member network adds each member\'s detail.',
-             f'- Architecture: the shared U-Net backbone on {entry["architecture"].get("block")}×{entry["architecture"].get("block")} '
-             f'pixel blocks (PixelUnshuffle in, PixelShuffle out), widths {entry["architecture"].get("chans")}, input z ⊕ OOF ⊕ x̂0 '
-             '(3 channels), output x̂0 + residual (output layer initialised at zero: an untrained student is exactly x̂0). '
-             'Why blocks: at full resolution a slim network\'s time goes to memory traffic (normalisation, activations and '
-             'narrow convolutions over every pixel); pf-student-v1 (full-resolution widths 8–64) took 0.48 s for 5 members '
-             'of a 288² plane on one core, this one 0.15 s with 1.7× the parameters (measured in one run, 7 Dec 2026).',
-             '- Recipe (models/training/distill.py, Luhman & Luhman 2021 knowledge distillation): the teacher (ddpm.onnx; '
-             'its weights recovered from the ONNX file and checked against the CI reference outputs) draws DDIM-'
-             f'{cfg.get("teacher_steps", 5)} samples (η = 0, x0 clipped, the app\'s timesteps) from seeded noise for random '
-             f'64² crops of the training pairs, {cfg.get("members", 4)} noises per crop; the member network minimises MSE of each '
-             'member to the teacher\'s sample from the same noise (each member\'s detail, so the spread stays the teacher\'s) plus '
-             f'{cfg.get("gt_weight")} × MSE of the crop\'s ensemble mean to the in-focus ground truth (what the station shows is '
-             'the mean; its best value is the posterior mean, which the ground truth teaches directly — pf-student-v1 had only '
-             'per-member terms and its mean stayed at x̂0\'s level, 0.86 dB below DDIM-5 × 5), with joint flips / rot90; AdamW, lr '
-             f'{cfg.get("lr")}, warm-up, cosine decay over the last 30% of the steps, EMA {cfg.get("ema")} of the weights shipped.',
+             'x0), shared by all members; then the student graph, for all members in one batch, refines x̂0 once (the '
+             'refiner runs on the first member\'s OOF frame and x̂0, which every member shares) and adds each member\'s '
+             'residual from the member network: x0_b = refiner(OOF, x̂0) + member(z_b, OOF, x̂0) − x̂0. Why: x̂0 hardly '
+             'depends on the noise (per-pixel std over noise draws 0.005), so it carries no uncertainty, and it is about a '
+             'dB below the DDIM-5 ensemble mean; averaging the DDPM\'s x0 estimate at t = 200 over re-noised copies of x̂0 '
+             'recovers that dB (probe_x0_refine.py: 32.16 dB against x̂0\'s 31.21 on the monitor pairs) — a deterministic '
+             'function of (OOF frame, x̂0) that the refiner learns; the member network adds each member\'s detail.',
+             f'- Architecture: two copies of the shared U-Net backbone on pixel blocks (PixelUnshuffle in, PixelShuffle out; at '
+             'full resolution a slim network\'s time goes to memory traffic): the member network on '
+             f'{arch["member"]["block"]}×{arch["member"]["block"]} blocks, widths {arch["member"]["chans"]}, input z ⊕ OOF ⊕ x̂0, '
+             f'output x̂0 + residual (pf-student-v2\'s network, unchanged); the refiner on {arch["refiner"]["block"]}×'
+             f'{arch["refiner"]["block"]} blocks, widths {arch["refiner"]["chans"]}, input OOF ⊕ x̂0, output x̂0 + correction. '
+             'Both output layers start at zero.',
+             '- Recipe (models/training/distill.py): (1) member network (`train`, Luhman & Luhman 2021 knowledge distillation): '
+             'the teacher (ddpm.onnx; its weights recovered from the ONNX file and checked against the CI reference outputs) '
+             f'draws DDIM-{cfg.get("teacher_steps", 5)} samples (η = 0, x0 clipped, the app\'s timesteps) from seeded noise for '
+             f'random 64² crops of the training pairs, {cfg.get("members", 4)} noises per crop; each member is fitted to the '
+             'teacher\'s sample from the same noise (so the spread stays the teacher\'s) plus '
+             f'{cfg.get("gt_weight")} × MSE of the crop\'s ensemble mean to the in-focus ground truth; AdamW, lr {cfg.get("lr")}, '
+             f'EMA {cfg.get("ema")}. (2) refiner (`refine-targets`, `refine-train`): for the same crops, the mean over '
+             f'{rcfg.get("noises", 8)} seeded noises of the teacher\'s x0 estimate at t = {rcfg.get("t", 200)} from '
+             'x_t = √ᾱ·x̂0 + √(1−ᾱ)·z; the refiner minimises MSE to that average (a teacher target has far less '
+             'unpredictable detail than the ground truth: trained on the ground truth instead, the same refiner gained 0.10 dB '
+             'in 2,500 steps, on the averages 0.31 dB); joint flips / rot90, AdamW, lr 0.001, cosine decay over the last 30%, '
+             'EMA 0.995. (3) `compose` joins the two into the shipped graph.',
              f'- File: `{entry["file"]}` ({entry["bytes"]:,} bytes), sha256 `{entry["sha256"]}`, ONNX opset 17, dynamic batch / '
              f'height / width; CI reference outputs: `{entry["reference"]}`.',
              f'- Inputs: ' + ', '.join(f'`{i["name"]}` {i["shape"]}' for i in entry['inputs']) + '; outputs: '
              + ', '.join(f'`{o["name"]}` {o["shape"]}' for o in entry['outputs']) + '. Preprocessing as the DDPM '
              f'(x · {entry["preprocess"]["scale"]} + ({entry["preprocess"]["offset"]})); H and W multiples of '
              f'{entry["preprocess"]["size_multiple"]}.',
-             f'- Training: ' + (f'stage A {cfg["init"]["steps"]} steps, then stage B ' if cfg.get('init') else '') +
-             f'{t.get("steps")} steps ({t.get("wall_time_s")} s wall time), batch {t.get("batch")}, {t.get("patch")}² crops, '
+             f'- Training: member network ' + (f'stage A {cfg["init"]["steps"]} steps, then stage B ' if cfg.get('init') else '') +
+             f'{t.get("steps")} steps ({t.get("wall_time_s")} s wall time), batch {t.get("batch")}, {t.get("patch")}² crops; '
+             f'refiner {ref.get("steps")} steps ({ref.get("wall_time_s")} s), batch {ref.get("batch")}, held-out PSNR of the '
+             f'refined x̂0 alone ' + ' → '.join(f'{h["heldout_psnr"]:.2f}' for h in ref.get('history', [])[::2]) + ' dB every 1,000 steps; '
              f'on {t.get("threads")} CPU thread(s) of the shared 2-core machine, {t.get("params"):,} parameters; '
              f'torch {v.get("torch")}, numpy {v.get("numpy")}; training commit {t.get("commit")}'
              + (' (scripts modified after it)' if cfg.get('dirty') else '') + '.', '']
@@ -63,13 +74,19 @@ def render(entry, res):
         m = res['metrics']
         lines += [f'Held-out (test seed {res["test_seed"]}), {res["pairs"]} OOF pairs evenly spaced over the 1,218, full 96² '
                   f'frames, {res["members"]} members from the same seeded noise for teacher and student '
-                  f'(student after {res["student_steps"]} steps):', '']
+                  f'(member network after {res["student_steps"]} steps, refiner after {ref.get("steps")}):', '']
         teacher_key = [k for k in m if k.startswith('ddim')][0]
         lines += table([('OOF input (no restoration)', m['oof_input']), (f'DDPM {res["teacher"]}, mean', m[teacher_key]),
                         ('x̂0 alone (one DDPM evaluation)', m['x0_hat']), (f'student × {res["members"]}, mean', m['student_mean'])])
         d = res['student_minus_teacher']
         lines += ['', 'Student minus teacher, per pair (mean, 95% CI): ' + '; '.join(
             f'{k} {v["mean_diff"]:+.4g} ({v["ci95"][0]:+.4g} to {v["ci95"][1]:+.4g})' for k, v in d.items()) + '.', '']
+        rp = res.get('on_reference_pairs')
+        if rp:
+            st, rf = rp['student_mean'], rp['reference']
+            lines += [f'On the {rp["pairs"]} held-out pairs where the PostFocus reference (1000-step ancestral × 5, pf-ddpm-v1) '
+                      f'was measured (evaluate.py): student × {res["members"]} PSNR {st["psnr"]:.2f} dB, edge-PCC {st["edge_pcc"]:.4f}; '
+                      f'reference {rf["psnr"]:.2f} dB, {rf["edge_pcc"]:.4f} (its stored result; different noise draws).', '']
         met = d['psnr']['mean_diff'] >= 0 and d['edge_pcc']['mean_diff'] >= 0
         lines += [('**The student matches or beats DDIM-5 × 5 on held-out PSNR and edge-PCC.**' if met else
                    '**The student does not reach DDIM-5 × 5 on held-out PSNR and edge-PCC.**'), '']
@@ -84,7 +101,9 @@ def render(entry, res):
                   f'| DDPM {res["teacher"]} | {tt["mean_spread"]:.4g} | {tt["pooled_pcc"]:.3f} | {tt["per_frame_pcc_mean"]:.3f} | '
                   f'{tt["mean_abs_error_top10pct_spread"]:.4g} | {tt["mean_abs_error_other_pixels"]:.4g} |', '']
     lines += ['Speed: `npm run bench` (main README) measures the student beside the PostFocus reference and the DDIM '
-              'samplers in one run, on 64² crops and at 281².', '',
+              'samplers in one run: on 64² crops 0.042 s per frame with 5 members, 1,963× faster than the reference, at PSNR '
+              '29.72 / edge-PCC 0.944 against its 29.51 / 0.932 (so it is the station default); a 281² frame in 0.43 s '
+              '(compute floor 0.29 s) with both cores (run of 7 Dec 2026).', '',
               'Limits: distilled from a simulation-trained teacher on simulated pairs only, briefly (CPU, shared machine); '
               'the members are narrower than the teacher\'s samples (a one-step student under-disperses), so the spread is '
               'a relative map of where restorations disagree, not a calibrated error bar. Not for quantitative morphology '

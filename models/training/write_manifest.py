@@ -20,6 +20,13 @@ from model_cards import render_readme
 
 
 
+def architecture(kind):
+    plain = lambda arch: {k: list(v) if isinstance(v, tuple) else v for k, v in arch.items()}
+    if kind == 'student':
+        return {'member': plain(ARCH['student-member']), 'refiner': plain(ARCH['student-refiner'])}
+    return plain(ARCH[kind])
+
+
 def io_spec(kind):
     img = lambda n: {'name': n, 'shape': ['B', 1, 'H', 'W'], 'dtype': 'float32'}
     if kind == 'classifier':
@@ -49,7 +56,8 @@ def preprocess(kind):
         p['sampler'] = {'kind': 'student', 'requires': 'ddpm',
                         'note': 'z_b ~ N(0, 1) per member (seeded); one DDPM evaluation at t = T-1 with x_t = z_0 gives '
                                 'x0_hat = clip((z_0 - sqrt(1-ab) eps) / sqrt(ab), -1, 1), shared by the members; '
-                                'then x0_b = student(z_b, cond, x0_hat) for all members in one batch'}
+                                'then x0_b = student(z_b, cond, x0_hat) for all members in one batch (the members share cond '
+                                'and x0_hat: the graph refines x0_hat once, from the first member\'s inputs)'}
     if kind == 'ddpm':
         ab = cosine_alphas_cumprod(T_STEPS)
         p['output'] = 'eps (noise prediction); x_t and cond are in model space'
@@ -105,7 +113,7 @@ def main():
             'id': MODEL_IDS[kind], 'kind': kind, 'file': ONNX_FILES[kind], 'sha256': sha256(f),
             'bytes': os.path.getsize(f), 'opset': 17, 'inputs': ins, 'outputs': outs,
             'preprocess': preprocess(kind),
-            'architecture': {k: list(v) if isinstance(v, tuple) else v for k, v in ARCH[kind].items()},
+            'architecture': architecture(kind),
             'training': {'data_seed': info.get('data_seed'), 'steps': info.get('steps'), 'batch': info.get('batch'),
                          'patch': info.get('patch'), 'wall_time_s': info.get('wall_time_s'),
                          'threads': info.get('threads'), 'params': info.get('params'),
@@ -114,7 +122,8 @@ def main():
                          **({'config': info['config']} if info.get('config') else {}),
                          **({'history': info['history']} if 'history' in info else {}),
                          **{k: info[k] for k in ('lr', 'ema', 'schedule', 'T', 'param') if k in info},
-                         **({'init': info['init']} if info.get('init') else {})},
+                         **({'init': info['init']} if info.get('init') else {}),
+                         **({'refiner': info['refiner']} if info.get('refiner') else {})},
             'reference': f'reference/{MODEL_IDS[kind]}.json',
             'metrics': metrics_for(kind, metrics),
         })

@@ -10,7 +10,7 @@ import { ExitCode, type Command } from '../command.js';
 const help = `Usage: postfocus finetune <workspace | pairs-folder> [options]
 
 Fine-tunes a restorer — the one-shot U-Net (default) or the conditional DDPM
-(--kind ddpm, the default restoration's model) — on this station's own pairs and
+(--kind ddpm, the model of the DDIM samplers and of the student's first estimate) — on this station's own pairs and
 writes a new model version into a models folder (the other models copied beside it, a
 manifest with its sha256 and held-out metrics), which the station uses with
 \`--models <folder>\` (process, watch, serve). Every restoration row names the
@@ -24,7 +24,9 @@ Pairs come from
   a pairs folder in the simulator's format (postfocus simulate-pairs).
 A seeded quarter of the pairs is held out: the report gives PSNR / MAE against
 the in-focus plane of the input, the base model and the fine-tuned one on them
-(the DDPM as the station restores by default: DDIM-5, mean of 5 members).
+(the DDPM as DDIM-5 restores with it, mean of 5 members). The default sampler, the
+one-step student, was distilled from the shipped DDPM and is copied unchanged: after
+fine-tuning the DDPM, restore with \`--sampler ddim\` to use it as it was scored.
 
 Needs /usr/bin/python3 (or --python) with PyTorch and onnx.
 

@@ -97,14 +97,25 @@ class Recipe(unittest.TestCase):
             self.assertEqual(shard['z'].shape, (4, 4, 64, 64))
             self.assertEqual(shard['target'].shape, (4, 4, 64, 64))
             self.assertEqual(shard['x0hat'].shape, (4, 1, 64, 64))
-        ckpt = self.path('runs', 'student.pt')
+        member = self.path('runs', 'student-member.pt')
         run(['distill.py', 'train', '--targets', targets, '--shards', '1', '--steps', '2', '--batch', '2',
-             '--monitor-pairs', '1', '--monitor-every', '2', '--out', ckpt, '--teacher', teacher], self.env)
-        info = torch.load(ckpt, map_location='cpu')['info']
+             '--monitor-pairs', '1', '--monitor-every', '2', '--out', member, '--teacher', teacher], self.env)
+        info = torch.load(member, map_location='cpu')['info']
         self.assertEqual(info['steps'], 2)
         self.assertEqual(info['config']['stage'], 'student')
+        refined = self.path('runs', 'refined')
+        run(['distill.py', 'refine-targets', '--targets', targets, '--out', refined, '--shards', '1', '--noises', '2',
+             '--teacher', teacher], self.env)
+        with np.load(os.path.join(refined, 'shard-0000.npz')) as shard:
+            self.assertEqual(shard['refined'].shape, (4, 1, 64, 64))  # one average per crop
+            self.assertEqual(int(shard['t']), 200)
+        refiner = self.path('runs', 'student-refiner.pt')
+        run(['distill.py', 'refine-train', '--targets', targets, '--refined', refined, '--shards', '1', '--steps', '2',
+             '--batch', '2', '--monitor-pairs', '1', '--monitor-every', '2', '--out', refiner, '--teacher', teacher], self.env)
+        self.assertEqual(torch.load(refiner, map_location='cpu')['info']['config']['noises'], 2)
+        run(['distill.py', 'compose', '--member', member, '--refiner', refiner, '--out', self.path('runs', 'student.pt')], self.env)
         run(['export.py', 'student', '--runs', self.path('runs')], self.env)
-        ref = json.load(open(self.path('models', 'reference', 'pf-student-v2.json')))
+        ref = json.load(open(self.path('models', 'reference', 'pf-student-v3.json')))
         self.assertEqual(sorted(ref['cases'][0]['inputs']), ['cond', 'x0_hat', 'z'])
         self.assertTrue(os.path.getsize(self.path('models', 'student.onnx')) < 15 * 1024 * 1024)
 

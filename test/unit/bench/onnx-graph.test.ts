@@ -18,13 +18,14 @@ describe('Conv FLOPs counted from the ONNX graph', () => {
   it('matches PyTorch for the fixture U-Net', () => {
     expect(convFlops(parseOnnxGraph(readFileSync('test/fixtures/models/unet.onnx')), 32, 48).flops).toBe(19955712);
   });
-  it('follows pixel blocks folded into channels and back (the shipped student: SpaceToDepth in, DepthToSpace out)', () => {
-    // PyTorch forward hooks on pf-student-v2 at 64×96: its convolutions run on 4×4 blocks.
-    expect(convFlops(parseOnnxGraph(readFileSync('models/student.onnx')), 64, 96).flops).toBe(96350208);
+  it('follows pixel blocks folded into channels and back, and counts apart what runs once per call (the shipped student)', () => {
+    // PyTorch forward hooks on pf-student-v3 at 64×96: the member network on 4×4 blocks (96,350,208, as v2) and
+    // the refiner on 2×2 blocks (255,393,792), which runs on batch item 0 only (a Slice), once for all members.
+    expect(convFlops(parseOnnxGraph(readFileSync('models/student.onnx')), 64, 96)).toMatchObject({ flops: 351744000, sharedFlops: 255393792 });
   });
   it('writes a conv-stack model that ONNX Runtime runs and that counts 2·C²·9·H·W per layer', async () => {
     const bytes = convStackModel(8, 3);
-    expect(convFlops(parseOnnxGraph(bytes), 10, 12)).toEqual({ flops: 3 * 2 * 8 * 8 * 9 * 10 * 12, convNodes: 3 });
+    expect(convFlops(parseOnnxGraph(bytes), 10, 12)).toEqual({ flops: 3 * 2 * 8 * 8 * 9 * 10 * 12, convNodes: 3, sharedFlops: 0 });
     const file = join(tempDir('convstack'), 'c.onnx');
     writeFileSync(file, bytes);
     const s = await ModelSession.open(file, { threads: 1 });

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_STEPS, RESTORE_DEFAULTS, restoreConfig } from '../../../main/pipeline/defaults.js';
 
 describe('restoration defaults', () => {
-  it('is the benchmark-chosen DDIM from noise (5 steps, 5 members, η = 0)', () => {
-    expect(RESTORE_DEFAULTS).toEqual({ sampler: 'ddim', steps: 5, eta: 0, ensemble: 5, warmStartT: 400 });
+  it('is the benchmark-chosen one-step student (5 members)', () => {
+    expect(RESTORE_DEFAULTS).toEqual({ sampler: 'student', steps: 1, eta: 0, ensemble: 5, warmStartT: 400 });
     expect(restoreConfig()).toEqual(RESTORE_DEFAULTS);
   });
   it("takes the step count of the chosen sampler unless one is given", () => {
