@@ -30,6 +30,17 @@ const pointwise: NetworkFn = async (inputs) => {
   return x.map((v, i) => 2 * v + c[i]!);
 };
 
+/** A 70×45 frame padded to a grid of 6 tiles of 32 (overlap 4), 3 batch planes and a shared condition. */
+function tiledPlanes() {
+  const grid = planTiles(70, 45, 32, 4, 8);
+  const [pw, ph] = [grid.paddedWidth, grid.paddedHeight];
+  const P = pw * ph;
+  const B = 3;
+  const x = Float32Array.from({ length: B * P }, (_, i) => Math.sin(i * 0.01));
+  const cond = Float32Array.from({ length: P }, (_, i) => Math.cos(i * 0.03));
+  return { grid, pw, ph, B, x, cond };
+}
+
 describe('tiled network runner', () => {
   it('runs frames up to 512 px a side whole (padded to the size multiple), larger ones in 256² tiles with a quarter overlap', () => {
     expect(planFrame(30, 20, pre)).toEqual({ pw: 32, ph: 24, grid: null });
@@ -41,12 +52,7 @@ describe('tiled network runner', () => {
   });
 
   it('blends tiles into exactly what the untiled network gives (partition of unity), in chunks of any size', async () => {
-    const grid = planTiles(70, 45, 32, 4, 8);
-    const [pw, ph] = [grid.paddedWidth, grid.paddedHeight];
-    const P = pw * ph;
-    const B = 3;
-    const x = Float32Array.from({ length: B * P }, (_, i) => Math.sin(i * 0.01));
-    const cond = Float32Array.from({ length: P }, (_, i) => Math.cos(i * 0.03));
+    const { grid, pw, ph, B, x, cond } = tiledPlanes();
     const whole = new TiledRunner(pw, ph, null, 1);
     const expected = await whole.run(pointwise, B, { x_t: x, cond });
     for (const maxBatch of [1, 5, 64]) {
@@ -59,12 +65,7 @@ describe('tiled network runner', () => {
 
 describe('TiledRunner, one tile per call (the student: its batch is one image\'s members)', () => {
   it('gives each call the members of a single tile and blends to the same result', async () => {
-    const grid = planTiles(70, 45, 32, 4, 8);
-    const [pw, ph] = [grid.paddedWidth, grid.paddedHeight];
-    const P = pw * ph;
-    const B = 3;
-    const x = Float32Array.from({ length: B * P }, (_, i) => Math.sin(i * 0.01));
-    const cond = Float32Array.from({ length: P }, (_, i) => Math.cos(i * 0.03));
+    const { grid, pw, ph, B, x, cond } = tiledPlanes();
     const calls: { n: number; sameCond: boolean }[] = [];
     const recording: NetworkFn = async (inputs, n, h, w) => {
       const first = inputs.cond!.subarray(0, h * w);
