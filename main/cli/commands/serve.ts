@@ -14,6 +14,8 @@ import type { Command } from '../command.js';
 import { openStation } from '../../station/open.js';
 import { DEFAULT_MAX_PIXELS, parseMaxPixels } from '../../acquisition/options.js';
 import { onStopSignals } from '../signals.js';
+import { SAMPLERS, type SamplerName } from '../../inference/protocol.js';
+import { RESTORE_DEFAULTS } from '../../pipeline/defaults.js';
 import { isLoopbackHost, loadServeIdentity, newToken, saveServeIdentity, startWebShell } from '../../server/web-shell.js';
 
 const HELP = `Usage: postfocus serve <workspace> [options]
@@ -27,7 +29,9 @@ Options:
   --no-pipeline      review only: do not classify or restore
   --profile <file>   microscope profile (postfocus calibrate --export) to judge focus with
   --max-pixels <n|WxH>  refuse larger frames at ingest and for display (default ${Math.sqrt(DEFAULT_MAX_PIXELS)}x${Math.sqrt(DEFAULT_MAX_PIXELS)})
-  --restore-steps <n>  sampler steps per restoration (default: the pipeline's)
+  --sampler <name>   restoration sampler: ${SAMPLERS.join(' | ')} (default ${RESTORE_DEFAULTS.sampler};
+                     ddim restores more faithfully, about 15× slower)
+  --restore-steps <n>  sampler steps per restoration (default: the sampler's)
   --ensemble <n>     ensemble members per restoration (default: the pipeline's)
   --port <n>         port (default: the one this workspace used last, kept in
                      <workspace>/serve.json with the access token, else a free one;
@@ -47,7 +51,7 @@ const command: Command = {
   help: HELP,
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
-      ...stringFlags('acq', 'models', 'max-pixels', 'restore-steps', 'ensemble', 'port', 'host', 'profile'),
+      ...stringFlags('acq', 'models', 'max-pixels', 'sampler', 'restore-steps', 'ensemble', 'port', 'host', 'profile'),
       ...booleanFlags('no-pipeline', 'allow-remote', 'json'),
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one workspace folder');
@@ -57,6 +61,14 @@ const command: Command = {
     if (!isLoopbackHost(host) && flags['allow-remote'] !== true) {
       throw new UsageError(`refusing to serve on ${host}: only loopback addresses are allowed without --allow-remote`);
     }
+    const restore: { sampler?: SamplerName; steps?: number; ensemble?: number } = {};
+    const sampler = stringFlag(flags, 'sampler');
+    if (sampler !== undefined) {
+      if (!SAMPLERS.includes(sampler as SamplerName)) throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}, got "${sampler}"`);
+      restore.sampler = sampler as SamplerName;
+    }
+    if (flags['restore-steps'] !== undefined) restore.steps = numberFlag(flags, 'restore-steps', 10, { min: 1, max: 1000, integer: true });
+    if (flags.ensemble !== undefined) restore.ensemble = numberFlag(flags, 'ensemble', 5, { min: 1, max: 64, integer: true });
     const root = packageRoot();
     const rendererDir = join(root, 'dist', 'renderer');
     if (!existsSync(rendererDir)) {
@@ -72,9 +84,6 @@ const command: Command = {
     if (acquisition !== undefined && !existsSync(acquisition) && !flags.json) {
       console.error(`waiting for ${acquisition} to appear (the acquisition has not started yet)`);
     }
-    const restore: { steps?: number; ensemble?: number } = {};
-    if (flags['restore-steps'] !== undefined) restore.steps = numberFlag(flags, 'restore-steps', 10, { min: 1, max: 1000, integer: true });
-    if (flags.ensemble !== undefined) restore.ensemble = numberFlag(flags, 'ensemble', 5, { min: 1, max: 64, integer: true });
     const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
     const profileFile = stringFlag(flags, 'profile');
     if (profileFile) {
