@@ -188,10 +188,6 @@ async function main(): Promise<void> {
   );
   let writerOut = '';
   let writerErr = '';
-  // The clock (latencies are per frame; backlogs and CPU shares) starts when the first frame is written.
-  let writeStart = Date.now();
-  let cpuAtStart = new Map(childrenCpu());
-  let selfAtStart = process.cpuUsage();
   const liveStarted = new Promise<void>((started) => {
     writer.stderr.on('data', (d) => {
       writerErr += d;
@@ -202,9 +198,10 @@ async function main(): Promise<void> {
   writer.stdout.on('data', (d) => (writerOut += d));
   if (!renderLive) say('microscope rendering the plate before writing it live…');
   await liveStarted;
-  writeStart = Date.now();
-  cpuAtStart = new Map(childrenCpu());
-  selfAtStart = process.cpuUsage();
+  // The clock (backlogs and CPU shares; latencies are per frame) starts when the first frame is written.
+  const writeStart = Date.now();
+  const cpuAtStart = new Map(childrenCpu());
+  const selfAtStart = process.cpuUsage();
   // CPU per role, sampled every second (a process's last sample stands after it exits).
   const cpuByPid = new Map<number, { role: string; cpuS: number }>();
   const cpuSampler = setInterval(() => childrenCpu().forEach((v, k) => cpuByPid.set(k, v)), 1000);
