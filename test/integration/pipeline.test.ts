@@ -75,11 +75,14 @@ describe('pipeline end to end on the fixture models (real forked worker)', () =>
     await h.pipeline.start();
     await h.pipeline.whenIdle();
     expect(order).toHaveLength(40);
-    // Batches go out newest first, one to each classification process (worker-pool.ts); the
-    // processes finish in any order (one may still be starting), so the first batch to land is
-    // one of the newest `workers` batches: all of it among the 8 × workers newest frames.
-    const workers = defaultClassifyWorkers();
-    expect(Math.min(...order.slice(0, 8))).toBeGreaterThan(40 - 8 * workers);
+    // Dispatch order is the attempt order: batches of 8 go out newest first, each wholly newer than
+    // the next (frame ids follow t: the acquisition was ingested in time order).
+    const dispatched = rows<{ frame_id: number }>(h.db, "SELECT frame_id FROM attempt WHERE kind = 'classify' ORDER BY id").map((r) => r.frame_id);
+    const batches = [0, 8, 16, 24, 32].map((i) => dispatched.slice(i, i + 8));
+    expect(batches.map((b) => [Math.min(...b), Math.max(...b)])).toEqual([[33, 40], [25, 32], [17, 24], [9, 16], [1, 8]]);
+    // Landing order depends on the processes (one may still be starting), but the first batch to land
+    // is one of those dispatched at once (CLASSIFY_IN_FLIGHT_PER_WORKER = 2 per process), never the oldest.
+    expect(Math.min(...order.slice(0, 8))).toBeGreaterThan(40 - 8 * 2 * defaultClassifyWorkers());
   });
 
   it('pauses and resumes', async () => {
