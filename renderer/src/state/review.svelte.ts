@@ -78,6 +78,8 @@ export class ReviewState {
   private readonly decided: { frameId: number; wellId: number; t: number }[] = [];
   /** Reviewer navigations so far (a decision auto-advances only if none happened meanwhile). */
   private navigations = 0;
+  /** Navigations and decisions not finished yet (see afterPending). */
+  private readonly pending = new Set<Promise<void>>();
 
   private readonly transport: Transport;
   private readonly station: StationState;
@@ -105,8 +107,32 @@ export class ReviewState {
     }
   }
 
+  /**
+   * Runs a reviewer's key once the navigations and decisions of the keys before
+   * it have finished: the view a key acts on is the one the earlier keys lead
+   * to. Without this, A pressed while the next frame (or a just-opened well) is
+   * still loading would decide the frame shown before, and a second A while the
+   * first decision advances would decide the same frame twice.
+   */
+  async afterPending(action: () => unknown): Promise<void> {
+    while (this.pending.size) await Promise.all(this.pending);
+    action();
+  }
+
+  /** Marks `work` pending until it settles (its rejection stays the caller's). */
+  private track(work: Promise<void>): Promise<void> {
+    this.pending.add(work);
+    const done = (): void => void this.pending.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
   /** Opens a well; selects its first frame that needs review (else the first OOF, else t=1). */
-  async openWell(wellId: number, frameId?: number): Promise<void> {
+  openWell(wellId: number, frameId?: number): Promise<void> {
+    return this.track(this.openWellNow(wellId, frameId));
+  }
+
+  private async openWellNow(wellId: number, frameId?: number): Promise<void> {
     this.navigations++;
     const token = ++this.wellToken;
     const previous = this.selectedWellId;
@@ -178,7 +204,7 @@ export class ReviewState {
   /** The reviewer picks a frame (keys, timeline, filmstrip): cancels a pending auto-advance. */
   goToFrame(index: number): Promise<void> {
     this.navigations++;
-    return this.selectFrame(index);
+    return this.track(this.selectFrame(index));
   }
 
   moveFrame(delta: number): void {
@@ -203,7 +229,11 @@ export class ReviewState {
     return -1;
   }
 
-  async decide(verdict: Exclude<Verdict, 'clear'>): Promise<void> {
+  decide(verdict: Exclude<Verdict, 'clear'>): Promise<void> {
+    return this.track(this.decideNow(verdict));
+  }
+
+  private async decideNow(verdict: Exclude<Verdict, 'clear'>): Promise<void> {
     // The open frame's detail is read fresh on selection; the filmstrip list can lag a live update.
     const f = this.frame;
     if (!f) return;
@@ -238,7 +268,11 @@ export class ReviewState {
    * auto-advanced past its frame, which then opens again); with none, the open
    * frame's latest decision. Messages name the frame by t.
    */
-  async undo(): Promise<void> {
+  undo(): Promise<void> {
+    return this.track(this.undoNow());
+  }
+
+  private async undoNow(): Promise<void> {
     if (!this.reviewer.trim()) {
       this.flash('error', 'enter your name as reviewer first');
       return;

@@ -10,7 +10,7 @@ beforeAll(() => {
 });
 
 /** A core with two wells; well 1 has t1 in focus, t2 and t3 restored (undecided), t4 OOF. */
-function core() {
+function core(frameGate?: (id: number) => Promise<void>) {
   const frames: FrameSummary[] = [
     frameSummary(11, 1, 1),
     frameSummary(12, 1, 2, { state: 'restored' }),
@@ -26,7 +26,8 @@ function core() {
     getEngineStatus: () => ({ provider: 'cpu', models: [], workerPid: null, workerPids: [], acquiring: false }),
     listErrors: () => [],
     getNanowell: (id) => detail(id),
-    getFrame: (id) => {
+    getFrame: async (id) => {
+      await frameGate?.(id);
       const f = frames.find((x) => x.id === id)!;
       return frameDetail(f, f.state === 'restored');
     },
@@ -43,8 +44,8 @@ function core() {
   return { t, decisions, frames };
 }
 
-async function review() {
-  const c = core();
+async function review(frameGate?: (id: number) => Promise<void>) {
+  const c = core(frameGate);
   const station = new StationState(c.t);
   await station.reload();
   return { ...c, station, r: new ReviewState(c.t, station) };
@@ -82,6 +83,34 @@ describe('ReviewState', () => {
     expect(r.message).toEqual({ kind: 'ok', text: 'accepted t=2' });
     expect(r.currentFrame?.t).toBe(3);
     expect(r.frames[1]?.review).toBe('accepted');
+  });
+
+  it('applies keys in press order, each on the frame the keys before it lead to', async () => {
+    // t=3's detail is slow: A pressed right after → must decide t=3, not t=2 still on screen.
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const { r, decisions } = await review((id) => (id === 13 ? slow : Promise.resolve()));
+    await r.openWell(1);
+    r.setReviewer('ana');
+    void r.afterPending(() => r.moveFrame(1));
+    const decided = r.afterPending(() => r.decide('accept'));
+    await new Promise((done) => setTimeout(done, 20));
+    expect(decisions).toEqual([]);
+    release();
+    await decided;
+    await r.afterPending(() => undefined);
+    expect(decisions.map((d) => d.frameIds)).toEqual([[13]]);
+  });
+
+  it('two quick decisions decide two frames, not the same one twice', async () => {
+    const { r, decisions } = await review();
+    await r.openWell(1);
+    r.setReviewer('ana');
+    void r.afterPending(() => r.decide('accept'));
+    void r.afterPending(() => r.decide('reject'));
+    await new Promise((done) => setTimeout(done, 0));
+    await r.afterPending(() => undefined);
+    expect(decisions.map((d) => [d.frameIds, d.verdict])).toEqual([[[12], 'accept'], [[13], 'reject']]);
   });
 
   it('undoes the last decision and shows its frame again', async () => {
