@@ -12,7 +12,7 @@
 #             the loaded 2-core machine.
 #
 # Step budgets can be overridden: CLS_STEPS, UNET_STEPS, DDPM_EPS_STEPS, DDPM_STEPS,
-# STUDENT_SHARDS, STUDENT_STEPS, STUDENT_THREADS, REFINER_STEPS.  The full recipe takes about 5 CPU-hours; not run by CI.
+# STUDENT_SHARDS, STUDENT_STEPS, STUDENT_THREADS, REFINER_STEPS, REFINER_SHARDS, REFINER_STEPS2.  The full recipe takes about 5 CPU-hours; not run by CI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
@@ -34,7 +34,7 @@ if [ "$SMOKE" = 1 ]; then
   N_TRAIN=48 N_TEST=16 N_VARIED=48
   CLS_STEPS=3 UNET_STEPS=3 DDPM_EPS_STEPS=3 DDPM_STEPS=3
   STUDENT_SHARDS=1 STUDENT_SHARD_SIZE=4 STUDENT_TEACHER_STEPS=2 STUDENT_MEMBERS=2 STUDENT_STEPS=3 STUDENT_THREADS=1
-  REFINER_STEPS=3 REFINER_NOISES=2
+  REFINER_STEPS=3 REFINER_NOISES=2 REFINER_SHARDS=2 REFINER_STEPS2=2
   mkdir -p "$PF_MODELS_DIR"
   echo "smoke run in $WORK"
 else
@@ -43,7 +43,7 @@ else
   CLS_STEPS=${CLS_STEPS:-12000} UNET_STEPS=${UNET_STEPS:-3204} DDPM_EPS_STEPS=${DDPM_EPS_STEPS:-5581} DDPM_STEPS=${DDPM_STEPS:-20182}
   STUDENT_SHARDS=${STUDENT_SHARDS:-8} STUDENT_SHARD_SIZE=256 STUDENT_TEACHER_STEPS=5 STUDENT_MEMBERS=4
   STUDENT_STEPS=${STUDENT_STEPS:-8000} STUDENT_THREADS=${STUDENT_THREADS:-1}
-  REFINER_STEPS=${REFINER_STEPS:-9000} REFINER_NOISES=8
+  REFINER_STEPS=${REFINER_STEPS:-9000} REFINER_NOISES=8 REFINER_SHARDS=${REFINER_SHARDS:-48} REFINER_STEPS2=${REFINER_STEPS2:-10000}
 fi
 PAIRS=$PF_PAIRS_DIR
 RUNS=$PF_RUNS_DIR
@@ -82,14 +82,20 @@ wait
 "$PY" distill.py train --targets "$TARGETS" --shards "$STUDENT_SHARDS" --steps "$STUDENT_STEPS" --out "$RUNS/student-member.pt" \
   --threads "$STUDENT_THREADS" $([ "$SMOKE" = 1 ] && echo --batch 2 --monitor-pairs 2 --monitor-every 2) > "$RUNS/student-member.log" 2>&1
 # pf-student-v3's shared refiner: the teacher's x0 estimate at t = 200 averaged over re-noised copies of
-# x0_hat (two writers), then the refiner trained on those averages; compose joins it to the member network.
+# x0_hat (two writers), for the member network's crops and then fresh crops up to REFINER_SHARDS; the
+# refiner trained first on the member network's crops, then (--init) on all of them at half the learning
+# rate; compose joins it to the member network.
 for k in 0 1; do
   "$PY" distill.py refine-targets --targets "$TARGETS" --out "$TARGETS-refined" --noises "$REFINER_NOISES" \
-    --shards "$STUDENT_SHARDS" --first-shard "$k" --shard-stride 2 --threads 1 > "$RUNS/refine_targets_$k.log" 2>&1 &
+    --shards "$REFINER_SHARDS" --member-shards "$STUDENT_SHARDS" --first-shard "$k" --shard-stride 2 --threads 1 \
+    $([ "$SMOKE" = 1 ] && echo --shard-size 4) > "$RUNS/refine_targets_$k.log" 2>&1 &
 done
 wait
+SMOKE_MONITOR=$([ "$SMOKE" = 1 ] && echo --batch 2 --monitor-pairs 2 --monitor-every 2)
 "$PY" distill.py refine-train --targets "$TARGETS" --refined "$TARGETS-refined" --shards "$STUDENT_SHARDS" --steps "$REFINER_STEPS" \
-  --out "$RUNS/student-refiner.pt" $([ "$SMOKE" = 1 ] && echo --batch 2 --monitor-pairs 2 --monitor-every 2) > "$RUNS/student-refiner.log" 2>&1
+  --out "$RUNS/student-refiner-1.pt" $SMOKE_MONITOR > "$RUNS/student-refiner-1.log" 2>&1
+"$PY" distill.py refine-train --targets "$TARGETS" --refined "$TARGETS-refined" --shards "$REFINER_SHARDS" --steps "$REFINER_STEPS2" \
+  --init "$RUNS/student-refiner-1.pt" --lr 5e-4 --threads 2 --out "$RUNS/student-refiner.pt" $SMOKE_MONITOR > "$RUNS/student-refiner.log" 2>&1
 "$PY" distill.py compose --member "$RUNS/student-member.pt" --refiner "$RUNS/student-refiner.pt" --out "$RUNS/student.pt"
 "$PY" export.py student
 cd ../..

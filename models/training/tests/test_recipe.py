@@ -104,15 +104,26 @@ class Recipe(unittest.TestCase):
         self.assertEqual(info['steps'], 2)
         self.assertEqual(info['config']['stage'], 'student')
         refined = self.path('runs', 'refined')
-        run(['distill.py', 'refine-targets', '--targets', targets, '--out', refined, '--shards', '1', '--noises', '2',
-             '--teacher', teacher], self.env)
+        # Shard 0 refines the member network's crops; shard 1 draws its own (fresh) crops.
+        run(['distill.py', 'refine-targets', '--targets', targets, '--out', refined, '--shards', '2', '--member-shards', '1',
+             '--shard-size', '3', '--noises', '2', '--teacher', teacher], self.env)
         with np.load(os.path.join(refined, 'shard-0000.npz')) as shard:
             self.assertEqual(shard['refined'].shape, (4, 1, 64, 64))  # one average per crop
             self.assertEqual(int(shard['t']), 200)
+            self.assertNotIn('cond', shard.files)
+        with np.load(os.path.join(refined, 'shard-0001.npz')) as shard:
+            self.assertEqual([shard[k].shape for k in ('refined', 'cond', 'x0hat', 'gt')], [(3, 1, 64, 64)] * 4)
         refiner = self.path('runs', 'student-refiner.pt')
-        run(['distill.py', 'refine-train', '--targets', targets, '--refined', refined, '--shards', '1', '--steps', '2',
+        run(['distill.py', 'refine-train', '--targets', targets, '--refined', refined, '--shards', '2', '--steps', '2',
              '--batch', '2', '--monitor-pairs', '1', '--monitor-every', '2', '--out', refiner, '--teacher', teacher], self.env)
         self.assertEqual(torch.load(refiner, map_location='cpu')['info']['config']['noises'], 2)
+        # A second stage starts from the first one's EMA weights: with no steps it returns them unchanged.
+        again = self.path('runs', 'student-refiner-2.pt')
+        run(['distill.py', 'refine-train', '--targets', targets, '--refined', refined, '--shards', '2', '--steps', '0',
+             '--monitor-pairs', '1', '--out', again, '--teacher', teacher, '--init', refiner], self.env)
+        first, second = (torch.load(p, map_location='cpu')['ema'] for p in (refiner, again))
+        for k in first:
+            self.assertTrue(torch.equal(first[k], second[k]), k)
         run(['distill.py', 'compose', '--member', member, '--refiner', refiner, '--out', self.path('runs', 'student.pt')], self.env)
         run(['export.py', 'student', '--runs', self.path('runs')], self.env)
         ref = json.load(open(self.path('models', 'reference', 'pf-student-v3.json')))
