@@ -439,7 +439,7 @@ ARCH = {
     # 2 x 2 pixel blocks, once per frame.
     'student-refiner': dict(cin=2, cout=1, block=2, chans=(24, 48, 64), residual=True, residual_ch=1),
 }
-MODEL_IDS = {'classifier': 'pf-classifier-v4', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1', 'student': 'pf-student-v3'}
+MODEL_IDS = {'classifier': 'pf-classifier-v4', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1', 'student': 'pf-student-v4'}
 ONNX_FILES = {'classifier': 'classifier.onnx', 'unet': 'unet.onnx', 'ddpm': 'ddpm.onnx', 'student': 'student.onnx'}
 T_STEPS = 1000
 

@@ -126,7 +126,7 @@ class Recipe(unittest.TestCase):
             self.assertTrue(torch.equal(first[k], second[k]), k)
         run(['distill.py', 'compose', '--member', member, '--refiner', refiner, '--out', self.path('runs', 'student.pt')], self.env)
         run(['export.py', 'student', '--runs', self.path('runs')], self.env)
-        ref = json.load(open(self.path('models', 'reference', 'pf-student-v3.json')))
+        ref = json.load(open(self.path('models', 'reference', 'pf-student-v4.json')))
         self.assertEqual(sorted(ref['cases'][0]['inputs']), ['cond', 'x0_hat', 'z'])
         self.assertTrue(os.path.getsize(self.path('models', 'student.onnx')) < 15 * 1024 * 1024)
 
