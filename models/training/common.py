@@ -244,7 +244,7 @@ class SpaceToDepthUNet(nn.Module):
 
 
 class RefinedStudent(nn.Module):
-    """The one-step student (pf-student-v3): a shared refiner lifts the teacher's x0_hat, and the
+    """The one-step student (pf-student-v3 and v4): a shared refiner lifts the teacher's x0_hat, and the
     member network adds each member's detail around it.
 
     Input (B, 3, H, W) = z (+) OOF image (+) x0_hat, as pf-student-v2; the members of one frame share

@@ -1,4 +1,4 @@
-"""One-step student of the DDPM restorer (pf-student-v3), by knowledge distillation
+"""One-step student of the DDPM restorer (pf-student-v4), by knowledge distillation
 (Luhman & Luhman 2021) of the teacher's deterministic DDIM map (noise z, OOF image) -> x0,
 with the ensemble mean trained against the ground truth, and a shared refiner distilled from the
 teacher's noise-averaged refinement of its own first estimate.
@@ -37,7 +37,7 @@ The stages, all step-based and seeded (a run is replayed exactly by the same com
            arguments.  AdamW, linear warm-up, constant, cosine decay over the last 30% of
            --steps; EMA of the weights shipped.
   refine-targets / refine-train / compose
-           the shared refiner (pf-student-v3): for each crop, the mean over N seeded noises of the
+           the shared refiner (since pf-student-v3): for each crop, the mean over N seeded noises of the
            teacher's x0 estimate at t = 200 from x_t = sqrt(ab) x0_hat + sqrt(1 - ab) z
            (probe_x0_refine.py: 32.16 dB on the monitor pairs against x0_hat's 31.21); the refiner
            (OOF, x0_hat) -> that average by MSE; compose joins it to the member network.
@@ -285,7 +285,7 @@ def train(a):
     log(f'done: {step} steps, {wall0 + time.time() - t_start:.0f} s')
 
 
-# ----------------------------------------------------------------------------- shared refiner (pf-student-v3)
+# ----------------------------------------------------------------------------- shared refiner (since pf-student-v3)
 
 @torch.no_grad()
 def fresh_crops(ds, teacher, ab, k, a):

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from common import MODELS_DIR, RUNS_DIR
+from common import MODELS_DIR, REPO, RUNS_DIR
 
 START, END = '<!-- student card -->', '<!-- /student card -->'
 COLS = [('psnr', 'PSNR dB'), ('ssim', 'SSIM'), ('pcc', 'PCC'), ('edge_pcc', 'edge-PCC'), ('tenenbaum_ratio', 'Ten./GT')]
@@ -38,6 +38,24 @@ def refiner_history(ref):
     for s in refiner_stages(ref):
         out += [h for h in s.get('history', []) if h['step'] % 1000 == 0 and not (out and h['step'] == 0)]
     return out
+
+
+BENCH_RECORD = os.path.join(REPO, 'docs', 'results', 'bench-restoration.json')
+
+
+def speed_line():
+    """The student's row of the restoration benchmark's record (README: Restoration speed)."""
+    text = open(BENCH_RECORD).read()
+    bench = json.loads(text[text.index('{'):])  # the record keeps npm's header lines
+    ref = next(r for r in bench['restoration'] if r['sampler'] == 'ancestral')
+    st = next(r for r in bench['restoration'] if r['sampler'] == 'student')
+    fr = next(r for r in bench['frame']['rows'] if r['method'] == st['method'])
+    return (f'Speed: `npm run bench` (main README; record docs/results/bench-restoration.json) measures the student beside '
+            f'the PostFocus reference and the DDIM samplers in one run: on {bench["crops"]["size"]}² crops '
+            f'{st["secondsPerFrame"]:.3f} s per frame with 5 members, {st["speedup"]:,.0f}× faster than the reference, at PSNR '
+            f'{st["psnr"]:.2f} / edge-PCC {st["edgePcc"]:.3f} against its {ref["psnr"]:.2f} / {ref["edgePcc"]:.3f}; a '
+            f'{bench["frame"]["size"]}² frame in {fr["secondsPerFrame"]:.2f} s (compute floor {fr["floorSeconds"]:.2f} s) with '
+            f'the station\'s threads.')
 
 
 def render(entry, res):
@@ -131,10 +149,7 @@ def render(entry, res):
     lines += ['Versions: pf-student-v4 is pf-student-v3\'s graph with the refiner trained further (stage 2 above): on '
               '12,288 crops instead of 2,048, with 0.3 × MSE to the ground truth; on the same 24 held-out pairs v3 was '
               '31.70 dB / edge-PCC 0.941 (−0.42 dB against DDIM-5 × 5), v2 31.26 dB (−0.85).', '']
-    lines += ['Speed: `npm run bench` (main README) measures the student beside the PostFocus reference and the DDIM '
-              'samplers in one run: on 64² crops 0.042 s per frame with 5 members, 1,963× faster than the reference, at PSNR '
-              '29.72 / edge-PCC 0.944 against its 29.51 / 0.932 (so it is the station default); a 281² frame in 0.43 s '
-              '(compute floor 0.29 s) with both cores (run of 7 Dec 2026).', '',
+    lines += [speed_line(), '',
               'Limits: distilled from a simulation-trained teacher on simulated pairs only, briefly (CPU, shared machine); '
               'the members are narrower than the teacher\'s samples (a one-step student under-disperses), so the spread is '
               'a relative map of where restorations disagree, not a calibrated error bar. Not for quantitative morphology '

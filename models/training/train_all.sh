@@ -81,7 +81,7 @@ done
 wait
 "$PY" distill.py train --targets "$TARGETS" --shards "$STUDENT_SHARDS" --steps "$STUDENT_STEPS" --out "$RUNS/student-member.pt" \
   --threads "$STUDENT_THREADS" $([ "$SMOKE" = 1 ] && echo --batch 2 --monitor-pairs 2 --monitor-every 2) > "$RUNS/student-member.log" 2>&1
-# pf-student-v3's shared refiner: the teacher's x0 estimate at t = 200 averaged over re-noised copies of
+# The student's shared refiner (since pf-student-v3): the teacher's x0 estimate at t = 200 averaged over re-noised copies of
 # x0_hat (two writers), for the member network's crops and then fresh crops up to REFINER_SHARDS; the
 # refiner trained first on the member network's crops, then (--init) on all of them at half the learning
 # rate with 0.3 x MSE to the ground truth (chosen over the same stage without it by held-out PSNR on 46
