@@ -43,6 +43,7 @@ The stages, all step-based and seeded (a run is replayed exactly by the same com
            (OOF, x0_hat) -> that average by MSE; compose joins it to the member network.
 """
 import argparse
+from contextlib import nullcontext
 import glob
 import math
 import os
@@ -106,6 +107,16 @@ def load_teacher(path=None):
     return teacher
 
 
+def draw_crops(ds, rng, count, patch):
+    """`count` random crops (+ flip / rot90) of the pairs, in model space: (cond, gt, pair indices)."""
+    idx = rng.integers(0, ds.n, size=count)
+    cond = np.empty((count, 1, patch, patch), np.float32)
+    gt = np.empty_like(cond)
+    for j, i in enumerate(idx):
+        cond[j, 0], gt[j, 0] = augment_pair(np.asarray(ds.oof[i]), np.asarray(ds.focus[i]), rng, patch)
+    return to_model(cond), to_model(gt), idx
+
+
 def make_targets(a):
     torch.set_num_threads(a.threads)
     ds = PairSet(a.data)
@@ -119,13 +130,7 @@ def make_targets(a):
             continue
         t0 = time.time()
         rng = np.random.default_rng([a.seed, k])
-        idx = rng.integers(0, ds.n, size=a.shard_size)
-        cond = np.empty((a.shard_size, 1, a.patch, a.patch), np.float32)
-        gt = np.empty_like(cond)
-        for j, i in enumerate(idx):
-            o, f = augment_pair(np.asarray(ds.oof[i]), np.asarray(ds.focus[i]), rng, a.patch)
-            cond[j, 0], gt[j, 0] = o, f
-        cond, gt = to_model(cond), to_model(gt)
+        cond, gt, idx = draw_crops(ds, rng, a.shard_size, a.patch)
         z = rng.standard_normal((a.shard_size, K, a.patch, a.patch)).astype(np.float32)
         target = np.empty_like(z)
         x0hat = np.empty_like(cond)
@@ -292,12 +297,7 @@ def fresh_crops(ds, teacher, ab, k, a):
     """Shard k's own crops when it lies beyond the member network's shards: drawn from
     default_rng([seed, k]) like make_targets (crop, flip, rot90), x0_hat from one seeded noise."""
     rng = np.random.default_rng([a.seed, k])
-    idx = rng.integers(0, ds.n, size=a.shard_size)
-    cond = np.empty((a.shard_size, 1, a.patch, a.patch), np.float32)
-    gt = np.empty_like(cond)
-    for j, i in enumerate(idx):
-        cond[j, 0], gt[j, 0] = augment_pair(np.asarray(ds.oof[i]), np.asarray(ds.focus[i]), rng, a.patch)
-    cond, gt = to_model(cond), to_model(gt)
+    cond, gt, idx = draw_crops(ds, rng, a.shard_size, a.patch)
     z = torch.from_numpy(rng.standard_normal(cond.shape).astype(np.float32))
     x0hat = torch.cat([teacher_x0hat(teacher, torch.from_numpy(cond[s:s + 16]), z[s:s + 16], ab) for s in range(0, len(cond), 16)])
     return torch.from_numpy(cond), x0hat, dict(cond=cond, gt=gt, x0hat=x0hat.numpy(), pair_index=idx)
@@ -358,16 +358,15 @@ def train_refiner(a):
         model.load_state_dict(first['ema'])
         ema = EMA(model, a.ema)
         init_info = dict(path=os.path.relpath(a.init, REPO), **first['info'])
-    data = {k: [] for k in ('cond', 'x0hat', 'refined', 'gt')}
+    data = {k: [] for k in ('cond', 'x0hat', 'gt', 'refined')}
     for k in range(a.shards):
         with np.load(os.path.join(a.refined, f'shard-{k:04d}.npz')) as r:
-            # A fresh-crop shard carries its crops; the others refine the member network's.
-            crops = r if 'cond' in r.files else np.load(os.path.join(a.targets, f'shard-{k:04d}.npz'))
-            data['cond'].append(crops['cond'])
-            data['x0hat'].append(crops['x0hat'])
-            data['gt'].append(crops['gt'])
             data['refined'].append(r['refined'])
             cfg.update(t=int(r['t']), noises=int(r['noises']))
+            # A fresh-crop shard carries its crops; the others refine the member network's.
+            with (nullcontext(r) if 'cond' in r.files else np.load(os.path.join(a.targets, f'shard-{k:04d}.npz'))) as crops:
+                for key in ('cond', 'x0hat', 'gt'):
+                    data[key].append(crops[key])
     data = {k: np.concatenate(v) for k, v in data.items()}
     n = len(data['cond'])
     test = PairSet(a.test)
