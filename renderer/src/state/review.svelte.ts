@@ -115,7 +115,7 @@ export class ReviewState {
    * first decision advances would decide the same frame twice.
    */
   async afterPending(action: () => unknown): Promise<void> {
-    while (this.pending.size) await Promise.all(this.pending);
+    while (this.pending.size) await Promise.allSettled(this.pending);
     action();
   }
 
