@@ -99,7 +99,7 @@ def render(entry, res):
              + (f'stage 1 on the member network\'s crops at lr {ref["init"].get("config", {}).get("lr")}, stage 2 from its weights '
                 f'on all crops at lr {rcfg.get("lr")} with {rcfg.get("gt_weight", 0)} × MSE to the ground truth added (chosen '
                 'over the same stage without it by held-out PSNR of the refiner alone on 46 test pairs disjoint from the '
-                'evaluation\'s: 32.80 against 32.73 dB, stage 1 32.63) (fitted on the member network\'s 2,048 crops alone, the refiner came '
+                'evaluation\'s, select_refiner.py: 32.80 against 32.73 dB, stage 1 32.63) (fitted on the member network\'s 2,048 crops alone, the refiner came '
                 '46.9 dB close to its targets on them but only 42.2 dB on held-out pairs: more crops, not a larger network). '
                 if ref.get('init') else f'lr {rcfg.get("lr")}. ')
              + '(3) `compose` joins the two into the shipped graph.',

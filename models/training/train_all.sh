@@ -84,7 +84,7 @@ wait
 # The student's shared refiner (since pf-student-v3): the teacher's x0 estimate at t = 200 averaged over re-noised copies of
 # x0_hat (two writers), for the member network's crops and then fresh crops up to REFINER_SHARDS; the
 # refiner trained first on the member network's crops, then (--init) on all of them at half the learning
-# rate with 0.3 x MSE to the ground truth (chosen over the same stage without it by held-out PSNR on 46
+# rate with 0.3 x MSE to the ground truth (chosen over the same stage without it by select_refiner.py, held-out PSNR on 46
 # test pairs disjoint from the evaluation's: 32.80 against 32.73 dB; stage 1 32.63); compose joins it to
 # the member network.
 for k in 0 1; do

@@ -1,0 +1,71 @@
+"""Held-out PSNR of refiner checkpoints, for choosing between runs without touching the evaluation's pairs.
+
+The pairs are OOF test pairs evenly spaced over the set but disjoint from the 24 that
+evaluate_student.py and the refiner's monitor use; x0_hat comes from one seeded noise per pair,
+as in the app.  Used to choose pf-student-v4's stage 2 (with 0.3 x MSE to the ground truth:
+32.80 dB on 46 pairs, without it 32.73, stage 1 32.63).
+
+  python3 select_refiner.py runs/student-refiner-2a.pt runs/student-refiner-2b.pt [--pairs 48] [--json]
+"""
+import argparse
+import json
+import math
+import os
+
+import numpy as np
+import torch
+
+from common import PAIRS_DIR, T_STEPS, PairSet, build, cosine_alphas_cumprod, from_model, to_model
+from distill import load_teacher, teacher_x0hat
+
+EVALUATION_PAIRS = 24  # evaluate_student.py --n and refine-train --monitor-pairs
+
+
+def selection_pairs(test, count):
+    """Indices of up to `count` OOF, non-identical test pairs, none of the evaluation's."""
+    oof = np.flatnonzero((test.label == 1) & ~test.identical)
+    held = set(oof[np.linspace(0, len(oof) - 1, EVALUATION_PAIRS).round().astype(int)].tolist())
+    margin = min(5, (len(oof) - 1) // 2)
+    spaced = oof[np.linspace(margin, len(oof) - 1 - margin, count).round().astype(int)]
+    return [int(i) for i in dict.fromkeys(spaced.tolist()) if i not in held]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('checkpoints', nargs='+', help='refiner checkpoints (distill.py refine-train --out)')
+    ap.add_argument('--test', default=os.path.join(PAIRS_DIR, 'test'))
+    ap.add_argument('--teacher', default=None, help='ONNX file of the teacher (default models/ddpm.onnx)')
+    ap.add_argument('--pairs', type=int, default=48)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--json', action='store_true')
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    teacher, ab = load_teacher(a.teacher), cosine_alphas_cumprod(T_STEPS)
+    test = PairSet(a.test)
+    pairs = selection_pairs(test, a.pairs)
+    if not pairs:
+        raise SystemExit(f'select_refiner: {a.test} has no OOF pairs outside the evaluation\'s {EVALUATION_PAIRS}')
+    g = torch.Generator().manual_seed(4321)
+    held = []
+    with torch.no_grad():
+        for i in pairs:
+            c = to_model(torch.from_numpy(np.array(test.oof[i]))[None, None])
+            held.append((c, teacher_x0hat(teacher, c, torch.randn(c.shape, generator=g), ab), np.asarray(test.focus[i], np.float64)))
+    results = {}
+    for path in a.checkpoints:
+        net = build('student-refiner')
+        net.load_state_dict(torch.load(path, map_location='cpu')['ema'])
+        net.eval()
+        with torch.no_grad():
+            v = [10 * math.log10(1 / max(float(((from_model(net(torch.cat([c, x0], 1))).clamp(0, 1)[0, 0].numpy() - gt) ** 2).mean()), 1e-12))
+                 for c, x0, gt in held]
+        results[path] = round(float(np.mean(v)), 3)
+    if a.json:
+        print(json.dumps({'pairs': len(held), 'psnr': results}))
+    else:
+        for path, p in results.items():
+            print(f'{path}: {p:.3f} dB on {len(held)} pairs')
+
+
+if __name__ == '__main__':
+    main()
