@@ -342,6 +342,24 @@ def make_refine_targets(a):
         log(f"refine shard {k}: {cond.shape[0]} {'fresh' if crops else 'member'} crops, t={a.t}, {a.noises} noises in {time.time() - t0:.1f} s")
 
 
+@torch.no_grad()
+def refiner_heldout_set(test, indices, teacher, ab, seed):
+    """What a refiner is scored on: (OOF, x0_hat from one seeded noise as in the app, ground truth) per test pair."""
+    g = torch.Generator().manual_seed(seed)
+    held = []
+    for i in indices:
+        c = to_model(torch.from_numpy(np.array(test.oof[i]))[None, None])
+        held.append((c, teacher_x0hat(teacher, c, torch.randn(c.shape, generator=g), ab), np.asarray(test.focus[i], np.float64)))
+    return held
+
+
+@torch.no_grad()
+def refiner_psnr(net, held):
+    """Mean PSNR (dB) of the refiner's output, clipped to [0, 1], against the ground truth over `held`."""
+    return float(np.mean([10 * math.log10(1 / max(float(((from_model(net(torch.cat([c, x0], 1))).clamp(0, 1)[0, 0].numpy() - gt) ** 2).mean()), 1e-12))
+                          for c, x0, gt in held]))
+
+
 def train_refiner(a):
     """The refiner (common.ARCH['student-refiner']): (OOF, x0_hat) -> the refinement average, MSE,
     with joint flips / rot90; AdamW, warm-up, cosine decay over the last 30%, EMA shipped."""
@@ -373,20 +391,13 @@ def train_refiner(a):
     oof = np.flatnonzero((test.label == 1) & ~test.identical)
     monitor = oof[np.linspace(0, len(oof) - 1, a.monitor_pairs).round().astype(int)]
     teacher, ab = load_teacher(a.teacher), cosine_alphas_cumprod(T_STEPS)
-    g = torch.Generator().manual_seed(1234)
-    held = []
-    with torch.no_grad():
-        for i in monitor:
-            c = to_model(torch.from_numpy(np.array(test.oof[i]))[None, None])
-            held.append((c, teacher_x0hat(teacher, c, torch.randn(c.shape, generator=g), ab), np.asarray(test.focus[i], np.float64)))
+    held = refiner_heldout_set(test, monitor, teacher, ab, seed=1234)
 
     def heldout(net):
         net.eval()
-        with torch.no_grad():
-            v = [10 * math.log10(1 / max(float(((from_model(net(torch.cat([c, x0], 1))).clamp(0, 1)[0, 0].numpy() - gt) ** 2).mean()), 1e-12))
-                 for c, x0, gt in held]
+        p = refiner_psnr(net, held)
         net.train()
-        return float(np.mean(v))
+        return p
 
     history = [{'step': 0, 'heldout_psnr': round(heldout(model), 3)}]
     log(f"refiner params={n_params(model)} crops={n}; step 0 ({'from ' + a.init if a.init else 'x0_hat alone'}) held-out PSNR {history[0]['heldout_psnr']:.2f} dB")

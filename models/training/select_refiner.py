@@ -9,14 +9,13 @@ as in the app.  Used to choose pf-student-v4's stage 2 (with 0.3 x MSE to the gr
 """
 import argparse
 import json
-import math
 import os
 
 import numpy as np
 import torch
 
-from common import PAIRS_DIR, T_STEPS, PairSet, build, cosine_alphas_cumprod, from_model, to_model
-from distill import load_teacher, teacher_x0hat
+from common import PAIRS_DIR, T_STEPS, PairSet, build, cosine_alphas_cumprod
+from distill import load_teacher, refiner_heldout_set, refiner_psnr
 
 EVALUATION_PAIRS = 24  # evaluate_student.py --n and refine-train --monitor-pairs
 
@@ -45,21 +44,12 @@ def main():
     pairs = selection_pairs(test, a.pairs)
     if not pairs:
         raise SystemExit(f'select_refiner: {a.test} has no OOF pairs outside the evaluation\'s {EVALUATION_PAIRS}')
-    g = torch.Generator().manual_seed(4321)
-    held = []
-    with torch.no_grad():
-        for i in pairs:
-            c = to_model(torch.from_numpy(np.array(test.oof[i]))[None, None])
-            held.append((c, teacher_x0hat(teacher, c, torch.randn(c.shape, generator=g), ab), np.asarray(test.focus[i], np.float64)))
+    held = refiner_heldout_set(test, pairs, teacher, ab, seed=4321)
     results = {}
     for path in a.checkpoints:
         net = build('student-refiner')
         net.load_state_dict(torch.load(path, map_location='cpu')['ema'])
-        net.eval()
-        with torch.no_grad():
-            v = [10 * math.log10(1 / max(float(((from_model(net(torch.cat([c, x0], 1))).clamp(0, 1)[0, 0].numpy() - gt) ** 2).mean()), 1e-12))
-                 for c, x0, gt in held]
-        results[path] = round(float(np.mean(v)), 3)
+        results[path] = round(refiner_psnr(net.eval(), held), 3)
     if a.json:
         print(json.dumps({'pairs': len(held), 'psnr': results}))
     else:
