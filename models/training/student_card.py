@@ -100,7 +100,7 @@ def render(entry, res):
                 f'on all crops at lr {rcfg.get("lr")} with {rcfg.get("gt_weight", 0)} × MSE to the ground truth added (chosen '
                 'over the same stage without it by held-out PSNR of the refiner alone on 46 test pairs disjoint from the '
                 'evaluation\'s, select_refiner.py: 32.80 against 32.73 dB, stage 1 32.63) (fitted on the member network\'s 2,048 crops alone, the refiner came '
-                '46.9 dB close to its targets on them but only 42.2 dB on held-out pairs: more crops, not a larger network). '
+                '46.9 dB close to its targets on them but only 42.2 dB on held-out pairs, so more crops came first; a larger refiner is untried). '
                 if ref.get('init') else f'lr {rcfg.get("lr")}. ')
              + '(3) `compose` joins the two into the shipped graph.',
              f'- File: `{entry["file"]}` ({entry["bytes"]:,} bytes), sha256 `{entry["sha256"]}`, ONNX opset 17, dynamic batch / '
