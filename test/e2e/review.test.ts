@@ -129,9 +129,14 @@ describe.skipIf(missing !== null)('review app (web shell, live acquisition)', ()
     const label = (await call<Overview>(served, 'getOverview')).wells.find((w) => w.id === wellId)!.label;
     await page.locator('[data-testid="reviewer"]').fill('e2e reviewer');
     await page.locator(`[data-well="${label}"]`).click();
-    // The display image renders in the station's render thread beside live classification
-    // and restoration; on 2 busy cores the first one has taken over 30 s.
-    await page.locator('[data-testid="pane-restored"] img').first().waitFor({ timeout: 90_000 });
+    // The well opens on its first restoration awaiting review. (Live re-reads of the open well
+    // once cancelled each other on a busy station, and this view stayed empty for minutes.)
+    await page.locator('[data-testid="pane-restored"] img').first().waitFor({ timeout: 60_000 }).catch(async (err: Error) => {
+      const compare = page.locator('[data-testid="compare"]');
+      const open = await compare.getAttribute('data-frame-id', { timeout: 1_000 }).catch(() => null);
+      const text = await compare.innerText({ timeout: 1_000 }).catch(() => '');
+      throw new Error(`${err.message}\nopen frame: ${open}; the view says: ${text.slice(0, 300)}\nserver stderr: ${served.stderr.slice(-10).join('')}`);
+    });
     await page.locator('body').click({ position: { x: 5, y: 5 } }); // focus out of the reviewer field
     await page.screenshot({ path: outputPath('review-compare.png') });
 

@@ -72,6 +72,7 @@ export class ReviewState {
   readonly visibleWells: WellSummary[];
   readonly well: WellSummary | null;
 
+  /** Bumped by each navigation to a frame / well: the answers of older reads are dropped. */
   private frameToken = 0;
   private wellToken = 0;
   /** Frames decided in this window, newest last (what U undoes first). */
@@ -151,19 +152,57 @@ export class ReviewState {
     await this.selectFrame(Math.max(0, index));
   }
 
-  /** Re-reads the open well (after its summary changed), keeping the selected frame. */
-  async refreshWell(): Promise<void> {
-    if (this.selectedWellId === null) return;
-    const token = ++this.wellToken;
+  private refreshing: Promise<void> | null = null;
+  private refreshAgain = false;
+
+  /**
+   * Re-reads the open well (after its summary changed), keeping the selected
+   * frame. One re-read at a time, plus one more when asked meanwhile: a live
+   * plate changes the open well every few hundred ms, and on a busy station a
+   * read can take longer than that, so re-reads that cancelled each other would
+   * never show anything. A re-read never cancels a navigation; a navigation
+   * makes the re-read in flight drop its answer. Resolves once the well read
+   * after the last request is shown (what a decision waits for).
+   */
+  refreshWell(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    const loop = async (): Promise<void> => {
+      try {
+        do {
+          this.refreshAgain = false;
+          await this.refreshOnce();
+        } while (this.refreshAgain);
+      } finally {
+        this.refreshing = null;
+      }
+    };
+    this.refreshing = loop();
+    return this.refreshing;
+  }
+
+  private async refreshOnce(): Promise<void> {
     const wellId = this.selectedWellId;
+    // Nothing open, or a well still opening (its navigation reads it fresh).
+    if (wellId === null || this.detail?.well.id !== wellId) return;
+    const wellNav = this.wellToken;
     const detail = await this.safely(() => this.transport.getNanowell(wellId));
-    if (!detail || token !== this.wellToken) return;
+    if (!detail || wellNav !== this.wellToken) return;
     // The frame selected now (the reviewer may have moved while the request was out).
     const keep = this.currentFrame?.id;
     this.detail = detail;
     const index = keep === undefined ? 0 : detail.frames.findIndex((f) => f.id === keep);
     this.frameIndex = Math.max(0, index);
-    await this.loadFrame();
+    const f = this.currentFrame;
+    if (!f) {
+      this.frame = null;
+      return;
+    }
+    const frameNav = this.frameToken;
+    const frame = await this.safely(() => this.transport.getFrame(f.id));
+    if (frame && wellNav === this.wellToken && frameNav === this.frameToken) this.frame = frame;
   }
 
   async selectFrame(index: number): Promise<void> {

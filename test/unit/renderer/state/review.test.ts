@@ -10,7 +10,7 @@ beforeAll(() => {
 });
 
 /** A core with two wells; well 1 has t1 in focus, t2 and t3 restored (undecided), t4 OOF. */
-function core(frameGate?: (id: number) => Promise<void>) {
+function core(frameGate?: (id: number) => Promise<void>, wellGate?: (id: number) => Promise<void>) {
   const frames: FrameSummary[] = [
     frameSummary(11, 1, 1),
     frameSummary(12, 1, 2, { state: 'restored' }),
@@ -25,7 +25,10 @@ function core(frameGate?: (id: number) => Promise<void>) {
     getProgress: () => idleProgress,
     getEngineStatus: () => ({ provider: 'cpu', models: [], workerPid: null, workerPids: [], acquiring: false }),
     listErrors: () => [],
-    getNanowell: (id) => detail(id),
+    getNanowell: async (id) => {
+      await wellGate?.(id);
+      return detail(id);
+    },
     getFrame: async (id) => {
       await frameGate?.(id);
       const f = frames.find((x) => x.id === id)!;
@@ -44,8 +47,8 @@ function core(frameGate?: (id: number) => Promise<void>) {
   return { t, decisions, frames };
 }
 
-async function review(frameGate?: (id: number) => Promise<void>) {
-  const c = core(frameGate);
+async function review(frameGate?: (id: number) => Promise<void>, wellGate?: (id: number) => Promise<void>) {
+  const c = core(frameGate, wellGate);
   const station = new StationState(c.t);
   await station.reload();
   return { ...c, station, r: new ReviewState(c.t, station) };
@@ -100,6 +103,43 @@ describe('ReviewState', () => {
     await decided;
     await r.afterPending(() => undefined);
     expect(decisions.map((d) => d.frameIds)).toEqual([[13]]);
+  });
+
+  it('a live update while a well opens does not move the reviewer off the frame it opens on', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const { r, t } = await review(undefined, () => slow);
+    t.subscribe((e) => r.onEvent(e)); // as App.svelte does
+    const opened = r.openWell(1);
+    await new Promise((done) => setTimeout(done, 0));
+    t.emit({ type: 'wells-updated', wells: [well(1, { oof: 3, restored: 2 })] });
+    release();
+    await opened;
+    await r.refreshWell();
+    expect(r.currentFrame?.t).toBe(2);
+    expect(r.frame?.id).toBe(12);
+  });
+
+  it('shows the open frame while live updates come faster than the core answers', async () => {
+    // Every read takes 30 ms; the well changes every 10 ms (a busy station on a live plate).
+    const late = () => new Promise<void>((done) => setTimeout(done, 30));
+    const { r, t } = await review(late, late);
+    t.subscribe((e) => r.onEvent(e));
+    await r.openWell(1);
+    const shown: (number | undefined)[] = [];
+    const storm = setInterval(() => {
+      t.emit({ type: 'wells-updated', wells: [well(1, { oof: 3, restored: 2 })] });
+      shown.push(r.frame?.id);
+    }, 10);
+    await new Promise((done) => setTimeout(done, 300));
+    clearInterval(storm);
+    // Re-read while it happened (each answer replaced the frame object), never stuck waiting.
+    const reads = t.calls.filter((c) => c.command === 'getFrame').length;
+    expect(reads).toBeGreaterThan(2);
+    expect(reads).toBeLessThan(t.calls.filter((c) => c.command === 'getNanowell').length + 2);
+    expect(shown.every((id) => id === 12)).toBe(true);
+    await r.refreshWell();
+    expect(r.frame?.id).toBe(12);
   });
 
   it('two quick decisions decide two frames, not the same one twice', async () => {
