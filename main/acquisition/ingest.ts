@@ -21,7 +21,7 @@ import { resolve } from 'node:path';
 import type { ErrorEntry, QueueProgress } from '../common/domain.js';
 import { queueProgress, SlidingRate } from '../common/rate.js';
 import type { EventBus } from '../common/event-bus.js';
-import { probeTiff, unsupportedReason, type TiffProbe } from '../imaging/tiff-read.js';
+import { probeTiff, stationBits, unsupportedReason, type TiffProbe } from '../imaging/tiff-read.js';
 import type { Db } from '../store/database.js';
 import { erroredPaths, recordError, toErrorEntry } from '../store/queries/errors.js';
 import { insertFrames, knownFiles, type KnownFile, type NewFrame } from '../store/queries/frames.js';
@@ -519,7 +519,7 @@ export class AcquisitionIngestor {
           page: f.page,
           width: probe.width,
           height: probe.height,
-          bits: probe.bits,
+          bits: stationBits(probe),
           size: cand.size,
           mtimeMs: cand.mtimeMs,
         });

@@ -30,10 +30,11 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
 
 async function topLevelHelp(): Promise<string> {
   const lines = ['Usage: postfocus <command> [options]', '', 'Commands:'];
+  const width = Math.max(...Object.keys(commands).map((n) => n.length)) + 2;
   for (const [name, load] of Object.entries(commands)) {
     try {
       const { default: cmd } = await load();
-      lines.push(`  ${name.padEnd(16)}${cmd.summary}`);
+      lines.push(`  ${name.padEnd(width)}${cmd.summary}`);
     } catch {
       // A command whose module is not built yet is simply not listed.
     }

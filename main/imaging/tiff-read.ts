@@ -68,7 +68,14 @@ export const SUPPORTED_COMPRESSIONS: ReadonlyMap<number, string> = new Map([
   [8, 'deflate'],
   [32946, 'deflate'],
   [32773, 'PackBits'],
+  [7, 'JPEG'],
 ]);
+
+/** Photometric interpretations the station reads: 0 white is zero (inverted on reading), 1 black is zero, 2 RGB (read as its luminance). */
+const PHOTOMETRIC = { minIsWhite: 0, minIsBlack: 1, rgb: 2, palette: 3 } as const;
+
+/** ITU-R BT.601 luma weights: an RGB frame is read as Y' (a grey frame stored as RGB, R = G = B, reads back exactly). */
+const LUMA = [0.299, 0.587, 0.114] as const;
 
 const TAG = {
   ImageWidth: 256,
@@ -393,21 +400,64 @@ export async function probeTiff(path: string): Promise<TiffProbe> {
  * grayscale 8/16-bit unsigned or 32-bit float, uncompressed/LZW/deflate/PackBits.
  */
 export function unsupportedReason(probe: TiffProbe): string | null {
-  if (probe.samplesPerPixel !== 1) {
-    return `has ${probe.samplesPerPixel} samples per pixel (RGB or multi-sample); only single-channel grayscale is supported`;
+  if (probe.photometric === PHOTOMETRIC.palette) return 'is a palette image; only grayscale and RGB are supported';
+  const rgb = probe.photometric === PHOTOMETRIC.rgb;
+  if (rgb ? probe.samplesPerPixel !== 3 && probe.samplesPerPixel !== 4 : probe.samplesPerPixel !== 1) {
+    return `has ${probe.samplesPerPixel} samples per pixel (${rgb ? 'RGB with extra channels' : 'multi-channel'}); only single-channel grayscale and RGB(A) are supported`;
   }
-  if (probe.photometric === 2) return 'is an RGB image; only grayscale is supported';
-  if (probe.photometric === 3) return 'is a palette image; only grayscale is supported';
+  if (probe.photometric !== PHOTOMETRIC.minIsWhite && probe.photometric !== PHOTOMETRIC.minIsBlack && !rgb) {
+    return `has photometric interpretation ${probe.photometric} (e.g. CMYK, YCbCr, CIELab); only grayscale and RGB are supported`;
+  }
   const ok =
     ((probe.bits === 8 || probe.bits === 16) && probe.sampleFormat === 'uint') ||
-    (probe.bits === 32 && probe.sampleFormat === 'float');
+    (probe.bits === 16 && probe.sampleFormat === 'int' && !rgb) ||
+    ((probe.bits === 32 || probe.bits === 64) && probe.sampleFormat === 'float' && !rgb);
   if (!ok) {
-    return `has ${probe.bits}-bit ${probe.sampleFormat} samples; supported: 8- or 16-bit unsigned, 32-bit float`;
+    return `has ${probe.bits}-bit ${probe.sampleFormat} samples${rgb ? ' in RGB' : ''}; supported: 8- or 16-bit unsigned, 16-bit signed without negative values, 32- or 64-bit float (RGB: 8- or 16-bit unsigned)`;
   }
   if (!SUPPORTED_COMPRESSIONS.has(probe.compression)) {
-    return `uses TIFF compression ${probe.compression}; supported: none, LZW, deflate, PackBits`;
+    return `uses TIFF compression ${probe.compression}; supported: none, LZW, deflate, PackBits, JPEG`;
   }
   return null;
+}
+
+/** The bit depth a supported page is read as (what the station records and exports): floats as 32-bit, 16-bit signed as unsigned. */
+export function stationBits(probe: Pick<TiffProbe, 'bits' | 'sampleFormat'>): SampleBits {
+  return probe.sampleFormat === 'float' ? 32 : probe.bits === 8 ? 8 : 16;
+}
+
+type Raster = Uint8Array | Uint16Array | Int16Array | Float32Array | Float64Array;
+
+/** One grey sample per pixel from `samples` interleaved ones (RGB or RGBA: BT.601 luma, alpha ignored), same type. */
+function lumaOf(raster: Uint8Array | Uint16Array, samples: number, n: number): Uint8Array | Uint16Array {
+  const out = raster instanceof Uint8Array ? new Uint8Array(n) : new Uint16Array(n);
+  for (let i = 0, j = 0; i < n; i++, j += samples) {
+    out[i] = Math.round(LUMA[0] * raster[j]! + LUMA[1] * raster[j + 1]! + LUMA[2] * raster[j + 2]!);
+  }
+  return out;
+}
+
+/**
+ * The page as one of the three sample kinds the station works with (8- or
+ * 16-bit unsigned, 32-bit float), or a reason it cannot be: 16-bit signed
+ * (some camera software writes its 12-bit counts so) becomes unsigned when no
+ * sample is negative; 64-bit float becomes 32-bit; white-is-zero is inverted.
+ */
+function toStationSamples(raster: Raster, photometric: number): { bits: SampleBits; data: Uint8Array | Uint16Array | Float32Array } | string {
+  if (raster instanceof Int16Array) {
+    let min = 0;
+    for (const v of raster) if (v < min) min = v;
+    if (min < 0) return `has negative 16-bit signed samples (minimum ${min}); only non-negative counts are supported`;
+    raster = new Uint16Array(raster.buffer, raster.byteOffset, raster.length);
+  }
+  if (raster instanceof Float64Array) raster = Float32Array.from(raster);
+  if (photometric === PHOTOMETRIC.minIsWhite && !(raster instanceof Float32Array)) {
+    const top = raster instanceof Uint8Array ? 0xff : 0xffff;
+    for (let i = 0; i < raster.length; i++) raster[i] = top - raster[i]!;
+  }
+  if (raster instanceof Uint8Array) return { bits: 8, data: raster };
+  if (raster instanceof Uint16Array) return { bits: 16, data: raster };
+  return { bits: 32, data: raster };
 }
 
 /** Files above this size are decoded from the file handle instead of a whole-file buffer. */
@@ -443,23 +493,33 @@ export async function readTiffPage(path: string, page = 0): Promise<TiffPage> {
     const image = await tiff.getImage(page);
     const width = image.getWidth();
     const height = image.getHeight();
-    const bits = image.getBitsPerSample(0);
-    const format = image.getSampleFormat(0);
-    if (image.getSamplesPerPixel() !== 1) {
-      throw new TiffError(path, 'unsupported', `page ${page} has ${image.getSamplesPerPixel()} samples per pixel`);
-    }
-    const raster = await image.readRasters({ interleave: true });
+    const samples = image.getSamplesPerPixel();
+    const tag = async (name: 'PhotometricInterpretation' | 'Compression' | 'MaxSampleValue'): Promise<number | undefined> => {
+      const v: unknown = await image.fileDirectory.loadValue(name);
+      const first = Array.isArray(v) || ArrayBuffer.isView(v) ? Number((v as ArrayLike<number>)[0]) : typeof v === 'number' ? v : undefined;
+      return first !== undefined && Number.isFinite(first) ? first : undefined;
+    };
+    const photometric = (await tag('PhotometricInterpretation')) ?? PHOTOMETRIC.minIsBlack;
+    const expected = unsupportedReason({
+      ...probe,
+      bits: image.getBitsPerSample(0),
+      sampleFormat: (['unknown', 'uint', 'int', 'float'] as const)[image.getSampleFormat(0)] ?? 'unknown',
+      samplesPerPixel: samples,
+      photometric,
+      compression: (await tag('Compression')) ?? 1,
+    });
+    if (expected) throw new TiffError(path, 'unsupported', `page ${page} ${expected}`);
+    let raster = (await image.readRasters({ interleave: true })) as unknown as Raster;
     const n = width * height;
-    if ((raster as ArrayLike<number>).length !== n) {
-      throw new TiffError(path, 'corrupt', `page ${page} decoded to ${(raster as ArrayLike<number>).length} samples, expected ${n}`);
+    if (raster.length !== n * samples) {
+      throw new TiffError(path, 'corrupt', `page ${page} decoded to ${raster.length} samples, expected ${n * samples}`);
     }
-    const msv = (image.fileDirectory as unknown as Record<string, unknown>).MaxSampleValue;
-    const tagMax = Array.isArray(msv) || ArrayBuffer.isView(msv) ? Number((msv as ArrayLike<number>)[0]) : typeof msv === 'number' ? msv : undefined;
-    const maxSampleValue = tagMax !== undefined && Number.isFinite(tagMax) ? { maxSampleValue: tagMax } : {};
-    if (bits === 8 && format === 1 && raster instanceof Uint8Array) return { width, height, bits: 8, data: raster, ...maxSampleValue };
-    if (bits === 16 && format === 1 && raster instanceof Uint16Array) return { width, height, bits: 16, data: raster, ...maxSampleValue };
-    if (bits === 32 && format === 3 && raster instanceof Float32Array) return { width, height, bits: 32, data: raster };
-    throw new TiffError(path, 'unsupported', `page ${page} has ${bits}-bit samples of format ${format}`);
+    if (samples > 1) raster = lumaOf(raster as Uint8Array | Uint16Array, samples, n);
+    const converted = toStationSamples(raster, photometric);
+    if (typeof converted === 'string') throw new TiffError(path, 'unsupported', `page ${page} ${converted}`);
+    const tagMax = await tag('MaxSampleValue');
+    const maxSampleValue = tagMax !== undefined && converted.bits !== 32 ? { maxSampleValue: tagMax } : {};
+    return { width, height, ...converted, ...maxSampleValue };
   } catch (err) {
     if (err instanceof TiffError) throw err;
     throw new TiffError(path, 'corrupt', `page ${page} cannot be decoded: ${(err as Error).message}`);

@@ -3,7 +3,8 @@ export interface TestPage {
   width: number;
   height: number;
   /** (H, W) row-major; (H, W, samples) interleaved when samples > 1. */
-  data: Uint8Array | Uint16Array;
+  /** Int16Array: signed samples; Float64Array: 64-bit float. */
+  data: Uint8Array | Uint16Array | Int16Array | Float64Array;
   samples?: number;
 }
 export interface TestTiffOptions {
@@ -12,6 +13,10 @@ export interface TestTiffOptions {
   rowsPerStrip?: number;
   order?: 'ifd-first' | 'data-first';
   description?: string;
+  /** PhotometricInterpretation (default 1, or 2 for 3 samples). */
+  photometric?: number;
+  /** MaxSampleValue tag (281) for every sample. */
+  maxSampleValue?: number;
 }
 export type BrokenKind = 'truncated' | 'not-tiff' | 'empty' | 'ifd-beyond-end' | 'ifd-loop' | 'strip-beyond-end' | 'header-only';
 export function rng(seed: number): () => number;

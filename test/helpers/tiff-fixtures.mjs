@@ -99,18 +99,27 @@ export function lzwEncode(input) {
 function sampleBytes(page, littleEndian) {
   const { data } = page;
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof Float64Array) {
+    const buf = Buffer.alloc(data.length * 8);
+    for (let i = 0; i < data.length; i++) (littleEndian ? buf.writeDoubleLE(data[i], i * 8) : buf.writeDoubleBE(data[i], i * 8));
+    return buf;
+  }
   const buf = Buffer.alloc(data.length * 2);
+  const signed = data instanceof Int16Array;
   for (let i = 0; i < data.length; i++) {
-    if (littleEndian) buf.writeUInt16LE(data[i], i * 2);
+    if (signed) (littleEndian ? buf.writeInt16LE(data[i], i * 2) : buf.writeInt16BE(data[i], i * 2));
+    else if (littleEndian) buf.writeUInt16LE(data[i], i * 2);
     else buf.writeUInt16BE(data[i], i * 2);
   }
   return buf;
 }
 
 /**
- * Encodes pages {width, height, data, samples?} into a TIFF buffer.
+ * Encodes pages {width, height, data, samples?} into a TIFF buffer; data is
+ * Uint8Array, Uint16Array, Int16Array (signed) or Float64Array.
  * options: compression 'none'|'deflate'|'lzw', littleEndian (true), rowsPerStrip,
- * order 'ifd-first'|'data-first', description (first page).
+ * order 'ifd-first'|'data-first', description (first page), photometric (default
+ * 1, RGB for 3 samples), maxSampleValue (tag 281).
  */
 export function encodeTestTiff(pages, options = {}) {
   const le = options.littleEndian ?? true;
@@ -119,7 +128,8 @@ export function encodeTestTiff(pages, options = {}) {
   const list = Array.isArray(pages) ? pages : [pages];
   const prepared = list.map((page) => {
     const samples = page.samples ?? 1;
-    const bits = page.data instanceof Uint8Array ? 8 : 16;
+    const bits = page.data instanceof Uint8Array ? 8 : page.data instanceof Float64Array ? 64 : 16;
+    const sampleFormat = page.data instanceof Float64Array ? 3 : page.data instanceof Int16Array ? 2 : 1;
     const bytes = sampleBytes(page, le);
     const rowBytes = page.width * samples * (bits / 8);
     const rps = Math.min(options.rowsPerStrip ?? page.height, page.height);
@@ -128,7 +138,7 @@ export function encodeTestTiff(pages, options = {}) {
       const raw = bytes.subarray(y * rowBytes, Math.min(page.height, y + rps) * rowBytes);
       strips.push(compression === 'deflate' ? deflateSync(raw) : compression === 'lzw' ? lzwEncode(raw) : Buffer.from(raw));
     }
-    return { ...page, samples, bits, rps, strips };
+    return { ...page, samples, bits, sampleFormat, rps, strips };
   });
   const code = { none: 1, lzw: 5, deflate: 8 }[compression];
 
@@ -140,7 +150,7 @@ export function encodeTestTiff(pages, options = {}) {
       [257, 4, [p.height]],
       [258, 3, new Array(p.samples).fill(p.bits)],
       [259, 3, [code]],
-      [262, 3, [p.samples === 3 ? 2 : 1]],
+      [262, 3, [options.photometric ?? (p.samples === 3 ? 2 : 1)]],
     ];
     if (index === 0 && options.description) e.push([270, 2, Buffer.from(`${options.description}\0`, 'utf8')]);
     e.push(
@@ -148,8 +158,10 @@ export function encodeTestTiff(pages, options = {}) {
       [277, 3, [p.samples]],
       [278, 4, [p.rps]],
       [279, 4, p.strips.map((s) => s.length)],
-      [284, 3, [1]],
     );
+    if (options.maxSampleValue !== undefined) e.push([281, 3, new Array(p.samples).fill(options.maxSampleValue)]);
+    e.push([284, 3, [1]]);
+    if (p.sampleFormat !== 1) e.push([339, 3, new Array(p.samples).fill(p.sampleFormat)]);
     return e;
   };
   const extraSize = (entries) =>

@@ -162,12 +162,46 @@ describe('probeTiff', () => {
     expect(await probeTiff(png)).toMatchObject({ complete: false, problem: 'not-tiff' });
   });
 
-  it('rejects RGB and unsupported bit depths with clear reasons', async () => {
-    const rgb = file(encodeTestTiff({ width: 4, height: 4, samples: 3, data: testImage(12, 4, 8, 2) }));
-    const probe = await probeTiff(rgb);
+  it('reads RGB and RGBA as their luminance: a grey frame stored as RGB reads back exactly', async () => {
+    const grey = testImage(4, 3, 16, 5);
+    const rgb = new Uint16Array(12 * 3);
+    const rgba = new Uint8Array(12 * 4);
+    grey.forEach((v, i) => {
+      rgb.set([v, v, v], i * 3);
+      rgba.set([v >> 8, v >> 8, v >> 8, 255], i * 4);
+    });
+    const page = await readTiffPage(file(encodeTestTiff({ width: 4, height: 3, samples: 3, data: rgb })));
+    expect(page.bits).toBe(16);
+    expect(Array.from(page.data)).toEqual(Array.from(grey));
+    const withAlpha = await readTiffPage(file(encodeTestTiff({ width: 4, height: 3, samples: 4, data: rgba }, { photometric: 2 })));
+    expect(Array.from(withAlpha.data)).toEqual(Array.from(grey, (v) => v >> 8));
+    // Colour: BT.601 luma of pure red, green and blue.
+    const colours = new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255]);
+    expect(Array.from((await readTiffPage(file(encodeTestTiff({ width: 3, height: 1, samples: 3, data: colours })))).data)).toEqual([76, 150, 29]);
+  });
+
+  it('reads 16-bit signed counts, 64-bit float, white-is-zero and the MaxSampleValue tag', async () => {
+    const counts = new Int16Array([0, 100, 4095, 2000, 7, 1]);
+    const signed = await readTiffPage(file(encodeTestTiff({ width: 3, height: 2, data: counts }, { maxSampleValue: 4095 })));
+    expect(signed).toMatchObject({ bits: 16, maxSampleValue: 4095 });
+    expect(Array.from(signed.data)).toEqual(Array.from(counts));
+    const float = await readTiffPage(file(encodeTestTiff({ width: 3, height: 1, data: new Float64Array([0.25, 0.5, 1.5]) })));
+    expect(float.bits).toBe(32);
+    expect(Array.from(float.data)).toEqual([0.25, 0.5, 1.5]);
+    const inverted = await readTiffPage(file(encodeTestTiff({ width: 3, height: 1, data: new Uint8Array([0, 55, 255]) }, { photometric: 0 })));
+    expect(Array.from(inverted.data)).toEqual([255, 200, 0]);
+  });
+
+  it('rejects multi-channel, palette, odd bit depths and negative counts with clear reasons', async () => {
+    const twoChannels = file(encodeTestTiff({ width: 2, height: 2, samples: 2, data: testImage(4, 2, 8, 2) }));
+    const probe = await probeTiff(twoChannels);
     expect(probe.complete).toBe(true);
-    expect(unsupportedReason(probe)).toMatch(/3 samples per pixel/);
-    await expect(readTiffPage(rgb)).rejects.toThrow(/samples per pixel/);
+    expect(unsupportedReason(probe)).toMatch(/2 samples per pixel \(multi-channel\)/);
+    await expect(readTiffPage(twoChannels)).rejects.toThrow(/samples per pixel/);
+    const palette = file(encodeTestTiff({ width: 2, height: 2, data: testImage(2, 2, 8, 2) }, { photometric: 3 }));
+    await expect(readTiffPage(palette)).rejects.toThrow(/palette image/);
+    const negative = file(encodeTestTiff({ width: 2, height: 1, data: new Int16Array([5, -3]) }));
+    await expect(readTiffPage(negative)).rejects.toThrow(/negative 16-bit signed samples \(minimum -3\)/);
 
     const twelve = Buffer.from(encodeTestTiff({ width: 4, height: 4, data: testImage(4, 4, 8, 2) }));
     const ifd = twelve.readUInt32LE(4);
