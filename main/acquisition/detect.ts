@@ -1,10 +1,10 @@
 /**
  * Layout auto-detection from a sample of an acquisition tree: the name
- * layouts (TIMING, Micro-Manager) by path, stacks by content (multi-page TIFF).
+ * layouts (TIMING, Micro-Manager, Nikon NIS-Elements) by path, stacks by content (multi-page TIFF).
  */
 import { join } from 'node:path';
 import { probeTiff } from '../imaging/tiff-read.js';
-import { isTransientName, LAYOUT_EXPECTS, microManagerLayout, stackLayout, timingLayout, type Layout } from './layouts.js';
+import { isTransientName, LAYOUT_EXPECTS, microManagerLayout, nikonLayout, stackLayout, timingLayout, type Layout } from './layouts.js';
 
 export type Detection =
   | { layout: Layout; matched: number; sampled: number }
@@ -21,7 +21,7 @@ const PROBE_FILES = 24;
  */
 export async function detectLayout(root: string, relPaths: readonly string[]): Promise<Detection> {
   const sample = relPaths.filter((p) => !isTransientName(p.slice(p.lastIndexOf('/') + 1))).slice(0, SAMPLE_FILES);
-  const candidates = [timingLayout(), microManagerLayout()];
+  const candidates = [timingLayout(), microManagerLayout(), nikonLayout(true)];
   let best: { layout: Layout; matched: number } | null = null;
   for (const layout of candidates) {
     let matched = 0;
@@ -53,8 +53,9 @@ export async function detectLayout(root: string, relPaths: readonly string[]): P
     'Expected one of:\n' +
     `  - ${LAYOUT_EXPECTS.timing}\n` +
     `  - ${LAYOUT_EXPECTS.micromanager}\n` +
+    `  - ${LAYOUT_EXPECTS.nikon}\n` +
     `  - ${LAYOUT_EXPECTS.stack}\n` +
     `  - ${LAYOUT_EXPECTS.pattern}\n` +
-    'Choose one with --layout timing|micromanager|stack, or describe the names with --pattern.';
+    'Choose one with --layout timing|micromanager|nikon|stack, or describe the names with --pattern.';
   return { layout: null, sampled: sample.length, message };
 }

@@ -5,6 +5,7 @@
  *
  * - timing:       `B<block>/images/crops_8bit_s/<well>CH0/<prefix>_t<k>.tif` (PostFocus/TIMING)
  * - micromanager: `[<position folder>/]img_channel000_position012_time000000034_z000.tif`
+ * - nikon:        `[<folder>/]<prefix>xy01t01[z1][c1].tif` (NIS-Elements ND export; dimensions in any order)
  * - pattern:      a user pattern with fields {block} {well} {t} {channel}, e.g. `B{block}/W{well}/frame_{t}.tif`
  * - stack:        multi-page TIFF / OME-TIFF, one file per nanowell, page = time point
  *
@@ -12,9 +13,9 @@
  * name layouts accept any single extension, or none.
  */
 
-export type LayoutName = 'timing' | 'micromanager' | 'pattern' | 'stack';
+export type LayoutName = 'timing' | 'micromanager' | 'nikon' | 'pattern' | 'stack';
 
-export const LAYOUT_NAMES: readonly LayoutName[] = ['timing', 'micromanager', 'pattern', 'stack'];
+export const LAYOUT_NAMES: readonly LayoutName[] = ['timing', 'micromanager', 'nikon', 'pattern', 'stack'];
 
 /** Where a file belongs. `t` is absent when the file's pages are the time points. */
 export interface FrameLocation {
@@ -47,6 +48,7 @@ export const LAYOUT_EXPECTS: Record<LayoutName, string> = {
   timing: 'TIMING: B<block>/images/crops_8bit_s/<well>CH0/<prefix>_t<k>.tif (e.g. B1/images/crops_8bit_s/imgNo001CH0/imgNo001CH0_t12.tif)',
   micromanager:
     'Micro-Manager: <position folder>/img_channel000_position012_time000000034_z000.tif (or img_000000034_<channel>_000.tif)',
+  nikon: 'Nikon NIS-Elements ND export: <prefix>xy<position>t<time>[z<plane>][c<channel>].tif (e.g. 20180101ef002xy01t01.tif)',
   pattern: 'a user pattern with fields {block} {well} {t} {channel}, e.g. --pattern "B{block}/W{well}/frame_{t}.tif"',
   stack: 'multi-page TIFF / OME-TIFF stacks, one file per nanowell, one page per time point',
 };
@@ -124,6 +126,44 @@ export function microManagerLayout(): Layout {
         return { block: folder ?? '1', well: folder ?? '0', channel, t: Number(m[1]) + 1 };
       }
       return null;
+    },
+  };
+}
+
+/** One dimension of a NIS-Elements file name at the end of what is left of it: xy (position), t, z, c, 1-based. */
+const NIKON_DIMENSION_RE = /(xy|t|z|c)(\d+)$/;
+
+/**
+ * Nikon NIS-Elements "ND export": the file name is a prefix followed by one
+ * 1-based index per dimension of the ND experiment (xy position, t time, z
+ * plane, c channel), in the order chosen at export; a dimension of size one
+ * is left out. A time index is required (the station's frames are time
+ * points). block = the folder and prefix (one experiment), well = position
+ * (1 without xy), channel = c (1 without c); z planes other than the first
+ * get `.z<k>` appended, as in Micro-Manager. `detecting`: only names with a
+ * second dimension beside t count (a bare `_t12` is TIMING's or anyone's).
+ */
+export function nikonLayout(detecting = false): Layout {
+  return {
+    name: 'nikon',
+    pattern: null,
+    expects: LAYOUT_EXPECTS.nikon,
+    stacks: false,
+    match(relPath) {
+      let rest = basename(relPath).replace(/\.[A-Za-z0-9]{1,5}$/, '');
+      const found = new Map<string, number>();
+      for (let m = NIKON_DIMENSION_RE.exec(rest); m; m = NIKON_DIMENSION_RE.exec(rest)) {
+        if (found.has(m[1]!)) break; // a repeated dimension belongs to the prefix
+        found.set(m[1]!, Number(m[2]));
+        rest = rest.slice(0, m.index);
+      }
+      const t = found.get('t');
+      if (t === undefined || [...found.values()].some((v) => v < 1) || (detecting && found.size < 2)) return null;
+      const dirs = relPath.split('/').slice(0, -1);
+      const block = [...dirs, rest].filter(Boolean).join('/') || '1';
+      const z = found.get('z') ?? 1;
+      const channel = String(found.get('c') ?? 1) + (z === 1 ? '' : `.z${z}`);
+      return { block, well: String(found.get('xy') ?? 1), channel, t };
     },
   };
 }
@@ -226,6 +266,8 @@ export function layoutFor(name: LayoutName, pattern?: string | null): Layout {
       return timingLayout();
     case 'micromanager':
       return microManagerLayout();
+    case 'nikon':
+      return nikonLayout();
     case 'stack':
       return stackLayout();
     case 'pattern':

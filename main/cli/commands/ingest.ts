@@ -18,7 +18,7 @@ only read.
 
 Options:
   --workspace, -w <folder>  workspace folder (created if needed)
-  --layout <name>           auto (default) | timing | micromanager | stack | pattern
+  --layout <name>           auto (default) | timing | micromanager | nikon | stack | pattern
   --pattern <pattern>       file names with fields {block} {well} {t} {channel},
                             e.g. "B{block}/W{well}/frame_{t}.tif" (* and ** allowed)
   --stable-ms <ms>          interval of the two size checks (default 300)

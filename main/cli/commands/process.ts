@@ -39,7 +39,7 @@ Options:
   --ensemble <n>            ensemble members per restoration (default ${RESTORE_DEFAULTS.ensemble})
   --warm-start-t <t>        warm-start timestep for ddim-warm (default ${RESTORE_DEFAULTS.warmStartT})
   --threads <n>             ONNX Runtime threads in the worker (default: runtime's choice)
-  --layout <name>           auto (default) | timing | micromanager | stack | pattern
+  --layout <name>           auto (default) | timing | micromanager | nikon | stack | pattern
   --max-pixels <n|WxH>      refuse frames larger than this at ingest (default ${Math.sqrt(DEFAULT_MAX_PIXELS)}x${Math.sqrt(DEFAULT_MAX_PIXELS)})
   --pattern <pattern>       file-name pattern with {block} {well} {t} {channel}
   --shard <i/N>             only shard i of N: the nanowells whose stable hash of (block, well)

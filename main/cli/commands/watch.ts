@@ -22,7 +22,7 @@ the workspace and printed as they happen.
 
 Options:
   --workspace, -w <folder>  workspace folder (created if needed)
-  --layout <name>           auto (default) | timing | micromanager | stack | pattern
+  --layout <name>           auto (default) | timing | micromanager | nikon | stack | pattern
   --pattern <pattern>       file names with fields {block} {well} {t} {channel}
   --poll                    rescan only, no change notifications (network shares)
   --rescan-ms <ms>          full rescan interval (default 5000; 1000 with --poll)

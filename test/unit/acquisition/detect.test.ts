@@ -15,6 +15,11 @@ describe('detectLayout', () => {
     const d = await detectLayout('/unused', paths);
     expect(d.layout?.name).toBe('timing');
     expect(d).toMatchObject({ matched: 2, sampled: 4 });
+    // A TIMING tree with other channels stays TIMING; NIS-Elements exports are recognised by name.
+    const channels = [timingPath(1, 1, 1), 'B1/images/crops_8bit_s/imgNo001CH1/imgNo001CH1_t1.tif', 'B1/images/crops_8bit_s/imgNo001CH2/imgNo001CH2_t1.tif'];
+    expect((await detectLayout('/unused', channels)).layout?.name).toBe('timing');
+    const nis = await detectLayout('/unused', ['20180101ef002xy01t01.tif', '20180101ef002xy01t02.tif', 'LICENSE']);
+    expect(nis).toMatchObject({ layout: { name: 'nikon' }, matched: 2 });
   });
 
   it('recognises multi-page TIFF stacks by content', async () => {
@@ -35,7 +40,7 @@ describe('detectLayout', () => {
     expect(d.layout).toBeNull();
     if (d.layout === null) {
       expect(d.message).toMatch(/1 file\(s\) sampled, 1 single-page TIFF\(s\) with unrecognised names, e.g.:\n {4}x\/frame1\.tif/);
-      expect(d.message).toMatch(/Expected one of:\n {2}- TIMING: .*\n {2}- Micro-Manager: .*\n {2}- multi-page TIFF .*\n {2}- a user pattern/);
+      expect(d.message).toMatch(/Expected one of:\n {2}- TIMING: .*\n {2}- Micro-Manager: .*\n {2}- Nikon NIS-Elements .*\n {2}- multi-page TIFF .*\n {2}- a user pattern/);
     }
     const empty = await detectLayout(t.dir, []);
     expect(empty.layout === null && empty.message).toMatch(/no files found yet/);

@@ -5,6 +5,7 @@ import {
   isTransientName,
   layoutFor,
   microManagerLayout,
+  nikonLayout,
   parseOmeDimensions,
   patternLayout,
   stackLayout,
@@ -36,6 +37,28 @@ describe('Micro-Manager layout', () => {
     expect(mm.match('Pos0/img_channel000_position000_time000000001_z004.tif')?.channel).toBe('0.z4');
     expect(mm.match('Pos3/img_000000007_Phase_000.tif')).toEqual({ block: 'Pos3', well: 'Pos3', channel: 'Phase', t: 8 });
     expect(mm.match('Pos3/metadata.txt')).toBeNull();
+  });
+});
+
+describe('Nikon NIS-Elements layout', () => {
+  const nikon = nikonLayout();
+  it('reads position, time, plane and channel in any order after the prefix', () => {
+    expect(nikon.match('20180101ef002xy01t01.tif')).toEqual({ block: '20180101ef002', well: '1', channel: '1', t: 1 });
+    expect(nikon.match('run/exp_t003xy12c2.tif')).toEqual({ block: 'run/exp_', well: '12', channel: '2', t: 3 });
+    expect(nikon.match('sample1xy2z3t4.tiff')).toEqual({ block: 'sample1', well: '2', channel: '1.z3', t: 4 });
+    expect(nikon.match('expt7')).toEqual({ block: 'exp', well: '1', channel: '1', t: 7 });
+  });
+  it('needs a time index of at least 1; a repeated dimension belongs to the prefix', () => {
+    expect(nikon.match('plate_xy01.tif')).toBeNull();
+    expect(nikon.match('plate_xy01t00.tif')).toBeNull();
+    expect(nikon.match('t1t2.tif')).toEqual({ block: 't1', well: '1', channel: '1', t: 2 });
+    expect(nikon.match('notes.txt')).toBeNull();
+  });
+  it('when detecting, counts only names with a second dimension beside t (TIMING names are not its)', () => {
+    const detecting = nikonLayout(true);
+    expect(detecting.match('20180101ef002xy01t01.tif')?.well).toBe('1');
+    expect(detecting.match('B1/images/crops_8bit_s/imgNo001CH1/imgNo001CH1_t12.tif')).toBeNull();
+    expect(layoutFor('nikon').match('imgNo001CH1_t12.tif')?.t).toBe(12);
   });
 });
 
