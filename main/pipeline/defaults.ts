@@ -4,7 +4,7 @@
  * edge-PCC or better (1000-step ancestral ×5; record and numbers in
  * docs/results/bench-restoration.json and the README's "Restoration speed").
  *
- * That is the one-step student (pf-student-v4: one DDPM evaluation, a shared
+ * That is the one-step student (pf-student-v5: one DDPM evaluation, a shared
  * refiner, and a member network per seed), about 2,500× faster than the reference
  * and the only restorer here that keeps pace with a plate written live on two
  * cores (bench:live). It stays a little below DDIM-5 ×5 on held-out pairs

@@ -256,16 +256,29 @@ class RefinedStudent(nn.Module):
     that one network evaluation per frame can learn from those averages (distill.py refine-*).
     """
 
-    def __init__(self, member, refiner):
+    def __init__(self, member, refiner, centre_flips=1):
         super().__init__()
         self.member = SpaceToDepthUNet(**member)
         self.refiner = SpaceToDepthUNet(**refiner)
         self.size_multiple = max(self.member.size_multiple, self.refiner.size_multiple)
+        self.flips = CENTRE_FLIPS[:centre_flips]
 
     def forward(self, x):
         x0_hat = x[:, 2:3]
-        centre = self.refiner(x[:1, 1:3])
+        base = x[:1, 1:3]
+        if len(self.flips) == 1:
+            centre = self.refiner(base)
+        else:  # the refiner's flip self-ensemble, one batched call (pf-student-v5)
+            out = self.refiner(torch.cat([torch.flip(base, d) if d else base for d in self.flips]))
+            centre = sum(torch.flip(out[k:k + 1], d) if d else out[k:k + 1] for k, d in enumerate(self.flips)) / len(self.flips)
         return self.member(x) - x0_hat + centre
+
+
+# Flips of (OOF, x0_hat) whose refinements are averaged into the student's centre (identity first):
+# the refiner was trained under joint flips and rot90, so each flip gives an equally valid estimate
+# and their errors partly cancel (a geometric self-ensemble). Flips keep any frame's shape; rot90
+# would not. pf-student-v3/v4 used the identity alone.
+CENTRE_FLIPS = ((), (2, 3), (3,), (2,))
 
 
 class EpsFromV(nn.Module):
@@ -438,20 +451,23 @@ ARCH = {
     # pf-student-v3's shared refiner (distill.py refine-train): (OOF image (+) x0_hat) -> refined x0 on
     # 2 x 2 pixel blocks, once per frame.
     'student-refiner': dict(cin=2, cout=1, block=2, chans=(24, 48, 64), residual=True, residual_ch=1),
+    # The shipped student: the refiner's centre averaged over this many flips (CENTRE_FLIPS), in the graph.
+    'student': dict(centre_flips=2),
 }
-MODEL_IDS = {'classifier': 'pf-classifier-v4', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1', 'student': 'pf-student-v4'}
+MODEL_IDS = {'classifier': 'pf-classifier-v4', 'unet': 'pf-unet-v1', 'ddpm': 'pf-ddpm-v1', 'student': 'pf-student-v5'}
 ONNX_FILES = {'classifier': 'classifier.onnx', 'unet': 'unet.onnx', 'ddpm': 'ddpm.onnx', 'student': 'student.onnx'}
 T_STEPS = 1000
 
 
-def build(kind):
-    """'ddpm' is the shipped v-parameterised ε-predictor; 'ddpm-eps' its plain ε pre-training stage."""
+def build(kind, **overrides):
+    """'ddpm' is the shipped v-parameterised ε-predictor; 'ddpm-eps' its plain ε pre-training stage;
+    `overrides` replace the student's ARCH['student'] settings (a checkpoint's own, see load_checkpoint)."""
     if kind == 'classifier':
         return Classifier(**ARCH['classifier'])
     if kind == 'ddpm':
         return EpsFromV(**ARCH['ddpm'])
     if kind == 'student':
-        return RefinedStudent(member=ARCH['student-member'], refiner=ARCH['student-refiner'])
+        return RefinedStudent(member=ARCH['student-member'], refiner=ARCH['student-refiner'], **{**ARCH['student'], **overrides})
     if kind in ('student-member', 'student-refiner'):
         return SpaceToDepthUNet(**ARCH[kind])
     return UNet(**ARCH['ddpm' if kind == 'ddpm-eps' else kind])
@@ -461,7 +477,8 @@ def load_checkpoint(kind, path=None):
     """Model with the weights that are shipped (EMA weights for the DDPM)."""
     path = path or os.path.join(RUNS_DIR, f'{kind}.pt')
     ck = torch.load(path, map_location='cpu')
-    m = build(kind)
+    # A student checkpoint records its centre flips (composed before pf-student-v5: the identity alone).
+    m = build(kind, centre_flips=ck.get('info', {}).get('centre_flips', 1)) if kind == 'student' else build(kind)
     m.load_state_dict(ck.get('ema') or ck['model'])
     m.eval()
     return m, ck

@@ -1,4 +1,4 @@
-"""One-step student of the DDPM restorer (pf-student-v4), by knowledge distillation
+"""One-step student of the DDPM restorer (pf-student-v5), by knowledge distillation
 (Luhman & Luhman 2021) of the teacher's deterministic DDIM map (noise z, OOF image) -> x0,
 with the ensemble mean trained against the ground truth, and a shared refiner distilled from the
 teacher's noise-averaged refinement of its own first estimate.
@@ -53,7 +53,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import (EMA, PAIRS_DIR, PATCH, REPO, RUNS_DIR, T_STEPS, PairSet, augment_pair, build,
+from common import (ARCH, EMA, PAIRS_DIR, PATCH, REPO, RUNS_DIR, T_STEPS, PairSet, augment_pair, build,
                     cosine_alphas_cumprod, log, n_params, run_config, save_checkpoint, to_model, from_model, optimise)
 
 DEFAULT_TARGETS = os.path.join(REPO, '.cache', 'student', 'targets')
@@ -431,9 +431,9 @@ def compose(a):
     """runs/student.pt for export and evaluation: the member network's and the refiner's EMA weights."""
     member, refiner = torch.load(a.member, map_location='cpu'), torch.load(a.refiner, map_location='cpu')
     ema = {**{f'member.{k}': v for k, v in member['ema'].items()}, **{f'refiner.{k}': v for k, v in refiner['ema'].items()}}
-    model = build('student')
+    model = build('student', centre_flips=a.centre_flips)
     model.load_state_dict(ema)
-    info = dict(steps=member['info']['steps'], params=n_params(model), wall_time_s=member['info']['wall_time_s'],
+    info = dict(steps=member['info']['steps'], params=n_params(model), wall_time_s=member['info']['wall_time_s'], centre_flips=a.centre_flips,
                 batch=member['info'].get('batch'), patch=member['info'].get('patch'), threads=member['info'].get('threads'),
                 config=member['info'].get('config'), history=member['info'].get('history'), refiner=refiner['info'])
     torch.save({'ema': ema, 'info': info}, a.out)
@@ -516,6 +516,8 @@ def main():
     co.add_argument('--member', default=os.path.join(RUNS_DIR, 'student-member.pt'))
     co.add_argument('--refiner', default=os.path.join(RUNS_DIR, 'student-refiner.pt'))
     co.add_argument('--out', default=os.path.join(RUNS_DIR, 'student.pt'))
+    co.add_argument('--centre-flips', type=int, default=ARCH['student']['centre_flips'], choices=(1, 2, 4),
+                    help="flips of the refiner's input averaged into the centre (common.CENTRE_FLIPS)")
     a = ap.parse_args()
     {'targets': make_targets, 'train': train, 'refine-targets': make_refine_targets, 'refine-train': train_refiner, 'compose': compose}[a.cmd](a)
 

@@ -3,7 +3,8 @@
 The pairs are OOF test pairs evenly spaced over the set but disjoint from the 24 that
 evaluate_student.py and the refiner's monitor use; x0_hat comes from one seeded noise per pair,
 as in the app.  Used to choose pf-student-v4's stage 2 (with 0.3 x MSE to the ground truth:
-32.80 dB on 46 pairs, without it 32.73, stage 1 32.63).
+32.80 dB on 46 pairs, without it 32.73, stage 1 32.63) and pf-student-v5's stage 3 (3.0 x MSE to
+the ground truth 32.90 dB, 1.0 x 32.89).
 
   python3 select_refiner.py runs/student-refiner-2a.pt runs/student-refiner-2b.pt [--pairs 48] [--json]
 """

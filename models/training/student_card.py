@@ -20,8 +20,31 @@ def table(rows):
 
 
 def refiner_stages(ref):
-    """The refiner's training stages, first first (a stage-2 run keeps stage 1's record as `init`)."""
-    return ([ref['init']] if ref.get('init') else []) + [ref]
+    """The refiner's training stages, first first (each later stage keeps the one it started from as `init`)."""
+    return (refiner_stages(ref['init']) if ref.get('init') else []) + [ref]
+
+
+# What select_refiner.py measured when each later stage was chosen (held-out PSNR of the refiner alone on 46 test
+# pairs disjoint from the evaluation's): stage -> (the alternative, its PSNR, the alternative's, the stage before's).
+STAGE_CHOICES = {
+    2: ('the same stage without it', 32.80, 32.73, 32.63),
+    3: ('the same stage with 1.0 ×', 32.90, 32.89, 32.80),
+}
+
+
+def refiner_recipe(ref):
+    """One clause per refiner stage: data, learning rate, ground-truth weight and why it was chosen."""
+    out = []
+    for k, s in enumerate(refiner_stages(ref), 1):
+        c = s.get('config', {})
+        gt = c.get('gt_weight', 0)
+        text = (f'stage {k} ' + ("on the member network's crops" if k == 1 else f"from stage {k - 1}'s weights on all crops")
+                + f' at lr {c.get("lr")}' + (f' with {gt} × MSE to the ground truth added' if gt else ''))
+        if k in STAGE_CHOICES:
+            alt, a, b, before = STAGE_CHOICES[k]
+            text += f' (chosen over {alt} by select_refiner.py: {a:.2f} against {b:.2f} dB, stage {k - 1} {before:.2f})'
+        out.append(text)
+    return '; '.join(out) + '. '
 
 
 def refiner_steps(ref):
@@ -29,7 +52,11 @@ def refiner_steps(ref):
 
 
 def refiner_crops(ref):
-    return ' → '.join(f'{s["crops"]:,}' for s in refiner_stages(ref) if s.get('crops')) + ' crops' if ref.get('crops') else 'the member network\'s'
+    counts = []
+    for s in refiner_stages(ref):
+        if s.get('crops') and (not counts or counts[-1] != s['crops']):
+            counts.append(s['crops'])
+    return ' → '.join(f'{c:,}' for c in counts) + ' crops' if counts else "the member network's"
 
 
 def refiner_history(ref):
@@ -58,8 +85,12 @@ def speed_line():
             f'the station\'s threads.')
 
 
+FLIP_NAMES = {2: 'as is and turned 180°', 4: 'as is, turned 180° and mirrored either way'}
+
+
 def render(entry, res):
     t = entry['training']
+    flips = t.get('centre_flips', 1)
     cfg = t.get('config', {})
     arch = entry['architecture']
     ref = t.get('refiner', {})
@@ -73,7 +104,8 @@ def render(entry, res):
              'noise gives x̂0 = clip((z₀ − √(1−ᾱ)·ε̂)/√ᾱ), the DDPM\'s estimate of E[x0 | OOF frame] (the first DDIM step\'s '
              'x0), shared by all members; then the student graph, for all members in one batch, refines x̂0 once (the '
              'refiner runs on the first member\'s OOF frame and x̂0, which every member shares) and adds each member\'s '
-             'residual from the member network: x0_b = refiner(OOF, x̂0) + member(z_b, OOF, x̂0) − x̂0. Why: x̂0 hardly '
+             'residual from the member network: x0_b = refiner(OOF, x̂0) + member(z_b, OOF, x̂0) − x̂0 (the refiner term '
+             'averaged over flips of its input, see (3) below). Why: x̂0 hardly '
              'depends on the noise (per-pixel std over noise draws 0.005), so it carries no uncertainty, and it is about a '
              'dB below the DDIM-5 ensemble mean; averaging the DDPM\'s x0 estimate at t = 200 over re-noised copies of x̂0 '
              'recovers that dB (probe_x0_refine.py: 32.16 dB against x̂0\'s 31.21 on the monitor pairs) — a deterministic '
@@ -96,13 +128,15 @@ def render(entry, res):
              'x_t = √ᾱ·x̂0 + √(1−ᾱ)·z; the refiner minimises MSE to that average (a teacher target has far less '
              'unpredictable detail than the ground truth: trained on the ground truth instead, the same refiner gained 0.10 dB '
              'in 2,500 steps, on the averages 0.31 dB); joint flips / rot90, AdamW, cosine decay over the last 30%, EMA 0.995; '
-             + (f'stage 1 on the member network\'s crops at lr {ref["init"].get("config", {}).get("lr")}, stage 2 from its weights '
-                f'on all crops at lr {rcfg.get("lr")} with {rcfg.get("gt_weight", 0)} × MSE to the ground truth added (chosen '
-                'over the same stage without it by held-out PSNR of the refiner alone on 46 test pairs disjoint from the '
-                'evaluation\'s, select_refiner.py: 32.80 against 32.73 dB, stage 1 32.63) (fitted on the member network\'s 2,048 crops alone, the refiner came '
-                '46.9 dB close to its targets on them but only 42.2 dB on held-out pairs, so more crops came first; a larger refiner is untried). '
+             + (refiner_recipe(ref) + "Fitted on the member network's 2,048 crops alone, the refiner came 46.9 dB close to its "
+                'targets on them but only 42.2 dB on held-out pairs, so more crops came first; a larger refiner is untried. '
                 if ref.get('init') else f'lr {rcfg.get("lr")}. ')
-             + '(3) `compose` joins the two into the shipped graph.',
+             + '(3) `compose` joins the two into the shipped graph'
+             + (f", with the refiner's centre averaged over {flips} flips of its input ({FLIP_NAMES[flips]}): a geometric "
+                'self-ensemble (the refiner was trained under joint flips and rot90, so each flip is an equally valid estimate '
+                'and their errors partly cancel), in one batched refiner call. Two flips, not four, by the time budget: with '
+                '5 members at 288², the student graph alone took 0.21 s with two and 0.31 s with four, against 0.19 s with one.'
+                if flips > 1 else '.'),
              f'- File: `{entry["file"]}` ({entry["bytes"]:,} bytes), sha256 `{entry["sha256"]}`, ONNX opset 17, dynamic batch / '
              f'height / width; CI reference outputs: `{entry["reference"]}`.',
              f'- Inputs: ' + ', '.join(f'`{i["name"]}` {i["shape"]}' for i in entry['inputs']) + '; outputs: '
@@ -146,9 +180,10 @@ def render(entry, res):
                   f'{s["mean_abs_error_top10pct_spread"]:.4g} | {s["mean_abs_error_other_pixels"]:.4g} |',
                   f'| DDPM {res["teacher"]} | {tt["mean_spread"]:.4g} | {tt["pooled_pcc"]:.3f} | {tt["per_frame_pcc_mean"]:.3f} | '
                   f'{tt["mean_abs_error_top10pct_spread"]:.4g} | {tt["mean_abs_error_other_pixels"]:.4g} |', '']
-    lines += ['Versions: pf-student-v4 is pf-student-v3\'s graph with the refiner trained further (stage 2 above): on '
-              '12,288 crops instead of 2,048, with 0.3 × MSE to the ground truth; on the same 24 held-out pairs v3 was '
-              '31.70 dB / edge-PCC 0.941 (−0.42 dB against DDIM-5 × 5), v2 31.26 dB (−0.85).', '']
+    lines += ['Versions, on the same 24 held-out pairs (student minus DDIM-5 × 5): pf-student-v5 is v4 with a third '
+              "refiner stage and the refiner's centre averaged over two flips, 32.00 dB / edge-PCC 0.944 (−0.12 dB); v4 "
+              "(the refiner's second stage, on 12,288 crops instead of 2,048) 31.86 dB / 0.943 (−0.26); v3 31.70 dB / 0.941 "
+              '(−0.42); v2 31.26 dB (−0.85).', '']
     lines += [speed_line(), '',
               'Limits: distilled from a simulation-trained teacher on simulated pairs only, briefly (CPU, shared machine); '
               'the members are narrower than the teacher\'s samples (a one-step student under-disperses), so the spread is '

@@ -23,7 +23,7 @@ from model_cards import render_readme
 def architecture(kind):
     plain = lambda arch: {k: list(v) if isinstance(v, tuple) else v for k, v in arch.items()}
     if kind == 'student':
-        return {'member': plain(ARCH['student-member']), 'refiner': plain(ARCH['student-refiner'])}
+        return {'member': plain(ARCH['student-member']), 'refiner': plain(ARCH['student-refiner']), **plain(ARCH['student'])}
     return plain(ARCH[kind])
 
 
@@ -123,7 +123,8 @@ def main():
                          **({'history': info['history']} if 'history' in info else {}),
                          **{k: info[k] for k in ('lr', 'ema', 'schedule', 'T', 'param') if k in info},
                          **({'init': info['init']} if info.get('init') else {}),
-                         **({'refiner': info['refiner']} if info.get('refiner') else {})},
+                         **({'refiner': info['refiner']} if info.get('refiner') else {}),
+                         **({'centre_flips': info['centre_flips']} if info.get('centre_flips') else {})},
             'reference': f'reference/{MODEL_IDS[kind]}.json',
             'metrics': metrics_for(kind, metrics),
         })

@@ -16,7 +16,7 @@ sys.path.insert(0, TRAINING)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from common import make_standin, step_lr  # noqa: E402
+from common import MODEL_IDS, make_standin, step_lr  # noqa: E402
 
 
 def run(args, env):
@@ -126,7 +126,7 @@ class Recipe(unittest.TestCase):
             self.assertTrue(torch.equal(first[k], second[k]), k)
         run(['distill.py', 'compose', '--member', member, '--refiner', refiner, '--out', self.path('runs', 'student.pt')], self.env)
         run(['export.py', 'student', '--runs', self.path('runs')], self.env)
-        ref = json.load(open(self.path('models', 'reference', 'pf-student-v4.json')))
+        ref = json.load(open(self.path('models', 'reference', f"{MODEL_IDS['student']}.json")))
         self.assertEqual(sorted(ref['cases'][0]['inputs']), ['cond', 'x0_hat', 'z'])
         self.assertTrue(os.path.getsize(self.path('models', 'student.onnx')) < 15 * 1024 * 1024)
 
