@@ -119,7 +119,7 @@ describe('postfocus ingest', () => {
     expect(noWs.stderr).toMatch(/--workspace is required/);
     const badLayout = await runCli(['ingest', acq, '-w', join(tmp.dir, 'ws-odd'), '--layout', 'zeiss']);
     expect(badLayout.code).toBe(2);
-    expect(badLayout.stderr).toMatch(/--layout must be one of auto, timing, micromanager, pattern, stack; got "zeiss"/);
+    expect(badLayout.stderr).toMatch(/--layout must be one of auto, timing, micromanager, nikon, pattern, stack; got "zeiss"/);
     const badPattern = await runCli(['ingest', acq, '-w', join(tmp.dir, 'ws-odd'), '--pattern', 'x/{t}.tif']);
     expect(badPattern.code).toBe(2);
     expect(badPattern.stderr).toMatch(/no \{well\} field/);
