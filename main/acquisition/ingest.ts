@@ -24,7 +24,7 @@ import type { EventBus } from '../common/event-bus.js';
 import { probeTiff, stationBits, unsupportedReason, type TiffProbe } from '../imaging/tiff-read.js';
 import type { Db } from '../store/database.js';
 import { erroredPaths, recordError, toErrorEntry } from '../store/queries/errors.js';
-import { insertFrames, knownFiles, type KnownFile, type NewFrame } from '../store/queries/frames.js';
+import { insertFrames, knownFiles, type InsertOutcome, type KnownFile, type NewFrame } from '../store/queries/frames.js';
 import { wellLabel } from '../store/queries/nanowells.js';
 import { createRun, getRunByRoot, setIgnoredFiles, setRunLayout, type RunRow } from '../store/queries/runs.js';
 import { detectLayout } from './detect.js';
@@ -104,6 +104,12 @@ interface FailedFile {
 
 const DEFAULTS = { stableMs: 300, settleMs: 3000, concurrency: 16 };
 const INSERT_BATCH = 1000;
+
+/** SQLite refused a row (a CHECK, UNIQUE or trigger constraint): that row can never be inserted, unlike a full disk. */
+function isRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT');
+}
 /** Files checked per slice of a processing round (one insert transaction each). */
 const PROCESS_SLICE = 512;
 
@@ -526,12 +532,17 @@ export class AcquisitionIngestor {
       }
     }
     let inserted = 0;
+    // Files with a page not recorded (a duplicate time point, a row the database refused).
     const duplicates = new Set<string>();
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
       const batch = rows.slice(i, i + INSERT_BATCH);
-      const outcomes = insertFrames(this.db, batch);
+      const outcomes = this.insertRows(batch);
       outcomes.forEach((outcome, k) => {
         const row = batch[k]!;
+        if (outcome === null) {
+          duplicates.add(row.path);
+          return;
+        }
         if (outcome.status === 'duplicate') {
           duplicates.add(row.path);
           this.fail(
@@ -564,6 +575,30 @@ export class AcquisitionIngestor {
     this.pass.ingested += inserted;
     this.ingestRate.add(inserted);
     return inserted;
+  }
+
+  /**
+   * One transaction per batch; when the database refuses a row (a constraint:
+   * a frame it cannot hold), the batch is retried row by row, so that row's file
+   * fails alone with an error row and the others are ingested. Other failures
+   * (disk full, database busy) still fail the batch: its files stay unknown and
+   * the next scan offers them again.
+   */
+  private insertRows(batch: NewFrame[]): (InsertOutcome | null)[] {
+    try {
+      return insertFrames(this.db, batch);
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+    }
+    return batch.map((row) => {
+      try {
+        return insertFrames(this.db, [row])[0]!;
+      } catch (err) {
+        if (!isRefusal(err)) throw err;
+        this.fail(row.path, 'ingest', `page ${row.page} cannot be recorded in the workspace database: ${(err as Error).message}`, false, true, row);
+        return null;
+      }
+    });
   }
 
   private knownEntry(path: string, state: { size: number; mtimeMs: number }): KnownFile {

@@ -100,6 +100,17 @@ describe('ingestOnce', () => {
     expect(third).toMatchObject({ ingested: 1, errors: 6 });
   });
 
+  it('a frame the database refuses fails alone: its file gets an error row, the rest of the batch is ingested', async () => {
+    const { acq, db } = setup();
+    writeTimingTree(acq, 1, 2, 3);
+    // Stands in for any constraint a frame could break (the bits CHECK once did, for 64-bit float files).
+    db.exec(`CREATE TRIGGER refuse_one BEFORE INSERT ON frame WHEN NEW.path LIKE '%imgNo002CH0_t2%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`);
+    const result = await ingestOnce(acq, db, { stableMs: 20 });
+    expect(result).toMatchObject({ ingested: 5, errors: 1 });
+    expect(listErrors(db, { limit: 5 })[0]).toMatchObject({ source: 'ingest', message: expect.stringMatching(/page 0 cannot be recorded in the workspace database: refused for the test/) });
+    expect(frameRows(db).map((r) => `${r.well}:${r.t}`)).toEqual(['imgNo001:1', 'imgNo001:2', 'imgNo001:3', 'imgNo002:1', 'imgNo002:3']);
+  });
+
   it('leaves a file that is still growing for a later pass, and never ingests it early', async () => {
     const { acq, db } = setup();
     writeTimingTree(acq, 1, 1, 2);
