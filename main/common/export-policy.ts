@@ -37,7 +37,14 @@ export type ExclusionReason =
   | 'oof-rejected'
   | 'oof-undecided'
   | 'in-focus-rejected'
-  | 'unclassified';
+  | 'unclassified'
+  /** The policy includes the frame but its file cannot be read (gone, damaged, changed since ingest): found while exporting. */
+  | 'unreadable';
+
+/** Every exclusion reason at zero (an export's counters start here). */
+export function noExclusions(): Record<ExclusionReason, number> {
+  return { 'oof-rejected': 0, 'oof-undecided': 0, 'in-focus-rejected': 0, unclassified: 0, unreadable: 0 };
+}
 
 export type Disposition =
   | { kind: 'original' }
@@ -128,6 +135,10 @@ export function exportHint(excludedByReason: Readonly<Record<ExclusionReason, nu
   const unclassified = excludedByReason.unclassified;
   if (unclassified > 0) {
     lines.push(`${plural(unclassified, 'frame')} not classified yet: run postfocus process (or keep the station running) first.`);
+  }
+  const unreadable = excludedByReason.unreadable;
+  if (unreadable > 0) {
+    lines.push(`${plural(unreadable, 'frame')} left out because ${unreadable === 1 ? 'its file' : 'their files'} could not be read (the reasons are in summary.json, unreadable).`);
   }
   if (exported === 0 && lines.length === 0) {
     lines.push('nothing to export under this policy: the workspace has no frame it includes (see --help for the policies).');

@@ -38,11 +38,11 @@ import {
   removePartialDir,
   writeWrittenFiles,
 } from './destination.js';
-import { FileHasher, readOriginal, readRestored, samplesToFloat, sha256Hex, type Samples } from './frame-source.js';
+import { FileHasher, readOriginal, readRestored, samplesToFloat, sha256Hex, UnreadableSource, type Samples } from './frame-source.js';
 import { frameOutputPath, omeStackPath, blockFolder } from './layout.js';
 import { ManifestWriter, readManifestRows, type ManifestRow } from './manifest.js';
 import { buildOmeXml, type OmePixelType } from './ome-xml.js';
-import { exportHint, focusClass, frameDisposition, normalizeExportPolicy, videoFrameOf, type Disposition, type ExclusionReason, type FrameFacts } from '../common/export-policy.js';
+import { exportHint, focusClass, frameDisposition, noExclusions, normalizeExportPolicy, videoFrameOf, type Disposition, type ExclusionReason, type FrameFacts } from '../common/export-policy.js';
 import { writeReport } from './report.js';
 import { encodeStack, encodeSingle } from './tiff-out.js';
 import {
@@ -87,6 +87,14 @@ export interface ExportOptions {
   appVersion?: string;
 }
 
+/** A frame the policy included but whose file could not be read. */
+export interface UnreadableFrame {
+  frameId: number;
+  path: string;
+  page: number;
+  reason: string;
+}
+
 export interface ExportSummary {
   version: 1;
   exportId: number;
@@ -112,6 +120,8 @@ export interface ExportSummary {
     trainingPairs: number;
     manifestRows: number;
   };
+  /** Frames left out because their file could not be read, with the reason. */
+  unreadable: UnreadableFrame[];
   yield: {
     blocks: BlockYield[];
     total: BlockYield;
@@ -271,6 +281,8 @@ interface ExportPass {
   inFocusIndex: number;
   blocks: Map<string, BlockStats>;
   excludedByReason: Record<ExclusionReason, number>;
+  /** Frames the policy included whose file could not be read, with why (summary.json). */
+  unreadable: UnreadableFrame[];
   writtenPaths: Set<string>;
   /** sha256 of the files written so far (export-files.json lists every file with its sha256). */
   writtenSha: Map<string, string>;
@@ -294,16 +306,29 @@ async function exportWell(pass: ExportPass, well: ExportWellRow): Promise<void> 
   for (const frame of frames) {
     const facts = factsOf(frame);
     const disposition = frameDisposition(facts, policy.include);
-    addFrameToStats(stats, facts, disposition);
     video.push(videoFrameOf({ ...facts, t: frame.t, channel: frame.channel }));
     let page: TiffPage | null = null;
+    // Stats count a frame once it is known whether its file could be read.
     if (disposition.kind === 'excluded') {
+      addFrameToStats(stats, facts, disposition);
       pass.excluded++;
       pass.excludedByReason[disposition.reason]++;
     } else {
       const { hasher, manifest, writtenPaths, writtenSha } = pass;
-      page = await exportFrame({ frame, well, ctx, disposition, partial, workspace, policy, multiRun, hasher, manifest, writtenPaths, writtenSha });
+      try {
+        page = await exportFrame({ frame, well, ctx, disposition, partial, workspace, policy, multiRun, hasher, manifest, writtenPaths, writtenSha });
+      } catch (err) {
+        // One frame whose file cannot be read is left out; a write that fails (disk full) still fails the export.
+        if (!(err instanceof UnreadableSource)) throw err;
+        pass.excluded++;
+        pass.excludedByReason.unreadable++;
+        pass.unreadable.push({ frameId: frame.frameId, path: frame.path, page: frame.page, reason: err.message });
+        addFrameToStats(stats, facts, { kind: 'excluded', reason: 'unreadable' });
+        pass.done++;
+        continue;
+      }
       pass.exported++;
+      addFrameToStats(stats, facts, disposition);
       if (policy.omeStacks) stack.push({ t: frame.t, channel: frame.channel, page, kind: disposition.kind });
     }
     if (pack) {
@@ -365,6 +390,7 @@ function exportSummary(
       manifestRows: done.manifestRows,
     },
     yield: { blocks: blockList.map(withFractions), total: withFractions(totalStats(blockList)) },
+    unreadable: pass.unreadable,
     manifestSha256: done.manifestSha256,
   };
 }
@@ -418,7 +444,8 @@ export async function exportDataset(options: ExportOptions): Promise<ExportResul
       pickIdentical: evenSelector(planned.inFocusOriginals, identicalPairsWanted(planned.restoredPairs)),
       inFocusIndex: 0,
       blocks: new Map(),
-      excludedByReason: { 'oof-rejected': 0, 'oof-undecided': 0, 'in-focus-rejected': 0, unclassified: 0 },
+      excludedByReason: noExclusions(),
+      unreadable: [],
       writtenPaths: new Set(),
       writtenSha: new Map(),
       exported: 0, excluded: 0, done: 0, wellsExported: 0, omeStacks: 0,

@@ -8,6 +8,25 @@ import { readFileSync } from 'node:fs';
 import { readTiffFloatPage, readTiffPage, type TiffPage } from '../imaging/tiff-read.js';
 import { unitToSamples } from '../imaging/sample.js';
 
+/**
+ * A frame's source file (its original, or its restoration) cannot be read as
+ * the station recorded it: gone, damaged, changed since ingest, or pixels the
+ * station cannot decode. That frame is left out of the export (counted, with
+ * this message in summary.json); the other frames are exported.
+ */
+export class UnreadableSource extends Error {
+  override name = 'UnreadableSource';
+}
+
+/** Runs a read of a source file; any failure of it becomes an {@link UnreadableSource}. */
+async function reading<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    throw err instanceof UnreadableSource ? err : new UnreadableSource((err as Error).message);
+  }
+}
+
 // Sample conversion lives in imaging/sample.ts; re-exported for the export modules.
 export { samplesToUnit as samplesToFloat, type Samples } from '../imaging/sample.js';
 
@@ -23,7 +42,7 @@ export class FileHasher {
     try {
       bytes = readFileSync(path);
     } catch (err) {
-      throw new Error(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new UnreadableSource(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
     const digest = sha256Hex(bytes);
     if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value!);
@@ -43,9 +62,9 @@ export async function readOriginal(
   page: number,
   expected: { width: number; height: number },
 ): Promise<TiffPage> {
-  const decoded = await readTiffPage(path, page);
+  const decoded = await reading(() => readTiffPage(path, page));
   if (decoded.width !== expected.width || decoded.height !== expected.height) {
-    throw new Error(
+    throw new UnreadableSource(
       `${path} page ${page} is ${decoded.width}×${decoded.height} but was ingested as ${expected.width}×${expected.height}; ` +
         'the acquisition file changed after ingest',
     );
@@ -58,9 +77,9 @@ export async function readRestored(
   path: string,
   original: { width: number; height: number; bits: 8 | 16 | 32 },
 ): Promise<TiffPage> {
-  const restored = await readTiffFloatPage(path, 0);
+  const restored = await reading(() => readTiffFloatPage(path, 0));
   if (restored.width !== original.width || restored.height !== original.height) {
-    throw new Error(
+    throw new UnreadableSource(
       `restoration ${path} is ${restored.width}×${restored.height}, its original is ${original.width}×${original.height}`,
     );
   }

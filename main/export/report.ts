@@ -112,6 +112,7 @@ ${table(
   [[c.frames, c.originals, c.restored, c.excluded, c.wells, c.wellsExported, c.omeStacks, c.trainingPairs, c.manifestRows]],
 )}
 ${table(['excluded because', 'frames'], Object.entries(c.excludedByReason).map(([k, v]) => [k, v]))}
+${summary.unreadable.length ? `<h2>Frames whose file could not be read</h2>\n${table(['file', 'page', 'why'], summary.unreadable.map((u) => [u.path, u.page, u.reason]))}` : ''}
 <h2>Plots</h2>
 <div class="plots">${charts.map((ch) => `<figure id="${ch.id}">${ch.svg}</figure>`).join('')}</div>
 <h2>Per block</h2>

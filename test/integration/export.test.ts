@@ -3,7 +3,7 @@
  * and OME-TIFF read back by geotiff and by Python tifffile, summary, report,
  * training pack.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportDataset } from '../../main/export/export.js';
@@ -208,6 +208,26 @@ describe('export, other policies and layouts', () => {
     expect(kinds).toEqual(['1:original:undecided', '2:restored:accept', '3:original:reject', '4:original:undecided', '5:original:clear', '6:original:undecided']);
     const stack = await readWithGeotiff(join(dest, 'ome/B1_imgNo1.ome.tif'));
     expect(stack.description).toContain('<M K="excludedT"></M>');
+  });
+
+  it('a frame whose file cannot be read is left out with its reason; the rest is exported', async () => {
+    const rootBad = join(root, 'ws-unreadable');
+    const wsBad = createTestWorkspace(rootBad, { wells: [{ block: '2', well: 'w1', frames: [1, 2, 3].map((t) => ({ t, kind: 'in_focus' as const })) }] });
+    try {
+      const { path } = wsBad.db.prepare<[number], { path: string }>('SELECT path FROM frame WHERE id = ?').get(wsBad.frameIds.get(frameKey('2', 'w1', 2))!)!;
+      writeFileSync(join(wsBad.acquisition, path), readFileSync(join(wsBad.acquisition, path)).subarray(0, 40)); // damaged after ingest
+      const dest = join(root, 'out-unreadable');
+      const r = await exportDataset({ db: wsBad.db, workspace: wsBad.workspace, destination: dest, policy: { include: 'everything' } });
+      expect(r).toMatchObject({ framesExported: 2, framesExcluded: 1 });
+      expect(r.hint).toMatch(/1 frame left out because its file could not be read/);
+      const summary = JSON.parse(readFileSync(join(dest, 'summary.json'), 'utf8')) as { counts: { excludedByReason: { unreadable: number } }; unreadable: { path: string; reason: string }[] };
+      expect(summary.counts.excludedByReason.unreadable).toBe(1);
+      expect(summary.unreadable).toEqual([expect.objectContaining({ path, reason: expect.stringMatching(/truncated TIFF|beyond the end of the file/) })]);
+      expect(manifestRows(dest).map((x) => x.t)).toEqual([1, 3]);
+      expect(readFileSync(join(dest, 'report.html'), 'utf8')).toContain('Frames whose file could not be read');
+    } finally {
+      closeDb(wsBad.db);
+    }
   });
 
   it('16-bit acquisitions stay 16-bit, restorations are scaled to 65535', async () => {

@@ -15,7 +15,8 @@ function summary(): ExportSummary {
     policy: { include: 'curated', layout: 'mirror', omeStacks: true, trainingPack: false },
     runs: [], physical: { pixelSizeUm: 0.325, timeIncrementS: 300, source: 'default' },
     usability: { maxOofFraction: 0.05, maxConsecutiveOof: 2 },
-    counts: { frames: 1095, originals: 1050, restored: 30, excluded: 15, excludedByReason: { 'oof-rejected': 5, 'oof-undecided': 10, 'in-focus-rejected': 0, unclassified: 0 }, wells: 15, wellsExported: 15, omeStacks: 15, trainingPairs: 0, manifestRows: 1080 },
+    counts: { frames: 1095, originals: 1050, restored: 30, excluded: 15, excludedByReason: { 'oof-rejected': 5, 'oof-undecided': 10, 'in-focus-rejected': 0, unclassified: 0, unreadable: 0 }, wells: 15, wellsExported: 15, omeStacks: 15, trainingPairs: 0, manifestRows: 1080 },
+    unreadable: [],
     yield: { blocks: [b1, b2], total: { ...block('total', { wells: 15, evaluated: 15, usableBefore: 11, usableAfter: 14, accepted: 30, rejected: 5, undecided: 5, cleared: 1 }) } },
     manifestSha256: 'abc',
   };
