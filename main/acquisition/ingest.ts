@@ -30,7 +30,7 @@ import { createRun, getRunByRoot, setIgnoredFiles, setRunLayout, type RunRow } f
 import { detectLayout } from './detect.js';
 import { realPathOf } from './location.js';
 import { DEFAULT_MAX_PIXELS } from './options.js';
-import { framesOfFile, isTransientName, layoutFor, type Layout, type LayoutName } from './layouts.js';
+import { channelMatches, framesOfFile, isTransientName, layoutFor, withChannel, type Layout, type LayoutName } from './layouts.js';
 import { DirectoryCache, forEachLimit, linkReason, listTree, specialReason } from './scan.js';
 
 export interface IngestOptions {
@@ -38,6 +38,8 @@ export interface IngestOptions {
   layout?: LayoutName | 'auto';
   /** User pattern (implies layout 'pattern'). */
   pattern?: string;
+  /** Only frames of this channel (index or name as the file names give it; `--channel`); default every channel. */
+  channel?: string;
   /** Receives `frame-ingested` and `error` events. */
   bus?: EventBus;
   /** Two stat checks at least this far apart must agree before a file is probed (ms, default 300). */
@@ -194,7 +196,7 @@ export class AcquisitionIngestor {
 
   private adoptRun(run: RunRow): void {
     this.run = run;
-    this.layout = layoutFor(run.layout as LayoutName, run.pattern);
+    this.layout = withChannel(layoutFor(run.layout as LayoutName, run.pattern), this.options.channel);
     this.detectionMessage = null;
     for (const [path, file] of knownFiles(this.db, run.id)) this.known.set(path, file);
     // Files with an error from an earlier session are probed once more (they may have been fixed).
@@ -515,6 +517,7 @@ export class AcquisitionIngestor {
       const knownPages = this.known.get(path)?.pages;
       for (const f of framesOfFile(loc, probe.pages, probe.description)) {
         if (knownPages?.has(f.page)) continue;
+        if (this.options.channel !== undefined && !channelMatches(f.channel, this.options.channel)) continue;
         rows.push({
           runId: this.run.id,
           block: loc.block,

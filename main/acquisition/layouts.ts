@@ -259,6 +259,34 @@ export function stackLayout(): Layout {
   };
 }
 
+/**
+ * Whether a frame's channel, as its layout names it (an index or a name, with
+ * `.z<k>` for planes other than the first), is the one asked for: the same
+ * name, or the same number ("000" is "0"), any plane.
+ */
+export function channelMatches(channel: string, wanted: string): boolean {
+  const base = channel.replace(/\.z\d+$/, '');
+  if (base === wanted) return true;
+  return /^\d+$/.test(base) && /^\d+$/.test(wanted) && Number(base) === Number(wanted);
+}
+
+/**
+ * The layout restricted to one channel (`--channel`: the transmitted-light
+ * channel the focus models judge, in a multi-channel acquisition): a
+ * single-frame file of another channel matches nothing (it is ignored); the
+ * pages of a stack are filtered where its frames are listed (ingest).
+ */
+export function withChannel(layout: Layout, channel: string | undefined): Layout {
+  if (channel === undefined) return layout;
+  return {
+    ...layout,
+    match(relPath) {
+      const loc = layout.match(relPath);
+      return loc && (loc.t === undefined || channelMatches(loc.channel, channel)) ? loc : null;
+    },
+  };
+}
+
 /** The layout of a name (and pattern, for `pattern`). */
 export function layoutFor(name: LayoutName, pattern?: string | null): Layout {
   switch (name) {

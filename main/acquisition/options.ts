@@ -6,10 +6,15 @@
 import { compilePattern, isLayoutName, LAYOUT_NAMES, type LayoutName } from './layouts.js';
 
 /** Validates a layout name and pattern; throws an Error that says what is accepted. */
-export function parseLayoutChoice(layout: string | undefined, pattern: string | undefined): {
-  layout: LayoutName | 'auto';
-  pattern?: string;
-} {
+export function parseLayoutChoice(
+  layout: string | undefined,
+  pattern: string | undefined,
+  channel?: string,
+): { layout: LayoutName | 'auto'; pattern?: string; channel?: string } {
+  if (channel !== undefined) {
+    if (!channel.trim()) throw new Error('--channel needs a channel index or name, e.g. --channel 0');
+    return { ...parseLayoutChoice(layout, pattern), channel: channel.trim() };
+  }
   if (pattern !== undefined) {
     if (layout !== undefined && layout !== 'pattern') {
       throw new Error(`--pattern goes with --layout pattern (or no --layout), not --layout ${layout}`);

@@ -1,7 +1,7 @@
 /**
  * The arguments every command that reads an acquisition takes (ingest, watch,
- * process): one acquisition folder, `--workspace`, `--layout` / `--pattern` and
- * `--max-pixels`, read once here so the commands say the same things about them.
+ * process): one acquisition folder, `--workspace`, `--layout` / `--pattern`,
+ * `--channel` and `--max-pixels`, read once here so the commands say the same things about them.
  */
 import { resolve } from 'node:path';
 import { parseLayoutChoice, parseMaxPixels } from '../acquisition/options.js';
@@ -10,7 +10,7 @@ import { stringFlag, stringFlags, UsageError, type FlagSpec, type ParsedArgs } f
 /** Flag specs of the acquisition arguments (spread into a command's parseArgs spec). */
 export const ACQUISITION_FLAGS: Record<string, FlagSpec> = {
   workspace: { type: 'string', alias: 'w' },
-  ...stringFlags('layout', 'pattern', 'max-pixels'),
+  ...stringFlags('layout', 'pattern', 'channel', 'max-pixels'),
 };
 
 /** Runs a parser of a flag's value; its error becomes a UsageError (exit 2) with the same message. */
@@ -30,7 +30,7 @@ export function acquisitionArgs({ positionals, flags }: ParsedArgs) {
   return {
     root: resolve(positionals[0]!),
     workspace: resolve(workspace),
-    layoutChoice: asUsage(() => parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'))),
+    layoutChoice: asUsage(() => parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'), stringFlag(flags, 'channel'))),
     maxPixels: asUsage(() => parseMaxPixels(stringFlag(flags, 'max-pixels'))),
   };
 }

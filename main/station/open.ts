@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { ExportPolicy, UsabilityRule } from '../common/domain.js';
 import type { SamplerName, WorkerHostFactory } from '../inference/protocol.js';
 import { AcquisitionWatcher } from '../acquisition/watcher.js';
+import type { LayoutName } from '../acquisition/layouts.js';
 import { checkWorkspaceLocation } from '../acquisition/location.js';
 import { previewExport } from '../export/export.js';
 import { exportInThread } from '../export/thread.js';
@@ -39,6 +40,8 @@ export interface OpenStationOptions {
   rescanMs?: number;
   /** Largest frame ingested and displayed, in pixels (default: DEFAULT_MAX_PIXELS). */
   maxPixels?: number;
+  /** How the acquisition names its frames, and the one channel to read (default: detected, every channel). */
+  layoutChoice?: { layout: LayoutName | 'auto'; pattern?: string; channel?: string };
   /** Diagnostics of the watcher and the pipeline (default: stderr). */
   log?: (message: string) => void;
 }
@@ -109,6 +112,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
         log: (m) => log(`[watcher] ${m}`),
         ...(options.rescanMs !== undefined ? { rescanMs: options.rescanMs } : {}),
         ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+        ...options.layoutChoice,
       });
       return {
         start: () => watcher.start(),

@@ -21,6 +21,8 @@ Options:
   --layout <name>           auto (default) | timing | micromanager | nikon | stack | pattern
   --pattern <pattern>       file names with fields {block} {well} {t} {channel},
                             e.g. "B{block}/W{well}/frame_{t}.tif" (* and ** allowed)
+  --channel <c>             only this channel (index or name as the file names give it, e.g. the
+                            transmitted-light channel of a multi-channel acquisition); default all
   --stable-ms <ms>          interval of the two size checks (default 300)
   --max-pixels <n|WxH>      refuse frames larger than this (default ${Math.sqrt(DEFAULT_MAX_PIXELS)}x${Math.sqrt(DEFAULT_MAX_PIXELS)})
   --json                    print the summary as one JSON document on stdout

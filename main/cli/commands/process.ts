@@ -42,6 +42,8 @@ Options:
   --layout <name>           auto (default) | timing | micromanager | nikon | stack | pattern
   --max-pixels <n|WxH>      refuse frames larger than this at ingest (default ${Math.sqrt(DEFAULT_MAX_PIXELS)}x${Math.sqrt(DEFAULT_MAX_PIXELS)})
   --pattern <pattern>       file-name pattern with {block} {well} {t} {channel}
+  --channel <c>             only this channel (index or name as the file names give it, e.g. the
+                            transmitted-light channel of a multi-channel acquisition); default all
   --shard <i/N>             only shard i of N: the nanowells whose stable hash of (block, well)
                             mod N is i (see postfocus merge, postfocus cluster)
   --no-restore              classify only (triage); run again without it to restore later

@@ -12,7 +12,7 @@ import { applyProfileToWorkspace } from '../../pipeline/calibrate.js';
 import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { openStation } from '../../station/open.js';
-import { DEFAULT_MAX_PIXELS, parseMaxPixels } from '../../acquisition/options.js';
+import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acquisition/options.js';
 import { onStopSignals } from '../signals.js';
 import { SAMPLERS, type SamplerName } from '../../inference/protocol.js';
 import { RESTORE_DEFAULTS } from '../../pipeline/defaults.js';
@@ -25,6 +25,10 @@ Open the printed URL (it carries a random access token) in a browser.
 
 Options:
   --acq <dir>        acquisition folder to watch live (never written)
+  --layout <name>    with --acq: auto (default) | timing | micromanager | nikon | stack | pattern
+  --pattern <p>      with --acq: file-name pattern with {block} {well} {t} {channel}
+  --channel <c>      with --acq: only this channel (index or name as the file names give it),
+                     e.g. the phase-contrast channel of a multi-channel acquisition
   --models <dir>     models folder (default: the app's models/)
   --no-pipeline      review only: do not classify or restore
   --profile <file>   microscope profile (postfocus calibrate --export) to judge focus with
@@ -51,7 +55,7 @@ const command: Command = {
   help: HELP,
   async run(argv) {
     const { positionals, flags } = parseArgs(argv, {
-      ...stringFlags('acq', 'models', 'max-pixels', 'sampler', 'restore-steps', 'ensemble', 'port', 'host', 'profile'),
+      ...stringFlags('acq', 'layout', 'pattern', 'channel', 'models', 'max-pixels', 'sampler', 'restore-steps', 'ensemble', 'port', 'host', 'profile'),
       ...booleanFlags('no-pipeline', 'allow-remote', 'json'),
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one workspace folder');
@@ -81,6 +85,12 @@ const command: Command = {
       throw new UsageError((err as Error).message);
     }
     const acquisition = stringFlag(flags, 'acq');
+    let layoutChoice;
+    try {
+      layoutChoice = parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'), stringFlag(flags, 'channel'));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     if (acquisition !== undefined && !existsSync(acquisition) && !flags.json) {
       console.error(`waiting for ${acquisition} to appear (the acquisition has not started yet)`);
     }
@@ -94,7 +104,7 @@ const command: Command = {
       workspace,
       modelsDir: stringFlag(flags, 'models') ?? `${root}/models`,
       appVersion: pkg.version,
-      ...(acquisition !== undefined ? { acquisition } : {}),
+      ...(acquisition !== undefined ? { acquisition, layoutChoice } : {}),
       maxPixels,
       ...(Object.keys(restore).length ? { restore } : {}),
       ...(flags['no-pipeline'] ? { noPipeline: 'pipeline disabled (--no-pipeline)' } : {}),

@@ -24,6 +24,8 @@ Options:
   --workspace, -w <folder>  workspace folder (created if needed)
   --layout <name>           auto (default) | timing | micromanager | nikon | stack | pattern
   --pattern <pattern>       file names with fields {block} {well} {t} {channel}
+  --channel <c>             only this channel (index or name as the file names give it, e.g. the
+                            transmitted-light channel of a multi-channel acquisition); default all
   --poll                    rescan only, no change notifications (network shares)
   --rescan-ms <ms>          full rescan interval (default 5000; 1000 with --poll)
   --stable-ms <ms>          interval of the two size checks (default 300)

@@ -169,6 +169,23 @@ describe('ingestOnce', () => {
     expect(frameRows(st.db).filter((r) => r.well === 'w1').map((r) => `${r.page}:${r.t}`)).toEqual(['0:1', '1:2', '2:3', '3:4', '4:5']);
   });
 
+  it('reads one channel of a multi-channel acquisition (--channel): other channels are ignored, stack pages filtered', async () => {
+    const mm = setup();
+    for (let c = 0; c < 2; c++) {
+      for (let t = 0; t < 3; t++) put(mm.acq, `Pos0/img_channel00${c}_position000_time${String(t).padStart(9, '0')}_z000.tif`, frameTiff(c * 10 + t));
+    }
+    expect(await ingestOnce(mm.acq, mm.db, { stableMs: 20, channel: '0' })).toMatchObject({ layout: 'micromanager', ingested: 3, ignored: 3, errors: 0 });
+    expect(frameRows(mm.db).map((r) => `${r.channel}:${r.t}`)).toEqual(['0:1', '0:2', '0:3']);
+
+    // An OME stack of 2 channels × 3 time points (XYCZT: channel fastest): only channel 1's pages.
+    const st = setup();
+    const ome = '<?xml version="1.0"?><OME><Image><Pixels DimensionOrder="XYCZT" SizeT="3" SizeZ="1" SizeC="2"/></Image></OME>';
+    const pages = Array.from({ length: 6 }, (_, k) => ({ width: 12, height: 8, data: testImage(12, 8, 16, k) }));
+    put(st.acq, 'plate/w1.ome.tif', encodeTestTiff(pages, { description: ome }));
+    expect(await ingestOnce(st.acq, st.db, { stableMs: 20, layout: 'stack', channel: '1' })).toMatchObject({ ingested: 3, errors: 0 });
+    expect(frameRows(st.db).map((r) => `${r.page}:${r.channel}:${r.t}`)).toEqual(['1:1:1', '3:1:2', '5:1:3']);
+  });
+
   it('explains what it expected when no layout matches', async () => {
     const { acq, db } = setup();
     put(acq, 'data/frame-0001.tif', frameTiff(1));

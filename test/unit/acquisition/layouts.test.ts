@@ -4,12 +4,14 @@ import {
   framesOfFile,
   isTransientName,
   layoutFor,
+  channelMatches,
   microManagerLayout,
   nikonLayout,
   parseOmeDimensions,
   patternLayout,
   stackLayout,
   timingLayout,
+  withChannel,
 } from '../../../main/acquisition/layouts.js';
 
 describe('TIMING layout', () => {
@@ -59,6 +61,23 @@ describe('Nikon NIS-Elements layout', () => {
     expect(detecting.match('20180101ef002xy01t01.tif')?.well).toBe('1');
     expect(detecting.match('B1/images/crops_8bit_s/imgNo001CH1/imgNo001CH1_t12.tif')).toBeNull();
     expect(layoutFor('nikon').match('imgNo001CH1_t12.tif')?.t).toBe(12);
+  });
+});
+
+describe('one channel (--channel)', () => {
+  it('matches by name or by number, any plane', () => {
+    expect(channelMatches('0', '000')).toBe(true);
+    expect(channelMatches('2.z3', '2')).toBe(true);
+    expect(channelMatches('Phase', 'Phase')).toBe(true);
+    expect(channelMatches('1', '0')).toBe(false);
+    expect(channelMatches('Phase', 'GFP')).toBe(false);
+  });
+  it('a single-frame file of another channel matches nothing; stacks are filtered by page at ingest', () => {
+    const mm = withChannel(microManagerLayout(), '0');
+    expect(mm.match('Pos1/img_channel000_position001_time000000002_z000.tif')).toEqual({ block: 'Pos1', well: '1', channel: '0', t: 3 });
+    expect(mm.match('Pos1/img_channel001_position001_time000000002_z000.tif')).toBeNull();
+    expect(withChannel(stackLayout(), '1').match('p1/well7.ome.tif')?.well).toBe('well7');
+    expect(withChannel(nikonLayout(), '2').match('expxy1t3c2.tif')?.t).toBe(3);
   });
 });
 

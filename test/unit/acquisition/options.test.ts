@@ -10,6 +10,12 @@ describe('parseLayoutChoice', () => {
     expect(() => parseLayoutChoice('timing', '{well}.tif')).toThrow(/--pattern goes with --layout pattern/);
     expect(() => parseLayoutChoice('pattern', undefined)).toThrow(/needs --pattern/);
   });
+  it('adds --channel to any layout, and refuses an empty one', () => {
+    expect(parseLayoutChoice('nikon', undefined, ' 2 ')).toEqual({ layout: 'nikon', channel: '2' });
+    expect(parseLayoutChoice(undefined, undefined, 'Phase')).toEqual({ layout: 'auto', channel: 'Phase' });
+    expect(() => parseLayoutChoice(undefined, undefined, ' ')).toThrow(/--channel needs a channel index or name/);
+    expect(() => parseLayoutChoice('nope', undefined, '0')).toThrow(/--layout must be one of/);
+  });
 });
 
 describe('parseMaxPixels', () => {
