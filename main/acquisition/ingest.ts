@@ -536,18 +536,18 @@ export class AcquisitionIngestor {
     }
     let inserted = 0;
     // Files with a page not recorded (a duplicate time point, a row the database refused).
-    const duplicates = new Set<string>();
+    const notRecorded = new Set<string>();
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
       const batch = rows.slice(i, i + INSERT_BATCH);
       const outcomes = this.insertRows(batch);
       outcomes.forEach((outcome, k) => {
         const row = batch[k]!;
         if (outcome === null) {
-          duplicates.add(row.path);
+          notRecorded.add(row.path);
           return;
         }
         if (outcome.status === 'duplicate') {
-          duplicates.add(row.path);
+          notRecorded.add(row.path);
           this.fail(
             row.path,
             'ingest',
@@ -568,7 +568,7 @@ export class AcquisitionIngestor {
     }
     // Files now fully known (a stack without new pages included): remember the state they were read in.
     for (const { path, cand } of ready) {
-      if (duplicates.has(path)) continue;
+      if (notRecorded.has(path)) continue;
       const entry = this.knownEntry(path, cand);
       entry.size = cand.size;
       entry.mtimeMs = cand.mtimeMs;

@@ -395,9 +395,10 @@ export async function probeTiff(path: string): Promise<TiffProbe> {
 }
 
 /**
- * Why the pixels of a complete probe cannot be used by the station (RGB,
- * multi-sample, unsupported bit depth or compression), or null when they can:
- * grayscale 8/16-bit unsigned or 32-bit float, uncompressed/LZW/deflate/PackBits.
+ * Why the pixels of a complete probe cannot be used by the station (palette,
+ * multi-channel, CMYK/YCbCr, an unsupported sample type or compression), or
+ * null when they can: grayscale 8/16-bit unsigned, 16-bit signed, 32/64-bit
+ * float, RGB(A) 8/16-bit; uncompressed, LZW, deflate, PackBits or JPEG.
  */
 export function unsupportedReason(probe: TiffProbe): string | null {
   if (probe.photometric === PHOTOMETRIC.palette) return 'is a palette image; only grayscale and RGB are supported';
@@ -464,9 +465,10 @@ function toStationSamples(raster: Raster, photometric: number): { bits: SampleBi
 const WHOLE_FILE_LIMIT = 256 * 1024 * 1024;
 
 /**
- * Decodes one page of a grayscale TIFF into `(H, W)` row-major raw samples:
- * Uint8Array (8-bit), Uint16Array (16-bit) or Float32Array (32-bit float).
- * Throws a {@link TiffError} naming the file for truncated, corrupt, RGB or
+ * Decodes one page into `(H, W)` row-major grey samples: Uint8Array (8-bit),
+ * Uint16Array (16-bit) or Float32Array (32-bit float), converted by
+ * {@link toStationSamples} (RGB → luminance, signed → unsigned, 64 → 32-bit float).
+ * Throws a {@link TiffError} naming the file for truncated, corrupt or
  * unsupported files, and for a page index out of range.
  */
 export async function readTiffPage(path: string, page = 0): Promise<TiffPage> {
