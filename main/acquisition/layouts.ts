@@ -329,13 +329,26 @@ export function parseOmeDimensions(description: string | undefined): OmeDimensio
 }
 
 /**
+ * Dimensions of an ImageJ hyperstack from its ImageDescription
+ * ("ImageJ=1.54f\nimages=20\nchannels=2\nslices=1\nframes=10\nhyperstack=true…"):
+ * ImageJ writes the pages channel fastest, then slice (z), then frame (t).
+ * Null for other descriptions.
+ */
+export function parseImageJDimensions(description: string | undefined): OmeDimensions | null {
+  if (!description?.startsWith('ImageJ=')) return null;
+  const value = (key: string) => Math.max(1, Number(new RegExp(`^${key}=(\\d+)$`, 'm').exec(description)?.[1] ?? '1') || 1);
+  return { order: 'XYCZT', sizeC: value('channels'), sizeZ: value('slices'), sizeT: value('frames') };
+}
+
+/**
  * The frames a file holds. A file whose name gives the time point holds one
  * frame (page 0). Otherwise pages are time points (t = page + 1), or, in an
- * OME-TIFF with channels or z planes, pages follow its DimensionOrder.
+ * OME-TIFF or an ImageJ hyperstack with channels or z planes, pages follow its
+ * dimension order.
  */
 export function framesOfFile(loc: FrameLocation, pages: number, description?: string): PageFrame[] {
   if (loc.t !== undefined) return [{ page: 0, t: loc.t, channel: loc.channel }];
-  const ome = parseOmeDimensions(description);
+  const ome = parseOmeDimensions(description) ?? parseImageJDimensions(description);
   const out: PageFrame[] = [];
   for (let page = 0; page < pages; page++) {
     if (!ome || ome.sizeC * ome.sizeZ === 1) {

@@ -7,6 +7,7 @@ import {
   channelMatches,
   microManagerLayout,
   nikonLayout,
+  parseImageJDimensions,
   parseOmeDimensions,
   patternLayout,
   stackLayout,
@@ -125,6 +126,15 @@ describe('stack layout and pages', () => {
     expect(framesOfFile(loc, 4, ome).map((f) => `${f.page}:${f.t}/${f.channel}`)).toEqual(['0:1/0', '1:1/1', '2:2/0', '3:2/1']);
     expect(framesOfFile({ ...loc, t: 9 }, 5)).toEqual([{ page: 0, t: 9, channel: '0' }]);
     expect(parseOmeDimensions('plain description')).toBeNull();
+  });
+  it('maps the pages of an ImageJ hyperstack (channel fastest, then slice, then frame)', () => {
+    const loc = { block: '1', well: 'w', channel: '0' };
+    const ij = 'ImageJ=1.54f\nimages=6\nchannels=2\nslices=1\nframes=3\nhyperstack=true\nmode=composite\n';
+    expect(parseImageJDimensions(ij)).toEqual({ order: 'XYCZT', sizeC: 2, sizeZ: 1, sizeT: 3 });
+    expect(framesOfFile(loc, 6, ij).map((f) => `${f.page}:${f.t}/${f.channel}`)).toEqual(['0:1/0', '1:1/1', '2:2/0', '3:2/1', '4:3/0', '5:3/1']);
+    // A plain ImageJ time series: pages are time points.
+    expect(framesOfFile(loc, 2, 'ImageJ=1.54f\nimages=2\nframes=2\n').map((f) => f.t)).toEqual([1, 2]);
+    expect(parseImageJDimensions('<OME/>')).toBeNull();
   });
 });
 
