@@ -13,6 +13,7 @@ import { booleanFlags, numberFlag, parseArgs, stringFlag, stringFlags, UsageErro
 import type { Command } from '../command.js';
 import { openStation } from '../../station/open.js';
 import { DEFAULT_MAX_PIXELS, parseLayoutChoice, parseMaxPixels } from '../../acquisition/options.js';
+import { asUsage } from '../acquisition-args.js';
 import { onStopSignals } from '../signals.js';
 import { SAMPLERS, type SamplerName } from '../../inference/protocol.js';
 import { RESTORE_DEFAULTS } from '../../pipeline/defaults.js';
@@ -78,19 +79,9 @@ const command: Command = {
     if (!existsSync(rendererDir)) {
       throw new Error(`the renderer is not built (${rendererDir} missing): run npm run build:renderer`);
     }
-    let maxPixels;
-    try {
-      maxPixels = parseMaxPixels(stringFlag(flags, 'max-pixels'));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const maxPixels = asUsage(() => parseMaxPixels(stringFlag(flags, 'max-pixels')));
     const acquisition = stringFlag(flags, 'acq');
-    let layoutChoice;
-    try {
-      layoutChoice = parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'), stringFlag(flags, 'channel'));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const layoutChoice = asUsage(() => parseLayoutChoice(stringFlag(flags, 'layout'), stringFlag(flags, 'pattern'), stringFlag(flags, 'channel')));
     if (acquisition !== undefined && !existsSync(acquisition) && !flags.json) {
       console.error(`waiting for ${acquisition} to appear (the acquisition has not started yet)`);
     }
