@@ -4,13 +4,13 @@
  * edge-PCC or better (1000-step ancestral ×5; record and numbers in
  * docs/results/bench-restoration.json and the README's "Restoration speed").
  *
- * That is the one-step student (pf-student-v5: one DDPM evaluation, a shared
- * refiner, and a member network per seed), about 2,500× faster than the reference
+ * That is the one-step student (pf-student-v6: one DDPM evaluation, a shared
+ * refiner, and a member network per seed), about 2,700× faster than the reference
  * and the only restorer here that keeps pace with a plate written live on two
- * cores (bench:live). It stays a little below DDIM-5 ×5 on held-out pairs
- * (models/README.md): `--sampler ddim` (--restore-steps 5) restores more
- * faithfully when time allows. Without the student model the engine falls back
- * to DDIM-5.
+ * cores (bench:live). On held-out pairs it is not distinguishable from DDIM-5 ×5
+ * (models/README.md), and it leaves in-focus frames unchanged within their noise;
+ * `--sampler ddim` (--restore-steps 5) remains for archives where time allows.
+ * Without the student model the engine falls back to DDIM-5.
  */
 import type { SamplerName } from '../inference/protocol.js';
 

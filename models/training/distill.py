@@ -343,6 +343,35 @@ def make_refine_targets(a):
 
 
 @torch.no_grad()
+def make_identity_shards(a):
+    """Identity examples for the refiner: in-focus crops of the broadened simulator (--data, both
+    modalities, randomised optics, scenes and camera; simulate-pairs --varied train) whose refinement
+    target and ground truth are the crop itself, x0_hat from one seeded noise as in the app.  An
+    in-focus frame must come out of restoration unchanged within its noise (issue 12); the refiner's
+    own pairs are the reference phase-contrast microscope, and on real in-focus crops pf-student-v5
+    sharpened fine structure (1.55x the camera noise; its mean output kept the input's noise, so the
+    change was not denoising).  Written as fresh-crop shards k = --first .. --first + --shards - 1 of
+    the refiner's folder, marked identity, so refine-train --shards reads them after the others."""
+    torch.set_num_threads(a.threads)
+    teacher, ab = load_teacher(a.teacher), cosine_alphas_cumprod(T_STEPS)
+    ds = PairSet(a.data)
+    os.makedirs(a.out, exist_ok=True)
+    for k in range(a.first, a.first + a.shards):
+        path = os.path.join(a.out, f'shard-{k:04d}.npz')
+        if os.path.exists(path):
+            continue
+        t0 = time.time()
+        rng = np.random.default_rng([a.seed, k])
+        _, focus, idx = draw_crops(ds, rng, a.shard_size, a.patch)
+        z = torch.from_numpy(rng.standard_normal(focus.shape).astype(np.float32))
+        x0hat = torch.cat([teacher_x0hat(teacher, torch.from_numpy(focus[s:s + 16]), z[s:s + 16], ab) for s in range(0, len(focus), 16)])
+        tmp = path + '.tmp.npz'
+        np.savez(tmp, refined=focus, cond=focus, gt=focus, x0hat=x0hat.numpy(), pair_index=idx, identity=True)
+        os.replace(tmp, path)
+        log(f'identity shard {k}: {len(focus)} in-focus crops of {a.data} in {time.time() - t0:.1f} s')
+
+
+@torch.no_grad()
 def refiner_heldout_set(test, indices, teacher, ab, seed):
     """What a refiner is scored on: (OOF, x0_hat from one seeded noise as in the app, ground truth) per test pair."""
     g = torch.Generator().manual_seed(seed)
@@ -380,7 +409,10 @@ def train_refiner(a):
     for k in range(a.shards):
         with np.load(os.path.join(a.refined, f'shard-{k:04d}.npz')) as r:
             data['refined'].append(r['refined'])
-            cfg.update(t=int(r['t']), noises=int(r['noises']))
+            if 'identity' in r.files:  # make_identity_shards: target = the in-focus crop itself
+                cfg['identity_crops'] = cfg.get('identity_crops', 0) + len(r['refined'])
+            else:
+                cfg.update(t=int(r['t']), noises=int(r['noises']))
             # A fresh-crop shard carries its crops; the others refine the member network's.
             with (nullcontext(r) if 'cond' in r.files else np.load(os.path.join(a.targets, f'shard-{k:04d}.npz'))) as crops:
                 for key in ('cond', 'x0hat', 'gt'):
@@ -431,9 +463,10 @@ def compose(a):
     """runs/student.pt for export and evaluation: the member network's and the refiner's EMA weights."""
     member, refiner = torch.load(a.member, map_location='cpu'), torch.load(a.refiner, map_location='cpu')
     ema = {**{f'member.{k}': v for k, v in member['ema'].items()}, **{f'refiner.{k}': v for k, v in refiner['ema'].items()}}
-    model = build('student', centre_flips=a.centre_flips)
+    model = build('student', centre_flips=a.centre_flips, centred_members=not a.uncentred_members)
     model.load_state_dict(ema)
     info = dict(steps=member['info']['steps'], params=n_params(model), wall_time_s=member['info']['wall_time_s'], centre_flips=a.centre_flips,
+                centred_members=not a.uncentred_members,
                 batch=member['info'].get('batch'), patch=member['info'].get('patch'), threads=member['info'].get('threads'),
                 config=member['info'].get('config'), history=member['info'].get('history'), refiner=refiner['info'])
     torch.save({'ema': ema, 'info': info}, a.out)
@@ -512,14 +545,27 @@ def main():
     rr.add_argument('--gt-weight', type=float, default=0.0,
                     help='weight of an MSE term to the ground truth (its minimiser lies between the teacher average and the posterior mean)')
     rr.add_argument('--init', default=None, help='start from the EMA weights of this refiner checkpoint (a second stage)')
+    it = sub.add_parser('refine-identity', help="in-focus crops of the broadened simulator as the refiner's identity examples")
+    it.add_argument('--data', default=os.path.join(PAIRS_DIR, 'varied-train'), help='pairs whose in-focus twins are used')
+    it.add_argument('--out', default=DEFAULT_TARGETS + '-refined', help="the refiner's folder (refine-train --refined)")
+    it.add_argument('--first', type=int, default=48, help='first shard number (after the refinement shards)')
+    it.add_argument('--shards', type=int, default=8)
+    it.add_argument('--shard-size', type=int, default=256)
+    it.add_argument('--patch', type=int, default=PATCH)
+    it.add_argument('--teacher', default=None)
+    it.add_argument('--seed', type=int, default=7)
+    it.add_argument('--threads', type=int, default=1)
     co = sub.add_parser('compose', help='the shipped student: member network + refiner')
     co.add_argument('--member', default=os.path.join(RUNS_DIR, 'student-member.pt'))
     co.add_argument('--refiner', default=os.path.join(RUNS_DIR, 'student-refiner.pt'))
     co.add_argument('--out', default=os.path.join(RUNS_DIR, 'student.pt'))
     co.add_argument('--centre-flips', type=int, default=ARCH['student']['centre_flips'], choices=(1, 2, 4),
                     help="flips of the refiner's input averaged into the centre (common.CENTRE_FLIPS)")
+    co.add_argument('--uncentred-members', action='store_true',
+                    help="add the members' residuals as they are (before pf-student-v6), not centred on the refined centre")
     a = ap.parse_args()
-    {'targets': make_targets, 'train': train, 'refine-targets': make_refine_targets, 'refine-train': train_refiner, 'compose': compose}[a.cmd](a)
+    {'targets': make_targets, 'train': train, 'refine-targets': make_refine_targets, 'refine-train': train_refiner, 'refine-identity': make_identity_shards,
+     'compose': compose}[a.cmd](a)
 
 
 if __name__ == '__main__':

@@ -12,7 +12,8 @@
 #             the loaded 2-core machine.
 #
 # Step budgets can be overridden: CLS_STEPS, UNET_STEPS, DDPM_EPS_STEPS, DDPM_STEPS,
-# STUDENT_SHARDS, STUDENT_STEPS, STUDENT_THREADS, REFINER_STEPS, REFINER_SHARDS, REFINER_STEPS2, REFINER_STEPS3.  The full recipe takes about 5 CPU-hours; not run by CI.
+# STUDENT_SHARDS, STUDENT_STEPS, STUDENT_THREADS, REFINER_STEPS, REFINER_SHARDS, REFINER_STEPS2, REFINER_STEPS3,
+# IDENTITY_SHARDS, REFINER_STEPS4.  The full recipe takes about 5 CPU-hours; not run by CI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
@@ -34,7 +35,7 @@ if [ "$SMOKE" = 1 ]; then
   N_TRAIN=48 N_TEST=16 N_VARIED=48
   CLS_STEPS=3 UNET_STEPS=3 DDPM_EPS_STEPS=3 DDPM_STEPS=3
   STUDENT_SHARDS=1 STUDENT_SHARD_SIZE=4 STUDENT_TEACHER_STEPS=2 STUDENT_MEMBERS=2 STUDENT_STEPS=3 STUDENT_THREADS=1
-  REFINER_STEPS=3 REFINER_NOISES=2 REFINER_SHARDS=2 REFINER_STEPS2=2 REFINER_STEPS3=2
+  REFINER_STEPS=3 REFINER_NOISES=2 REFINER_SHARDS=2 REFINER_STEPS2=2 REFINER_STEPS3=2 IDENTITY_SHARDS=1 REFINER_STEPS4=2
   mkdir -p "$PF_MODELS_DIR"
   echo "smoke run in $WORK"
 else
@@ -44,6 +45,7 @@ else
   STUDENT_SHARDS=${STUDENT_SHARDS:-8} STUDENT_SHARD_SIZE=256 STUDENT_TEACHER_STEPS=5 STUDENT_MEMBERS=4
   STUDENT_STEPS=${STUDENT_STEPS:-8000} STUDENT_THREADS=${STUDENT_THREADS:-1}
   REFINER_STEPS=${REFINER_STEPS:-9000} REFINER_NOISES=8 REFINER_SHARDS=${REFINER_SHARDS:-48} REFINER_STEPS2=${REFINER_STEPS2:-8000} REFINER_STEPS3=${REFINER_STEPS3:-5000}
+  IDENTITY_SHARDS=${IDENTITY_SHARDS:-8} REFINER_STEPS4=${REFINER_STEPS4:-3000}
 fi
 PAIRS=$PF_PAIRS_DIR
 RUNS=$PF_RUNS_DIR
@@ -99,8 +101,16 @@ SMOKE_MONITOR=$([ "$SMOKE" = 1 ] && echo --batch 2 --monitor-pairs 2 --monitor-e
 "$PY" distill.py refine-train --targets "$TARGETS" --refined "$TARGETS-refined" --shards "$REFINER_SHARDS" --steps "$REFINER_STEPS2" \
   --init "$RUNS/student-refiner-1.pt" --lr 5e-4 --gt-weight 0.3 --out "$RUNS/student-refiner-2.pt" $SMOKE_MONITOR > "$RUNS/student-refiner-2.log" 2>&1
 "$PY" distill.py refine-train --targets "$TARGETS" --refined "$TARGETS-refined" --shards "$REFINER_SHARDS" --steps "$REFINER_STEPS3" \
-  --init "$RUNS/student-refiner-2.pt" --lr 3e-4 --gt-weight 3.0 --seed 1 --out "$RUNS/student-refiner.pt" $SMOKE_MONITOR > "$RUNS/student-refiner.log" 2>&1
-# compose: the refiner's centre averaged over common.ARCH['student']['centre_flips'] flips of its input (pf-student-v5: 2).
+  --init "$RUNS/student-refiner-2.pt" --lr 3e-4 --gt-weight 3.0 --seed 1 --out "$RUNS/student-refiner-3.pt" $SMOKE_MONITOR > "$RUNS/student-refiner-3.log" 2>&1
+# Stage 4 (pf-student-v6): identity examples, in-focus crops of the broadened simulator (both modalities,
+# randomised optics) whose target is the crop itself, after the refinement shards (14% of the crops), so
+# an in-focus frame comes out of restoration unchanged within its noise.
+"$PY" distill.py refine-identity --data "$PAIRS/varied-train" --out "$TARGETS-refined" --first "$REFINER_SHARDS" --shards "$IDENTITY_SHARDS" \
+  $([ "$SMOKE" = 1 ] && echo --shard-size 4) > "$RUNS/refine-identity.log" 2>&1
+"$PY" distill.py refine-train --targets "$TARGETS" --refined "$TARGETS-refined" --shards "$((REFINER_SHARDS + IDENTITY_SHARDS))" --steps "$REFINER_STEPS4" \
+  --init "$RUNS/student-refiner-3.pt" --lr 1e-4 --gt-weight 3.0 --seed 2 --threads 2 --out "$RUNS/student-refiner.pt" $SMOKE_MONITOR > "$RUNS/student-refiner.log" 2>&1
+# compose: the refiner's centre averaged over common.ARCH['student']['centre_flips'] flips of its input (pf-student-v5: 2),
+# the members' residuals centred on it (pf-student-v6).
 "$PY" distill.py compose --member "$RUNS/student-member.pt" --refiner "$RUNS/student-refiner.pt" --out "$RUNS/student.pt"
 "$PY" export.py student
 cd ../..

@@ -124,7 +124,8 @@ def main():
                          **{k: info[k] for k in ('lr', 'ema', 'schedule', 'T', 'param') if k in info},
                          **({'init': info['init']} if info.get('init') else {}),
                          **({'refiner': info['refiner']} if info.get('refiner') else {}),
-                         **({'centre_flips': info['centre_flips']} if info.get('centre_flips') else {})},
+                         **({'centre_flips': info['centre_flips']} if info.get('centre_flips') else {}),
+                         **({'centred_members': info['centred_members']} if 'centred_members' in info else {})},
             'reference': f'reference/{MODEL_IDS[kind]}.json',
             'metrics': metrics_for(kind, metrics),
         })

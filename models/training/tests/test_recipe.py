@@ -16,7 +16,7 @@ sys.path.insert(0, TRAINING)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from common import MODEL_IDS, make_standin, step_lr  # noqa: E402
+from common import MODEL_IDS, build, make_standin, step_lr  # noqa: E402
 
 
 def run(args, env):
@@ -113,10 +113,19 @@ class Recipe(unittest.TestCase):
             self.assertNotIn('cond', shard.files)
         with np.load(os.path.join(refined, 'shard-0001.npz')) as shard:
             self.assertEqual([shard[k].shape for k in ('refined', 'cond', 'x0hat', 'gt')], [(3, 1, 64, 64)] * 4)
+        # Identity examples after the refinement shards: in-focus crops whose targets are the crop itself.
+        run(['distill.py', 'refine-identity', '--data', self.path('pairs', 'train'), '--out', refined, '--first', '2',
+             '--shards', '1', '--shard-size', '3', '--teacher', teacher], self.env)
+        with np.load(os.path.join(refined, 'shard-0002.npz')) as shard:
+            self.assertTrue(bool(shard['identity']))
+            self.assertEqual(shard['cond'].shape, (3, 1, 64, 64))
+            self.assertTrue(np.array_equal(shard['refined'], shard['cond']) and np.array_equal(shard['gt'], shard['cond']))
+            self.assertFalse(np.array_equal(shard['x0hat'], shard['cond']))
         refiner = self.path('runs', 'student-refiner.pt')
-        run(['distill.py', 'refine-train', '--targets', targets, '--refined', refined, '--shards', '2', '--steps', '2',
+        run(['distill.py', 'refine-train', '--targets', targets, '--refined', refined, '--shards', '3', '--steps', '2',
              '--batch', '2', '--monitor-pairs', '1', '--monitor-every', '2', '--out', refiner, '--teacher', teacher], self.env)
-        self.assertEqual(torch.load(refiner, map_location='cpu')['info']['config']['noises'], 2)
+        config = torch.load(refiner, map_location='cpu')['info']['config']
+        self.assertEqual((config['noises'], config['t'], config['identity_crops']), (2, 200, 3))
         # A second stage starts from the first one's EMA weights: with no steps it returns them unchanged.
         again = self.path('runs', 'student-refiner-2.pt')
         run(['distill.py', 'refine-train', '--targets', targets, '--refined', refined, '--shards', '2', '--steps', '0',
@@ -125,10 +134,32 @@ class Recipe(unittest.TestCase):
         for k in first:
             self.assertTrue(torch.equal(first[k], second[k]), k)
         run(['distill.py', 'compose', '--member', member, '--refiner', refiner, '--out', self.path('runs', 'student.pt')], self.env)
+        composed = torch.load(self.path('runs', 'student.pt'), map_location='cpu')['info']
+        self.assertEqual((composed['centre_flips'], composed['centred_members']), (2, True))
         run(['export.py', 'student', '--runs', self.path('runs')], self.env)
         ref = json.load(open(self.path('models', 'reference', f"{MODEL_IDS['student']}.json")))
         self.assertEqual(sorted(ref['cases'][0]['inputs']), ['cond', 'x0_hat', 'z'])
         self.assertTrue(os.path.getsize(self.path('models', 'student.onnx')) < 15 * 1024 * 1024)
+
+
+class CentredMembers(unittest.TestCase):
+    def test_the_mean_is_the_refined_centre_and_the_spread_is_unchanged(self):
+        torch.manual_seed(0)
+        centred, plain = build('student', centred_members=True), build('student', centred_members=False)
+        with torch.no_grad():
+            for p in centred.parameters():  # both output layers start at zero: give the residuals something to carry
+                p.add_(0.05 * torch.randn_like(p))
+        plain.load_state_dict(centred.state_dict())
+        cond, x0 = torch.rand(1, 1, 32, 32).expand(4, 1, 32, 32), torch.rand(1, 1, 32, 32).expand(4, 1, 32, 32)
+        x = torch.cat([torch.randn(4, 1, 32, 32), cond, x0], 1)
+        with torch.no_grad():
+            a, b = centred(x), plain(x)
+            base = x[:1, 1:3]
+            out = centred.refiner(torch.cat([base, torch.flip(base, (2, 3))]))
+            centre = (out[:1] + torch.flip(out[1:], (2, 3))) / 2
+        self.assertGreater((b.mean(0) - centre[0]).abs().max().item(), 1e-3)  # the plain members' mean is off the centre
+        self.assertLess((a.mean(0) - centre[0]).abs().max().item(), 1e-5)
+        self.assertLess((a.std(0) - b.std(0)).abs().max().item(), 1e-5)
 
 
 class ShippedTeacher(unittest.TestCase):
