@@ -136,16 +136,44 @@ export function runFinetune(
 }
 
 /**
+ * Models distilled from a model of another kind, which a fine-tuned version of
+ * that kind would leave stale: the one-step student's first estimate is an
+ * evaluation of the DDPM and its refiner and members were fitted to that DDPM's
+ * outputs, so beside a fine-tuned DDPM it would be a mismatched pair.
+ */
+export const DISTILLED_FROM: Partial<Record<FinetuneKind, readonly string[]>> = { ddpm: ['student'] };
+
+/** A model of the base folder that a fine-tuned folder leaves out, and why. */
+export interface LeftOutModel {
+  id: string;
+  kind: string;
+  reason: string;
+}
+
+/**
  * Makes `out` a complete models folder: the base folder's other models copied,
  * the fine-tuned kind's entry replaced by the new version (its sha256, size,
  * held-out metrics and provenance; inputs, preprocessing and schedule kept). The registry checks every file's hash as it does the
- * shipped models; returns the new entry's id and sha256.
+ * shipped models; returns the new entry's id and sha256. Models distilled from
+ * the fine-tuned one ({@link DISTILLED_FROM}) are left out, not copied: the
+ * station then restores with what the new version serves directly (without the
+ * optional student, DDIM-5 with the fine-tuned DDPM).
  */
-export function assembleModelsFolder(baseModels: string, out: string, report: FinetuneReport, onnxFile: string): { id: string; sha256: string } {
+export function assembleModelsFolder(
+  baseModels: string,
+  out: string,
+  report: FinetuneReport,
+  onnxFile: string,
+): { id: string; sha256: string; leftOut: LeftOutModel[] } {
   const manifestPath = join(resolve(baseModels), MANIFEST_FILE);
   const raw = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: number; models: Record<string, unknown>[] };
   const base = raw.models.find((m) => m.kind === report.kind);
   if (!base) throw new FinetuneError(`${manifestPath} has no ${report.kind} model to fine-tune`);
+  const stale = new Set(DISTILLED_FROM[report.kind] ?? []);
+  const leftOut: LeftOutModel[] = raw.models
+    .filter((m) => stale.has(String(m.kind)))
+    .map((m) => ({ id: String(m.id), kind: String(m.kind), reason: `distilled from ${String(base.id)}, not from the fine-tuned ${report.id}` }));
+  raw.models = raw.models.filter((m) => !stale.has(String(m.kind)));
   for (const m of raw.models) {
     if (m === base) continue;
     copyFileSync(join(resolve(baseModels), String(m.file)), join(out, String(m.file)));
@@ -165,5 +193,5 @@ export function assembleModelsFolder(baseModels: string, out: string, report: Fi
   // The station's own check: the manifest parses and every file matches its hash.
   const manifest = readManifest(out);
   for (const m of manifest.models) verifyModelFile(out, m);
-  return { id: report.id, sha256 };
+  return { id: report.id, sha256, leftOut };
 }

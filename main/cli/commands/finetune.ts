@@ -25,8 +25,9 @@ Pairs come from
 A seeded quarter of the pairs is held out: the report gives PSNR / MAE against
 the in-focus plane of the input, the base model and the fine-tuned one on them
 (the DDPM as DDIM-5 restores with it, mean of 5 members). The default sampler, the
-one-step student, was distilled from the shipped DDPM and is copied unchanged: after
-fine-tuning the DDPM, restore with \`--sampler ddim\` to use it as it was scored.
+one-step student, was distilled from the shipped DDPM, so a fine-tuned DDPM's folder
+leaves it out: the station restores with DDIM-5 and the fine-tuned DDPM there, as it
+was scored (a new student needs \`npm run models:train\`'s distillation).
 
 Needs /usr/bin/python3 (or --python) with PyTorch and onnx.
 
@@ -97,7 +98,7 @@ const command: Command = {
     const report = await runFinetune(python, { pairs: pairsDir, out, id, kind, steps, threads, ...(baseFile ? { base: baseFile } : {}) }, log);
     const model = assembleModelsFolder(baseModels, out, report, `${id}.onnx`);
     const h = report.heldout;
-    const summary = { id: model.id, sha256: model.sha256, models: out, pairs: report.pairs, training: report.training, heldout: h, use: `--models ${out}` };
+    const summary = { id: model.id, sha256: model.sha256, models: out, leftOut: model.leftOut, pairs: report.pairs, training: report.training, heldout: h, use: `--models ${out}` };
     if (flags.json) console.log(JSON.stringify(summary));
     else {
       const fmt = (k: 'input' | 'base' | 'finetuned', part: 'defocused' | 'identical') => {
@@ -108,6 +109,7 @@ const command: Command = {
       console.log(`held-out station pairs (${report.pairs.heldout} of ${report.pairs.count}), PSNR to the in-focus plane:`);
       console.log(`  defocused (n=${h.input.defocused?.n ?? 0}): input ${fmt('input', 'defocused')}, base ${fmt('base', 'defocused')}, fine-tuned ${fmt('finetuned', 'defocused')}`);
       console.log(`  in focus, must stay unchanged (n=${h.input.identical?.n ?? 0}): base ${fmt('base', 'identical')}, fine-tuned ${fmt('finetuned', 'identical')}`);
+      for (const m of model.leftOut) console.log(`left out ${m.id} (${m.kind}): ${m.reason}; the station restores without it from this folder`);
       console.log(`use it: postfocus process <acquisition> -w <workspace>${kind === 'unet' ? ' --sampler unet' : ''} --models ${out}`);
     }
     return ExitCode.ok;
