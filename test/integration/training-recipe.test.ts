@@ -3,9 +3,12 @@
  * stage on tiny stand-in pairs, exact replay of step-based runs, the student export.
  * Runs where /usr/bin/python3 (or $PYTHON) has torch, onnx and scipy — Debian's
  * python3-torch / python3-onnx / python3-scipy — and is skipped with the reason otherwise.
+ * The minute-long run is awaited, not spawned synchronously: a test worker whose event loop
+ * is blocked for over 60 s misses vitest's own RPC deadline and fails the whole run.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const PY = process.env.PYTHON ?? '/usr/bin/python3';
@@ -14,13 +17,17 @@ const missing = probe.error ? `${PY} not found` : probe.status !== 0 ? `${PY} la
 if (missing) console.log(`skipping the training-recipe smoke tests: ${missing}`);
 
 describe.skipIf(missing !== null)('training recipe smoke tests (Python)', () => {
-  it('python3 -m unittest models/training/tests passes', () => {
-    const r = spawnSync(PY, ['-m', 'unittest', 'discover', '-s', 'tests', '-v'], {
+  it('python3 -m unittest models/training/tests passes', async () => {
+    const r = await promisify(execFile)(PY, ['-m', 'unittest', 'discover', '-s', 'tests', '-v'], {
       cwd: resolve('models/training'),
       encoding: 'utf8',
       timeout: 600_000,
+      maxBuffer: 16 * 1024 * 1024,
       env: { ...process.env, OMP_NUM_THREADS: '1' },
-    });
+    }).then(
+      ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
+      (err: { code?: number | string; stdout?: string; stderr?: string; message: string }) => ({ status: err.code ?? 'failed', stdout: err.stdout ?? '', stderr: `${err.stderr ?? ''}\n${err.message}` }),
+    );
     expect(r.status, `${r.stdout}\n${r.stderr}`.slice(-4000)).toBe(0);
   }, 660_000);
 });
