@@ -293,11 +293,14 @@ def train(a):
 # ----------------------------------------------------------------------------- shared refiner (since pf-student-v3)
 
 @torch.no_grad()
-def fresh_crops(ds, teacher, ab, k, a):
+def fresh_crops(ds, teacher, ab, k, a, in_focus=False):
     """Shard k's own crops when it lies beyond the member network's shards: drawn from
-    default_rng([seed, k]) like make_targets (crop, flip, rot90), x0_hat from one seeded noise."""
+    default_rng([seed, k]) like make_targets (crop, flip, rot90), x0_hat from one seeded noise.
+    in_focus: the pairs' in-focus twins stand in for the OOF input (identity examples)."""
     rng = np.random.default_rng([a.seed, k])
     cond, gt, idx = draw_crops(ds, rng, a.shard_size, a.patch)
+    if in_focus:
+        cond = gt
     z = torch.from_numpy(rng.standard_normal(cond.shape).astype(np.float32))
     x0hat = torch.cat([teacher_x0hat(teacher, torch.from_numpy(cond[s:s + 16]), z[s:s + 16], ab) for s in range(0, len(cond), 16)])
     return torch.from_numpy(cond), x0hat, dict(cond=cond, gt=gt, x0hat=x0hat.numpy(), pair_index=idx)
@@ -361,14 +364,11 @@ def make_identity_shards(a):
         if os.path.exists(path):
             continue
         t0 = time.time()
-        rng = np.random.default_rng([a.seed, k])
-        _, focus, idx = draw_crops(ds, rng, a.shard_size, a.patch)
-        z = torch.from_numpy(rng.standard_normal(focus.shape).astype(np.float32))
-        x0hat = torch.cat([teacher_x0hat(teacher, torch.from_numpy(focus[s:s + 16]), z[s:s + 16], ab) for s in range(0, len(focus), 16)])
+        _, _, crops = fresh_crops(ds, teacher, ab, k, a, in_focus=True)
         tmp = path + '.tmp.npz'
-        np.savez(tmp, refined=focus, cond=focus, gt=focus, x0hat=x0hat.numpy(), pair_index=idx, identity=True)
+        np.savez(tmp, refined=crops['gt'], identity=True, **crops)
         os.replace(tmp, path)
-        log(f'identity shard {k}: {len(focus)} in-focus crops of {a.data} in {time.time() - t0:.1f} s')
+        log(f'identity shard {k}: {len(crops["gt"])} in-focus crops of {a.data} in {time.time() - t0:.1f} s')
 
 
 @torch.no_grad()
